@@ -1,5 +1,52 @@
-"""TinyTorch module 02 (tensor): The Tensor: an ndarray plus the recorded graph of primitive ops."""
+"""TinyTorch module 02 (tensor): the Tensor, its primitive ops, and graph recording.
 
+Every op here computes with NumPy. When grad mode is on and an input requires a gradient, the
+result records a `Node` (op, inputs, attributes) in `grad_fn`; tt-autograd turns those records
+into gradients. `PRIMITIVES` names the ops that have gradient rules; everything else is composed.
+"""
+
+import numpy as np
+
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._graph import Context, Function, Node
+from ._hooks import HookHandle, OpEvent, add_op_hook, hooks_active, notify
 from ._version import __version__
+from .composed import (
+    abs, argmax, clip, eq, flatten, ge, gt, le, lt, mean, min, minimum, ne, sqrt, squeeze,
+    stack, transpose, unsqueeze, var,
+)
+from .creation import (
+    arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
+    randn_like, tensor, zeros, zeros_like,
+)
+from .ops import (
+    PRIMITIVES, add, astype, broadcast_to, concatenate, div, exp, getitem, log, matmul, max,
+    maximum, mul, neg, pad, permute, pow, reshape, sliding_window, sub, sum, tanh, where,
+)
+from .tensor import Tensor, as_tensor
 
-__all__ = ["__version__"]
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
+
+cat = concatenate  # PyTorch's name
+
+__all__ = [
+    "__version__",
+    # the tensor and its creation
+    "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "eye", "randn",
+    "rand", "arange", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
+    "float32", "float64", "int64",
+    # primitives (PRIMITIVES lists their names)
+    "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh",
+    "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem",
+    "pad", "sliding_window", "concatenate",
+    # composed ops
+    "sqrt", "mean", "var", "min", "minimum", "abs", "clip", "transpose", "flatten", "squeeze",
+    "unsqueeze", "stack", "cat", "argmax", "eq", "ne", "lt", "le", "gt", "ge",
+    # the graph and grad mode
+    "Node", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled",
+    # observing ops
+    "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle",
+]
