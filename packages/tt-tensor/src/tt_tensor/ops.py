@@ -5,6 +5,8 @@ Each primitive computes its result with NumPy and hands it to `record`, which at
 node when grad mode is on and an input requires a gradient.
 """
 
+import builtins
+
 import numpy as np
 
 from ._graph import record
@@ -172,9 +174,9 @@ def _axes(axis, ndim, name):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dims")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % builtins.max(ndim, 1))
     return tuple(sorted(out))
 
 
@@ -240,7 +242,7 @@ def reshape(x, shape):
 def permute(x, axes):
     """Reorder the axes: output axis i is input axis axes[i]."""
     x = as_tensor(x)
-    axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of {x.shape}")
     return record(x.data.transpose(axes), (x,), "permute", {"axes": axes})

@@ -1,0 +1,209 @@
+"""The gradient rule of every tt-tensor primitive, in one table.
+
+A rule takes the upstream gradient `g` (an ndarray shaped like the op's output), the op's
+`node` (inputs, attrs), the output array `out` and `needs` (which inputs want a gradient), and
+returns one gradient per input (None where not needed). Each rule's math is on its first line.
+"""
+
+import itertools
+
+import numpy as np
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`: undo NumPy broadcasting (extra leading axes, size-1 axes)."""
+    if grad.shape == shape:
+        return grad
+    ### BEGIN SOLUTION
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return summed.reshape(shape)
+    ### END SOLUTION
+
+
+def _add(g, node, out, needs):
+    # d(a + b) = da + db
+    a, b = node.inputs
+    return (unbroadcast(g, a.shape) if needs[0] else None,
+            unbroadcast(g, b.shape) if needs[1] else None)
+
+
+def _sub(g, node, out, needs):
+    # d(a - b) = da - db
+    a, b = node.inputs
+    return (unbroadcast(g, a.shape) if needs[0] else None,
+            unbroadcast(-g, b.shape) if needs[1] else None)
+
+
+def _mul(g, node, out, needs):
+    # d(a * b) = b da + a db
+    a, b = node.inputs
+    return (unbroadcast(g * b.data, a.shape) if needs[0] else None,
+            unbroadcast(g * a.data, b.shape) if needs[1] else None)
+
+
+def _div(g, node, out, needs):
+    # d(a / b) = da / b - (a / b^2) db = (da - out db) / b
+    a, b = node.inputs
+    ga = g / b.data if needs[0] or needs[1] else None
+    return (unbroadcast(ga, a.shape) if needs[0] else None,
+            unbroadcast(-ga * out, b.shape) if needs[1] else None)
+
+
+def _pow(g, node, out, needs):
+    # d(a^b) = b a^(b-1) da + a^b ln(a) db   (ln(a) taken as 0 where a <= 0)
+    a, b = node.inputs
+    ga = gb = None
+    if needs[0]:
+        ga = unbroadcast(g * b.data * np.power(a.data, b.data - 1), a.shape)
+    if needs[1]:
+        safe_log = np.log(np.where(a.data > 0, a.data, 1))
+        gb = unbroadcast(g * out * safe_log, b.shape)
+    return ga, gb
+
+
+def _maximum(g, node, out, needs):
+    # d max(a, b) = [a > b] da + [b > a] db, ties split half and half
+    a, b = node.inputs
+    share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0)).astype(g.dtype)
+    return (unbroadcast(g * share, a.shape) if needs[0] else None,
+            unbroadcast(g * (1 - share), b.shape) if needs[1] else None)
+
+
+def _neg(g, node, out, needs):
+    # d(-a) = -da
+    return (-g,)
+
+
+def _exp(g, node, out, needs):
+    # d exp(a) = exp(a) da
+    return (g * out,)
+
+
+def _log(g, node, out, needs):
+    # d ln(a) = da / a
+    return (g / node.inputs[0].data,)
+
+
+def _tanh(g, node, out, needs):
+    # d tanh(a) = (1 - tanh(a)^2) da
+    return (g * (1 - out * out),)
+
+
+def _where(g, node, out, needs):
+    # d where(c, a, b) = [c] da + [not c] db
+    a, b = node.inputs
+    cond = node.attrs["condition"]
+    zero = np.zeros((), dtype=g.dtype)
+    return (unbroadcast(np.where(cond, g, zero), a.shape) if needs[0] else None,
+            unbroadcast(np.where(cond, zero, g), b.shape) if needs[1] else None)
+
+
+def _astype(g, node, out, needs):
+    # a cast passes the gradient through, cast back to the input's dtype
+    return (g.astype(node.inputs[0].dtype),)
+
+
+def _sum(g, node, out, needs):
+    # d sum(a) = broadcast of the gradient over the summed axes
+    (a,) = node.inputs
+    axis = node.attrs["axis"]
+    if axis is not None and not node.attrs["keepdims"]:
+        g = np.expand_dims(g, axis)
+    return (np.broadcast_to(g, a.shape),)
+
+
+def _max(g, node, out, needs):
+    # d max(a) = gradient to the arg-max entries (ties share it equally)
+    (a,) = node.inputs
+    axis = node.attrs["axis"]
+    if axis is not None and not node.attrs["keepdims"]:
+        g, out = np.expand_dims(g, axis), np.expand_dims(out, axis)
+    mask = a.data == out
+    count = mask.sum(axis=axis, keepdims=True)
+    return (np.where(mask, g / count, 0).astype(g.dtype),)
+
+
+def _matmul(g, node, out, needs):
+    # d(A @ B) = dA @ B^T + A^T @ dB, with 1-D operands promoted to matrices
+    a, b = node.inputs
+    a2 = a.data if a.ndim > 1 else a.data[None, :]
+    b2 = b.data if b.ndim > 1 else b.data[:, None]
+    g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+    ga = gb = None
+    if needs[0]:
+        ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    if needs[1]:
+        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+    return ga, gb
+
+
+def _reshape(g, node, out, needs):
+    # reshape back
+    return (g.reshape(node.inputs[0].shape),)
+
+
+def _permute(g, node, out, needs):
+    # apply the inverse permutation
+    return (g.transpose(np.argsort(node.attrs["axes"])),)
+
+
+def _broadcast_to(g, node, out, needs):
+    # sum over the broadcast axes
+    return (unbroadcast(g, node.inputs[0].shape),)
+
+
+def _is_basic(index):
+    """True for indexes of ints, slices, None and Ellipsis only (no element is picked twice)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
+def _getitem(g, node, out, needs):
+    # scatter the gradient back to the picked positions; repeated picks add up
+    (a,) = node.inputs
+    index = node.attrs["index"]
+    grad = np.zeros(a.shape, dtype=g.dtype)
+    if _is_basic(index):
+        grad[index] = g
+    else:
+        np.add.at(grad, index, g)
+    return (grad,)
+
+
+def _pad(g, node, out, needs):
+    # crop the padding off
+    crop = tuple(slice(b, n - a) for (b, a), n in zip(node.attrs["pad_width"], g.shape))
+    return (g[crop],)
+
+
+def _sliding_window(g, node, out, needs):
+    # every window position adds its gradient back where it read from (one add per offset)
+    (a,) = node.inputs
+    window, stride = node.attrs["window_shape"], node.attrs["stride"]
+    n = len(window)
+    counts = g.shape[a.ndim - n: a.ndim]
+    grad = np.zeros(a.shape, dtype=g.dtype)
+    for offset in itertools.product(*(range(k) for k in window)):
+        target = tuple(slice(o, o + s * (c - 1) + 1, s) for o, s, c in zip(offset, stride, counts))
+        grad[(Ellipsis,) + target] += g[(Ellipsis,) + offset]
+    return (grad,)
+
+
+def _concatenate(g, node, out, needs):
+    # split the gradient back into the pieces
+    axis = node.attrs["axis"]
+    bounds = np.cumsum([t.shape[axis] for t in node.inputs])[:-1]
+    return tuple(np.split(g, bounds, axis=axis))
+
+
+RULES = {
+    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow, "maximum": _maximum,
+    "neg": _neg, "exp": _exp, "log": _log, "tanh": _tanh, "where": _where, "astype": _astype,
+    "sum": _sum, "max": _max, "matmul": _matmul, "reshape": _reshape, "permute": _permute,
+    "broadcast_to": _broadcast_to, "getitem": _getitem, "pad": _pad,
+    "sliding_window": _sliding_window, "concatenate": _concatenate,
+}
