@@ -7,6 +7,8 @@ own backward next to its forward.
 
 import time
 
+import numpy as np
+
 from ._grad_mode import is_grad_enabled
 from ._hooks import hooks_active, notify
 
@@ -86,7 +88,7 @@ def _apply_function(cls, inputs, attrs):
     tensors = tuple(as_tensor(x) for x in inputs)
     start = time.perf_counter() if hooks_active() else None
     ctx = Context()
-    data = cls.forward(ctx, *(t.data for t in tensors), **attrs)
+    data = np.asarray(cls.forward(ctx, *(t.data for t in tensors), **attrs))
     out = record(data, tensors, cls, attrs, ctx)
     if start is not None:
         notify(cls.__name__, "forward", tensors, out, time.perf_counter() - start)

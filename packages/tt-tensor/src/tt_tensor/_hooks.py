@@ -60,6 +60,18 @@ def notify(op, phase, inputs, output, seconds):
         fn(event)
 
 
+def _tensor_args(args):
+    """The tensors among an op's arguments; a list or tuple argument (concatenate) is opened."""
+    from .tensor import Tensor
+
+    found = []
+    for arg in args:
+        for item in arg if isinstance(arg, (list, tuple)) else (arg,):
+            if isinstance(item, Tensor):
+                found.append(item)
+    return tuple(found)
+
+
 def observed(name, fn):
     """Wrap `fn` so that, when hooks are active, each call is timed and reported as op `name`."""
 
@@ -68,7 +80,8 @@ def observed(name, fn):
             return fn(*args, **kwargs)
         start = time.perf_counter()
         out = fn(*args, **kwargs)
-        notify(name, "forward", args, out, time.perf_counter() - start)
+        inputs = _tensor_args(args + tuple(kwargs.values()))
+        notify(name, "forward", inputs, out, time.perf_counter() - start)
         return out
 
     wrapper.__name__ = fn.__name__

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import ops
-from .ops import _axes, _plain_index  # noqa: F401  (shared index/axis helpers)
+from .ops import _axes, _dim, _plain_index  # noqa: F401  (shared index/axis helpers)
 from .tensor import Tensor, as_tensor
 
 
@@ -41,9 +41,14 @@ def min(x, axis=None, keepdims=False):
     return ops.neg(ops.max(ops.neg(x), axis, keepdims))
 
 
+def _negate(v):
+    """-v; a Python number stays a number, so it still takes the tensor operand's dtype."""
+    return -v if isinstance(v, (int, float)) else ops.neg(v)
+
+
 def minimum(a, b):
     """Elementwise min(a, b), as -maximum(-a, -b)."""
-    return ops.neg(ops.maximum(ops.neg(a), ops.neg(b)))
+    return ops.neg(ops.maximum(_negate(a), _negate(b)))
 
 
 def abs(x):
@@ -64,6 +69,7 @@ def clip(x, min=None, max=None):
 def transpose(x, dim0, dim1):
     """Swap two axes."""
     x = as_tensor(x)
+    dim0, dim1 = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return ops.permute(x, tuple(axes))
@@ -74,7 +80,10 @@ def flatten(x, start_dim=0, end_dim=-1):
     x = as_tensor(x)
     if x.ndim == 0:
         return ops.reshape(x, (1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for shape {x.shape}")
     merged = int(np.prod(x.shape[start:end + 1]))
     return ops.reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
@@ -85,7 +94,7 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
-        dim = dim % x.ndim
+        dim = _dim(dim, x.ndim, "squeeze")
         shape = x.shape if x.shape[dim] != 1 else x.shape[:dim] + x.shape[dim + 1:]
     return ops.reshape(x, shape)
 
@@ -93,7 +102,7 @@ def squeeze(x, dim=None):
 def unsqueeze(x, dim):
     """Insert an axis of size 1 at `dim`."""
     x = as_tensor(x)
-    dim = dim % (x.ndim + 1)
+    dim = _dim(dim, x.ndim + 1, "unsqueeze")
     return ops.reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
@@ -105,6 +114,7 @@ def stack(tensors, axis=0):
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    axis = _dim(axis, tensors[0].ndim + 1, "stack")
     return ops.concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 

@@ -171,6 +171,8 @@ def _axes(axis, ndim, name):
     """Normalise an axis argument to a sorted tuple of non-negative ints, or None for all."""
     if axis is None:
         return None
+    if ndim == 0 and axis in (0, -1, (), (0,), (-1,)):
+        return ()  # a 0-d tensor reduces over "its" only axis to itself, as in NumPy
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
@@ -178,6 +180,13 @@ def _axes(axis, ndim, name):
             raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dims")
         out.append(int(a) % builtins.max(ndim, 1))
     return tuple(sorted(out))
+
+
+def _dim(dim, ndim, name):
+    """One axis in [-ndim, ndim) as a non-negative int; anything else is refused by name."""
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dims")
+    return int(dim) % ndim
 
 
 @_primitive("sum")
@@ -242,9 +251,13 @@ def reshape(x, shape):
 def permute(x, axes):
     """Reorder the axes: output axis i is input axis axes[i]."""
     x = as_tensor(x)
-    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in axes)
+    given = tuple(int(a) for a in axes)
+    bad = ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of {x.shape}")
+    if len(given) != x.ndim:
+        raise bad
+    axes = tuple(_dim(a, x.ndim, "permute") for a in given)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of {x.shape}")
+        raise bad
     return record(x.data.transpose(axes), (x,), "permute", {"axes": axes})
 
 
@@ -332,10 +345,10 @@ def concatenate(tensors, axis=0):
     tensors = tuple(as_tensor(t) for t in tensors)
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
+    axis = _dim(axis, tensors[0].ndim, "concatenate")
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
     except ValueError:  # AxisError is a ValueError too
         shapes = [t.shape for t in tensors]
         raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
-    axis = int(axis) % tensors[0].ndim
     return record(data, tensors, "concatenate", {"axis": axis})

@@ -127,7 +127,9 @@ class Tensor:
         """
         try:
             engine = importlib.import_module("tt_autograd")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as err:
+            if err.name != "tt_autograd":
+                raise  # tt_autograd is there, but one of its own imports failed
             raise ModuleNotFoundError(
                 "Tensor.backward() needs tt-autograd (module 09), which is not installed. "
                 "Install it from the local packages (pip install ./packages/tt-autograd) or "

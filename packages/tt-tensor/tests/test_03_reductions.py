@@ -1,0 +1,77 @@
+"""Task 3: reductions (sum, mean, max, min, var, argmax) over axis None, int, tuple, negative."""
+
+import numpy as np
+import pytest
+
+import tt_tensor as tt
+
+AXES = [None, 0, 1, -1, (0, 2), (-1, 0), (0, 1, 2)]
+SHAPES = [(2, 3, 4), (3, 1, 4)]
+
+# (name, tt function form, NumPy expression)
+REDUCTIONS = [
+    ("sum", tt.sum, np.sum),
+    ("mean", tt.mean, np.mean),
+    ("max", tt.max, np.max),
+    ("min", tt.min, np.min),
+    ("var", tt.var, lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1)),
+]
+
+REF = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+       "var": lambda a: np.var(a, ddof=1)}
+
+
+def _cases():
+    for name, tt_fn, np_fn in REDUCTIONS:
+        for axis in AXES:
+            for keepdims in (False, True):
+                yield pytest.param(name, tt_fn, np_fn, axis, keepdims,
+                                   id=f"{name}-axis={axis}-keepdims={keepdims}")
+
+
+# var over the size-1 axis divides 0 by 0 (count - correction = 0): NaN on both sides.
+@pytest.mark.filterwarnings("ignore:invalid value encountered", "ignore:Degrees of freedom")
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name, tt_fn, np_fn, axis, keepdims", list(_cases()))
+def test_reduction_function(check_op, shape, name, tt_fn, np_fn, axis, keepdims):
+    check_op(lambda x: tt_fn(x, axis, keepdims),
+             lambda a: np_fn(a, axis=axis, keepdims=keepdims), shape)
+
+
+@pytest.mark.parametrize("name, tt_fn, np_fn, axis, keepdims", list(_cases()))
+def test_reduction_method(check_op, name, tt_fn, np_fn, axis, keepdims):
+    check_op(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
+             lambda a: np_fn(a, axis=axis, keepdims=keepdims), (2, 3, 4))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "var"])
+def test_reduction_of_a_vector_is_0d(check_op, name):
+    out = check_op(lambda x: getattr(x, name)(), lambda a: REF[name](a), (7,), dtype=np.float64)
+    assert out.ndim == 0 and isinstance(out.item(), float)
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+@pytest.mark.parametrize("correction", [0, 1, 2])
+def test_var_correction(check_op, axis, correction):
+    check_op(lambda x: x.var(axis, correction=correction),
+             lambda a: np.var(a, axis=axis, ddof=correction), (4, 6))
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min"])
+def test_integer_reductions_keep_int64(name):
+    a = np.random.default_rng(2).integers(-9, 9, size=(3, 4))
+    out = getattr(tt.tensor(a), name)()
+    assert out.dtype == np.int64
+    assert out.item() == REF[name](a)
+
+
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((7,), None), ((7,), 0), ((7,), -1), ((3, 5), None), ((3, 5), 0), ((3, 5), 1),
+     ((3, 5), -1), ((2, 3, 4), None), ((2, 3, 4), 1), ((2, 3, 4), -1)],
+)
+def test_argmax(shape, axis):
+    a = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    for out in (tt.argmax(tt.tensor(a), axis), tt.tensor(a).argmax(axis)):
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out.data, np.argmax(a, axis=axis))
