@@ -1,0 +1,110 @@
+"""The activation functions, each a composition of tt_tensor primitives.
+
+Nothing here knows about gradients: because every line is a primitive (add, mul, div, exp, log,
+tanh, where, max, sum, ...), tt-autograd differentiates these functions with no extra code.
+Each one is written so that no intermediate overflows, even at |x| = 1000.
+"""
+
+import math
+
+from tt_tensor import as_tensor, exp, log, tanh as _tanh, where
+
+# Abramowitz & Stegun 7.1.26: erf(x) ~ 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + p x),
+# for x >= 0, with |error| <= 1.5e-7 (below float32 resolution near 1).
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def relu(x):
+    """relu(x) = max(x, 0), elementwise."""
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    # where (not maximum) so that the gradient at exactly 0 is 0, as in PyTorch
+    return where(x.data > 0, x, 0.0)
+    ### END SOLUTION
+
+
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + exp(-x)), elementwise.
+
+    Stable form with z = exp(-|x|) in (0, 1]: 1 / (1 + z) for x >= 0, z / (1 + z) for x < 0.
+    """
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    z = exp(-x.abs())  # never overflows: the exponent is <= 0
+    return where(x.data >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+    ### END SOLUTION
+
+
+def tanh(x):
+    """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), elementwise (a tt_tensor primitive)."""
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    return _tanh(x)
+    ### END SOLUTION
+
+
+def _erf(x):
+    """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
+    ### BEGIN SOLUTION
+    ax = x.abs()
+    t = 1.0 / (1.0 + _ERF_P * ax)
+    poly = 0.0
+    for a in reversed(_ERF_A):  # Horner: t * (a1 + t * (a2 + ... + t * a5))
+        poly = t * (a + poly)
+    y = 1.0 - poly * exp(-(ax * ax))  # exp of a non-positive number: no overflow
+    return where(x.data >= 0, y, -y)
+    ### END SOLUTION
+
+
+def gelu(x, approximate="none"):
+    """gelu(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise.
+
+    approximate="none" (PyTorch's default) composes erf from the A&S 7.1.26 formula (absolute
+    error <= 1.5e-7); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    """
+    if approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, "
+                         f"got {approximate!r}")
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1.0 + _tanh(inner))
+    return 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))
+    ### END SOLUTION
+
+
+def _check_axis(name, x, axis):
+    if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of shape {x.shape}")
+
+
+def softmax(x, axis=-1):
+    """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) along `axis`, m = max_j x_j.
+
+    Subtracting the max changes nothing mathematically and keeps every exp in (0, 1].
+    """
+    x = as_tensor(x)
+    _check_axis("softmax", x, axis)
+    ### BEGIN SOLUTION
+    # the shift is a constant (softmax is shift-invariant), so it is detached from the graph
+    shifted = x - x.detach().max(axis, keepdims=True)
+    e = exp(shifted)
+    return e / e.sum(axis, keepdims=True)
+    ### END SOLUTION
+
+
+def log_softmax(x, axis=-1):
+    """log_softmax(x)_i = (x_i - m) - log sum_j exp(x_j - m) along `axis`, m = max_j x_j.
+
+    Never takes the log of a softmax that underflowed to 0: the sum is >= 1.
+    """
+    x = as_tensor(x)
+    _check_axis("log_softmax", x, axis)
+    ### BEGIN SOLUTION
+    shifted = x - x.detach().max(axis, keepdims=True)
+    return shifted - log(exp(shifted).sum(axis, keepdims=True))
+    ### END SOLUTION

@@ -1,0 +1,61 @@
+"""Gradients by central differences: the slow, obviously correct reference.
+
+For each of the P numbers in the parameters, nudge it by +eps and -eps and evaluate the loss
+twice: 2 P forward passes per gradient. Backpropagation (tt-autograd, module 09) gets the same
+numbers for about the cost of one forward and one backward pass.
+"""
+
+import numpy as np
+from tt_tensor import Tensor, no_grad
+
+
+def _scalar(value):
+    if isinstance(value, Tensor):
+        if value.data.size != 1:
+            raise ValueError(f"numerical_gradient: fn() must return a scalar, got a tensor of "
+                             f"shape {value.shape}")
+        return float(value.data.reshape(()))
+    return float(value)
+
+
+def _check_params(params):
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor) or p.data.dtype.kind != "f":
+            what = p.dtype if isinstance(p, Tensor) else type(p).__name__
+            raise TypeError(f"numerical_gradient: params[{i}] must be a float Tensor, got {what}")
+        if not p.data.flags.writeable:
+            raise ValueError(f"numerical_gradient: params[{i}] (shape {p.shape}) is a "
+                             "read-only view and cannot be nudged")
+    return params
+
+
+def numerical_gradient(fn, params, eps=1e-3):
+    """d fn() / d p for every p in `params`, by central differences:
+    (fn(p + eps) - fn(p - eps)) / (2 eps), one element at a time.
+
+    fn() takes no arguments and returns a scalar Tensor (or number) computed from the current
+    values of the params. Returns one ndarray per param (same shape and dtype); the params are
+    left exactly as they were. Each step is taken in the param's dtype and divided by the step
+    actually taken: in float32 the result has an error of about 1e-7 * |fn| / eps.
+    """
+    params = _check_params(params)
+    grads = []
+    with no_grad():  # the graph is not needed: only the values of fn()
+        for p in params:
+            data = p.data  # perturbed in place, so fn() sees the change
+            grad = np.zeros(data.shape, dtype=np.float64)
+            for index in np.ndindex(data.shape):
+                original = data[index]
+                ### BEGIN SOLUTION
+                try:
+                    data[index] = original + eps
+                    upper, f_plus = float(data[index]), _scalar(fn())
+                    data[index] = original - eps
+                    lower, f_minus = float(data[index]), _scalar(fn())
+                finally:
+                    data[index] = original
+                grad[index] = (f_plus - f_minus) / (upper - lower)
+                ### END SOLUTION
+            grads.append(grad.astype(data.dtype))
+    return grads
