@@ -1,0 +1,244 @@
+"""A self-contained inference export: weights.npz + config.json + vocab.json in one folder.
+
+Loading never executes code from the files: the weights are read with
+np.load(allow_pickle=False) and everything else is JSON. Every file is checked (format tag,
+keys, shapes, dtypes, vocabulary) and a bad one fails with an ExportError naming it. Files are
+written under a temporary name and renamed, so a crash never leaves a half-written file.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict, fields, is_dataclass
+
+import numpy as np
+from tt_training import CheckpointError, load_checkpoint
+from tt_transformers import GPT, GPTConfig
+
+FORMAT = "tinytorch-export-v1"
+WEIGHTS, CONFIG, VOCAB = "weights.npz", "config.json", "vocab.json"
+RUN_CHECKPOINT = "ckpt.npz"  # what the TinyGPT capstone writes next to config/vocab.json
+
+
+class ExportError(ValueError):
+    """An export folder or one of its files is missing, corrupt, or does not fit the model."""
+
+
+class CharTokenizer:
+    """Characters <-> token ids: id i is chars[i]. encode rejects characters not in chars."""
+
+    def __init__(self, chars):
+        chars = list(chars)
+        if not chars or any(not isinstance(c, str) or len(c) != 1 for c in chars):
+            raise ValueError("CharTokenizer: the vocabulary must be a non-empty list of "
+                             "single characters")
+        if len(set(chars)) != len(chars):
+            raise ValueError("CharTokenizer: the vocabulary has repeated characters")
+        self.chars = chars
+        self.index = {c: i for i, c in enumerate(chars)}
+
+    @classmethod
+    def from_text(cls, text):
+        """The sorted set of characters of `text` (nanoGPT's character vocabulary)."""
+        return cls(sorted(set(text)))
+
+    @property
+    def vocab_size(self):
+        return len(self.chars)
+
+    def unknown(self, text):
+        """The characters of `text` that are not in the vocabulary, each once, in order."""
+        return list(dict.fromkeys(c for c in text if c not in self.index))
+
+    def encode(self, text):
+        missing = self.unknown(text)
+        if missing:
+            raise ValueError(f"CharTokenizer: characters not in the vocabulary: {missing[:10]}")
+        return [self.index[c] for c in text]
+
+    def decode(self, ids):
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+def _write_atomic(path, write):
+    """write(file) into a temporary file next to `path`, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _config_dict(config):
+    if is_dataclass(config):
+        return asdict(config)
+    if isinstance(config, dict):
+        return dict(config)
+    raise TypeError(f"export: config must be a GPTConfig or a dict, got {type(config).__name__}")
+
+
+def export(model, config, vocab, path_dir):
+    """Write model's weights, its config and its vocabulary to the folder `path_dir`.
+
+    vocab: a CharTokenizer, or the list (or string) of characters, id order.
+    """
+    chars = vocab.chars if isinstance(vocab, CharTokenizer) else list(vocab)
+    config = _config_dict(config)
+    if len(chars) != config.get("vocab_size"):
+        raise ValueError(f"export: the vocabulary has {len(chars)} characters but the config "
+                         f"says vocab_size={config.get('vocab_size')}")
+    CharTokenizer(chars)  # validates
+    state = model.state_dict()
+    os.makedirs(path_dir, exist_ok=True)
+    meta = {"format": FORMAT, "model": type(model).__name__, "config": config,
+            "parameters": {k: list(v.shape) for k, v in state.items()}}
+    _write_atomic(os.path.join(path_dir, WEIGHTS), lambda f: np.savez(f, **state))
+    _write_atomic(os.path.join(path_dir, VOCAB), lambda f: f.write(
+        json.dumps({"format": FORMAT, "chars": chars}).encode("utf-8")))
+    _write_atomic(os.path.join(path_dir, CONFIG), lambda f: f.write(
+        json.dumps(meta, indent=2).encode("utf-8")))
+    return path_dir
+
+
+def _read_json(path):
+    if not os.path.isfile(path):
+        raise ExportError(f"{path}: file is missing")
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ExportError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ExportError(f"{path}: not a {FORMAT} file (format tag missing or different)")
+    return data
+
+
+def _read_config(path):
+    meta = _read_json(path)
+    if meta.get("model") != "GPT":
+        raise ExportError(f"{path}: model {meta.get('model')!r} is not supported (only GPT)")
+    config = meta.get("config")
+    known = {f.name for f in fields(GPTConfig)}
+    if not isinstance(config, dict) or set(config) - known:
+        extra = sorted(set(config) - known) if isinstance(config, dict) else config
+        raise ExportError(f"{path}: 'config' must be a dict of GPTConfig fields; unknown: {extra}")
+    try:
+        return GPTConfig(**config), meta
+    except (TypeError, ValueError) as err:
+        raise ExportError(f"{path}: invalid GPT config: {err}") from None
+
+
+def _read_vocab(path, vocab_size):
+    chars = _read_json(path).get("chars")
+    try:
+        tokenizer = CharTokenizer(chars if isinstance(chars, list) else [])
+    except ValueError as err:
+        raise ExportError(f"{path}: {err}") from None
+    if tokenizer.vocab_size != vocab_size:
+        raise ExportError(f"{path}: {tokenizer.vocab_size} characters, but the config says "
+                          f"vocab_size={vocab_size}")
+    return tokenizer
+
+
+def _read_weights(path):
+    if not os.path.isfile(path):
+        raise ExportError(f"{path}: file is missing")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}  # reading checks each member's CRC
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise ExportError(f"{path}: truncated or corrupt ({type(err).__name__}: {err})") from None
+
+
+def _check_weights(path, arrays, model):
+    expected = {k: v.shape for k, v in model.state_dict().items()}
+    missing = sorted(set(expected) - set(arrays))
+    unexpected = sorted(set(arrays) - set(expected))
+    if missing or unexpected:
+        raise ExportError(f"{path}: weights do not match the config: missing {missing[:5]}, "
+                          f"unexpected {unexpected[:5]}")
+    for key, array in arrays.items():
+        if array.dtype.kind != "f" or array.shape != expected[key]:
+            raise ExportError(f"{path}: {key} has dtype {array.dtype} shape {array.shape}, "
+                              f"expected a float array of shape {expected[key]}")
+        if not np.isfinite(array).all():
+            raise ExportError(f"{path}: {key} holds NaN or inf values")
+
+
+def load_exported(path_dir):
+    """(model in eval mode, CharTokenizer) from a folder written by `export`."""
+    if not os.path.isdir(path_dir):
+        raise ExportError(f"{path_dir}: not an export folder (it does not exist)")
+    config, _ = _read_config(os.path.join(path_dir, CONFIG))
+    tokenizer = _read_vocab(os.path.join(path_dir, VOCAB), config.vocab_size)
+    weights_path = os.path.join(path_dir, WEIGHTS)
+    arrays = _read_weights(weights_path)
+    if config.dropout > 0:  # inference never drops: the exported model runs without dropout
+        config = GPTConfig(**{**asdict(config), "dropout": 0.0})
+    model = GPT(config)
+    _check_weights(weights_path, arrays, model)
+    model.load_state_dict(arrays)
+    return model.eval(), tokenizer
+
+
+def _plain_json(path):
+    """A JSON object from `path`, without the export's format tag (training-run files)."""
+    if not os.path.isfile(path):
+        raise ExportError(f"{path}: file is missing")
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ExportError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ExportError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_training_run(run_dir):
+    """(model in eval mode, CharTokenizer) from a TinyGPT training folder: ckpt.npz (a
+    tt_training checkpoint whose state has 'model'), config.json ('model': GPTConfig fields)
+    and vocab.json ('chars'). Nothing is unpickled either."""
+    config_path = os.path.join(run_dir, CONFIG)
+    raw = _plain_json(config_path)
+    raw = raw.get("model", raw)
+    try:
+        config = GPTConfig(**{**raw, "dropout": 0.0})
+    except (TypeError, ValueError) as err:
+        raise ExportError(f"{config_path}: invalid GPT config: {err}") from None
+    vocab_path = os.path.join(run_dir, VOCAB)
+    chars = _plain_json(vocab_path).get("chars")
+    try:
+        tokenizer = CharTokenizer(chars if isinstance(chars, (str, list)) else [])
+    except ValueError as err:
+        raise ExportError(f"{vocab_path}: {err}") from None
+    ckpt_path = os.path.join(run_dir, RUN_CHECKPOINT)
+    try:
+        state = load_checkpoint(ckpt_path)
+    except CheckpointError as err:
+        raise ExportError(str(err)) from None
+    weights = state.get("model") if isinstance(state, dict) else None
+    if not isinstance(weights, dict):
+        raise ExportError(f"{ckpt_path}: no 'model' state dict in the checkpoint")
+    model = GPT(config)
+    _check_weights(ckpt_path, weights, model)
+    model.load_state_dict(weights)
+    if tokenizer.vocab_size != config.vocab_size:
+        raise ExportError(f"{vocab_path}: {tokenizer.vocab_size} characters, but the config "
+                          f"says vocab_size={config.vocab_size}")
+    return model.eval(), tokenizer
+
+
+def load_for_serving(path_dir):
+    """An export folder (weights.npz) or a training-run folder (ckpt.npz), whichever it is."""
+    if os.path.isfile(os.path.join(path_dir, WEIGHTS)) or \
+            not os.path.isfile(os.path.join(path_dir, RUN_CHECKPOINT)):
+        return load_exported(path_dir)
+    return load_training_run(path_dir)

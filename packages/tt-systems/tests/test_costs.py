@@ -1,0 +1,142 @@
+"""FLOP and byte counts: each op by its rule, each layer against its closed form."""
+
+import numpy as np
+import pytest
+from tt_attention import KVCache, MultiHeadAttention
+from tt_layers import Linear
+from tt_spatial import Conv2d
+from tt_systems import (
+    Profiler, attention_flops, conv2d_flops, forward_bytes, linear_flops, matmul_flops,
+    register_flop_rule,
+)
+from tt_tensor import Function, broadcast_to, no_grad, randn, reshape, sliding_window
+
+
+def forward_flops_of(module, *args, **kwargs):
+    """The FLOPs the profiler attributes to one forward of `module`."""
+    with Profiler(module) as prof:
+        module(*args, **kwargs)
+    (root,) = [r for r in prof.module_records if r.type == type(module).__name__]
+    return root.flops, prof
+
+
+@pytest.mark.parametrize("a, b", [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((7, 1, 3, 4), (6, 4, 2)),
+                                  ((4,), (4, 5)), ((3, 4), (4,))])
+def test_matmul_flops_is_2mnk_times_batch(a, b):
+    out = np.matmul(np.ones(a), np.ones(b))
+    K = a[-1]
+    assert matmul_flops(a, b) == 2 * K * out.size
+
+
+@pytest.mark.parametrize("batch_shape, bias", [((8,), True), ((2, 5), False)])
+def test_linear_profile_equals_closed_form(batch_shape, bias):
+    layer = Linear(12, 7, bias=bias)
+    flops, _ = forward_flops_of(layer, randn(*batch_shape, 12))
+    assert flops == linear_flops(int(np.prod(batch_shape)), 12, 7, bias)
+
+
+def test_linear_backward_is_two_matmuls_when_the_input_needs_a_gradient():
+    layer = Linear(6, 4, bias=False)
+    x = randn(5, 6, requires_grad=True)
+    with Profiler(layer) as prof:
+        layer(x).sum().backward()
+    (matmul_bwd,) = [r for r in prof.records if (r.name, r.phase) == ("matmul", "backward")]
+    assert matmul_bwd.flops == 2 * (2 * 5 * 6 * 4)
+
+
+@pytest.mark.parametrize("stride, padding, bias", [(1, 0, True), (2, 1, True), (1, 2, False)])
+def test_conv2d_profile_equals_closed_form(stride, padding, bias):
+    B, C, H, W, OC, K = 2, 3, 9, 8, 5, 3
+    conv = Conv2d(C, OC, K, stride=stride, padding=padding, bias=bias)
+    flops, _ = forward_flops_of(conv, randn(B, C, H, W))
+    OH = (H + 2 * padding - K) // stride + 1
+    OW = (W + 2 * padding - K) // stride + 1
+    assert flops == conv2d_flops(B, C, OC, (K, K), (OH, OW), bias)
+
+
+@pytest.mark.parametrize("B, T, E, H, bias", [(2, 7, 16, 4, True), (1, 12, 24, 3, False),
+                                              (3, 1, 8, 2, True)])
+def test_attention_profile_equals_closed_form(B, T, E, H, bias):
+    mha = MultiHeadAttention(E, H, bias=bias, causal=True)
+    flops, _ = forward_flops_of(mha, randn(B, T, E))
+    assert flops == attention_flops(B, T, E, H, bias=bias, causal=True)
+
+
+def test_attention_with_a_kv_cache_counts_the_cached_keys():
+    mha = MultiHeadAttention(16, 4, causal=True)
+    cache = KVCache()
+    with no_grad():
+        mha(randn(1, 5, 16), kv_cache=cache)                 # prefill 5 positions
+        flops, _ = forward_flops_of(mha, randn(1, 1, 16), kv_cache=cache)
+    assert flops == attention_flops(1, 1, 16, 4, past=5)
+
+
+def test_attention_flops_grow_quadratically_in_T():
+    # the T-dependent part beyond linear: f(2T) - 2 f(T) = the T^2 terms, scaled by 2
+    def quadratic(T):
+        return attention_flops(1, 2 * T, 32, 4) - 2 * attention_flops(1, T, 32, 4)
+
+    assert quadratic(64) == 4 * quadratic(32)
+
+
+def test_views_allocate_nothing_and_copies_count_their_bytes():
+    x = randn(4, 6, 8)
+    assert forward_bytes((x,), reshape(x, (24, 8))) == 0
+    assert forward_bytes((x,), x.permute(2, 0, 1)) == 0
+    assert forward_bytes((x,), broadcast_to(x, (3, 4, 6, 8))) == 0
+    assert forward_bytes((x,), sliding_window(x, (2, 2))) == 0
+    assert forward_bytes((x,), x[1:3]) == 0                          # basic indexing: a view
+    fancy = x[np.array([0, 2, 3])]                                   # fancy indexing: a copy
+    assert forward_bytes((x,), fancy) == fancy.data.nbytes
+    moved = x.permute(2, 0, 1)
+    copied = reshape(moved, (-1,))                                   # not contiguous: a copy
+    assert forward_bytes((moved,), copied) == 4 * 6 * 8 * 4
+    assert forward_bytes((x, x), x + x) == x.data.nbytes
+
+
+def test_profiled_bytes_of_a_linear_are_its_two_outputs():
+    layer = Linear(10, 6)
+    with Profiler() as prof:
+        layer(randn(5, 10))
+    by_op = {r.name: r.bytes for r in prof.records}
+    assert by_op == {"permute": 0, "matmul": 5 * 6 * 4, "add": 5 * 6 * 4}
+
+
+class Cube(Function):
+    """x^3 as one fused op; keeps x (the input: nothing new) and x^2 (new) for backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x, ctx.x2 = x, x * x
+        return ctx.x2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (3 * ctx.x2 * grad,)
+
+
+def test_a_fused_function_counts_its_output_and_what_it_saved():
+    x = randn(6, 5, requires_grad=True)
+    with Profiler() as prof:
+        Cube.apply(x).sum().backward()
+    cube = {r.phase: r for r in prof.records if r.name == "Cube"}
+    assert cube["forward"].bytes == 2 * x.data.nbytes          # output + ctx.x2, not ctx.x
+    assert cube["forward"].flops == cube["backward"].flops == 0  # unknown op: no rule yet
+    with no_grad():                                               # no graph: nothing saved
+        assert forward_bytes((x,), Cube.apply(x)) == x.data.nbytes
+
+
+def test_registered_flop_rules_count_fused_ops():
+    register_flop_rule("Cube", lambda inputs, out: 2 * out.data.size,
+                       lambda inputs, grads: 3 * grads[0].size)
+    try:
+        x = randn(4, 3, requires_grad=True)
+        with Profiler() as prof:
+            Cube.apply(x).sum().backward()
+        cube = {r.phase: r.flops for r in prof.records if r.name == "Cube"}
+        assert cube == {"forward": 24, "backward": 36}
+    finally:
+        register_flop_rule("Cube", None)
+    with Profiler() as prof:
+        Cube.apply(randn(2, 2))
+    assert [r.flops for r in prof.records if r.name == "Cube"] == [0]

@@ -1,0 +1,113 @@
+"""The memory model: formulas against tracemalloc measurements (stated tolerances)."""
+
+import numpy as np
+import pytest
+from tt_attention import MultiHeadAttention
+from tt_layers import Flatten, Linear, ReLU
+from tt_networks import Sequential, mlp
+from tt_spatial import Conv2d, MaxPool2d
+from tt_systems import (
+    attention_activation_bytes, attention_memory_sweep, count_forward_bytes, measure_peak,
+    memory_report, optimizer_state_bytes, parameter_bytes,
+)
+from tt_tensor import no_grad, randn
+from tt_transformers import GPT, GPTConfig
+
+PEAK_TOLERANCE = 0.15       # predicted forward+backward peak vs tracemalloc, relative
+OPTIMIZER_TOLERANCE = 0.05  # predicted optimizer state + scratch vs tracemalloc, relative
+
+
+@pytest.mark.parametrize("name, copies", [("sgd", 0), (None, 0), ("momentum", 1), ("adam", 2),
+                                          ("adamw", 2)])
+def test_optimizer_state_is_0_1_or_2_copies_of_the_parameters(name, copies):
+    assert optimizer_state_bytes(1000, name) == copies * 1000
+
+
+def test_unknown_optimizer_is_refused():
+    with pytest.raises(ValueError, match="rmsprop"):
+        optimizer_state_bytes(10, "rmsprop")
+
+
+def test_parameter_bytes_counts_tied_weights_once():
+    model = GPT(GPTConfig(block_size=8, vocab_size=11, n_layer=1, n_head=2, n_embd=8))
+    assert model.lm_head.weight is model.wte
+    assert parameter_bytes(model) == 4 * model.num_parameters()
+
+
+def build(name):
+    """(model, input shape) of a small MLP, CNN or GPT."""
+    np.random.seed(0)
+    if name == "mlp":
+        return mlp([256, 128, 64, 10]), (64, 256)
+    if name == "cnn":
+        return Sequential(Conv2d(3, 8, 3), ReLU(), MaxPool2d(2), Conv2d(8, 16, 3), ReLU(),
+                          Flatten(), Linear(16 * 13 * 13, 10)), (8, 3, 32, 32)
+    return GPT(GPTConfig(block_size=32, vocab_size=20, n_layer=2, n_head=2, n_embd=64)), (4, 32)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "gpt"])
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_predicted_memory_matches_the_measurement(name, optimizer):
+    model, shape = build(name)
+    report = memory_report(model, shape, optimizer=optimizer)
+    assert report.parameters == report.gradients == parameter_bytes(model)
+    assert report.activations > 0
+    assert abs(report.relative_error) < PEAK_TOLERANCE, report.table()
+    predicted = report.optimizer_state + report.optimizer_scratch
+    assert report.measured_optimizer == pytest.approx(predicted, rel=OPTIMIZER_TOLERANCE)
+    assert "relative error" in report.table()
+
+
+def test_memory_report_does_not_touch_the_model():
+    model = mlp([8, 4, 2])
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    memory_report(model, (3, 8), optimizer="adam")
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_activation_count_of_a_linear_chain_is_its_outputs_and_the_relu_mask():
+    model = Sequential(Linear(10, 20), ReLU(), Linear(20, 5))
+    total, largest = count_forward_bytes(model, randn(7, 10), loss_fn=lambda y: y)
+    # float32 matmul + bias add per Linear, ReLU's output (where) and the bool condition
+    # its graph node keeps for backward
+    expected = 4 * 7 * (20 + 20 + 20 + 5 + 5) + 7 * 20
+    assert (total, largest) == (expected, 4 * 7 * 20 + 7 * 20)
+
+
+def test_nothing_is_kept_without_a_graph():
+    model = Sequential(Linear(10, 20), ReLU())
+    with no_grad():
+        total, _ = count_forward_bytes(model, randn(7, 10), loss_fn=lambda y: y)
+    assert total == 4 * 7 * (20 + 20 + 20)
+
+
+@pytest.mark.parametrize("T", [2, 5, 16, 33])
+@pytest.mark.parametrize("bias", [True, False])
+def test_attention_formula_equals_the_op_count(T, bias):
+    B, E, H = 2, 16, 4
+    mha = MultiHeadAttention(E, H, bias=bias, causal=True)
+    counted, _ = count_forward_bytes(mha, randn(B, T, E, requires_grad=True),
+                                     loss_fn=lambda y: y)
+    assert attention_activation_bytes(B, T, E, H, bias=bias) == counted
+
+
+def test_attention_memory_is_measured_close_to_the_formula_and_grows_as_T_squared():
+    rows = attention_memory_sweep([128, 256], batch=1, embed_dim=32, num_heads=2)
+    for row in rows:
+        assert row["measured"] == pytest.approx(row["formula"], rel=0.05)
+    # the T^2 terms dominate: doubling T more than triples the memory
+    assert rows[1]["quadratic"] == 4 * rows[0]["quadratic"]
+    growth = rows[1]["measured"] / rows[0]["measured"]
+    assert growth == pytest.approx(rows[1]["formula"] / rows[0]["formula"], rel=0.05)
+    assert growth > 3
+
+
+def test_measure_peak_sees_numpy_buffers():
+    def allocate():
+        a = np.ones(1_000_000, dtype=np.float32)
+        return float(a[0])
+
+    _, peak = measure_peak(allocate)
+    assert 4_000_000 <= peak < 4_400_000
