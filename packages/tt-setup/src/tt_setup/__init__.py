@@ -1,5 +1,27 @@
-"""TinyTorch module 01 (setup): Environment report, doctor checks, seeding, and the module-package report."""
+"""TinyTorch module 01 (setup): environment report, doctor checks, seeding, module report."""
 
 from ._version import __version__
+from .doctor import Check, doctor
+from .environment import seed_everything, system_info
+from .modules import (
+    COURSE_MODULES,
+    CourseModule,
+    ModuleRecord,
+    classify_install,
+    module_report,
+)
+from .report import format_report
 
-__all__ = ["__version__"]
+__all__ = [
+    "COURSE_MODULES",
+    "Check",
+    "CourseModule",
+    "ModuleRecord",
+    "__version__",
+    "classify_install",
+    "doctor",
+    "format_report",
+    "module_report",
+    "seed_everything",
+    "system_info",
+]

@@ -1,0 +1,34 @@
+"""TinyTorch: one namespace over the installed course modules, like `torch`.
+
+    import tinytorch as tt
+    x = tt.tensor([[1.0, 2.0]])           # tt_tensor
+    model = tt.nn.Linear(2, 1)            # tt_layers, tt_networks, tt_spatial, ...
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)   # tt_optimizers
+    loader = tt.data.DataLoader(dataset)  # tt_dataloader
+
+Names are looked up when first used, in the `__all__` of the module packages; a name whose
+package is not installed raises an ImportError that names the extra to install.
+"""
+
+import importlib
+
+from tt_setup import seed_everything
+
+from ._lazy import Namespace
+from ._version import __version__
+
+# The rest is resolved lazily from tt_tensor's __all__: see __getattr__ and _lazy.Namespace.
+__all__ = ["__version__", "seed_everything"]
+
+_SUBMODULES = ("nn", "optim", "data", "autograd")
+_namespace = Namespace("tinytorch", primary="tt_tensor", sources=("tt_tensor",))
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tinytorch.{name}")
+    return _namespace.getattr(name)
+
+
+def __dir__():
+    return sorted(set(_namespace.dir()) | set(_SUBMODULES))

@@ -1,0 +1,7 @@
+"""`python -m tinytorch`: the same as the `tinytorch` command."""
+
+import sys
+
+from tinytorch.cli import main
+
+sys.exit(main())

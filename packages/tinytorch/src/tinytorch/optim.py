@@ -1,0 +1,11 @@
+"""tinytorch.optim: optimizers and LR schedulers, like `torch.optim`.
+
+The public names of tt_optimizers: Optimizer, SGD, Adam, AdamW, schedulers, clip_grad_norm_.
+"""
+
+from ._lazy import Namespace
+
+_namespace = Namespace("tinytorch.optim", primary="tt_optimizers", sources=("tt_optimizers",))
+_namespace.require_primary()
+__getattr__ = _namespace.getattr
+__dir__ = _namespace.dir

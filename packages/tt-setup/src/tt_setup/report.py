@@ -1,0 +1,45 @@
+"""The text `tinytorch doctor` prints: the machine, the seventeen modules, the checks."""
+
+from __future__ import annotations
+
+from .doctor import Check
+from .modules import ModuleRecord
+
+
+def format_report(checks: list[Check], modules: list[ModuleRecord], info: dict) -> str:
+    """Render system_info(), module_report() and doctor() results as one text report."""
+    failed = [check for check in checks if not check.ok]
+    summary = (f"{len(failed)} of {len(checks)} checks failed" if failed
+               else f"all {len(checks)} checks passed")
+    return "\n".join(["TinyTorch doctor", *format_system(info), "", *format_modules(modules),
+                      "", *format_checks(checks), "", summary])
+
+
+def format_system(info: dict) -> list[str]:
+    threads = " ".join(f"{name}={value if value is not None else 'unset'}"
+                       for name, value in info["threads"].items())
+    return [
+        f"  Python {info['python_version']} ({info['python_implementation']}) "
+        f"on {info['platform']}",
+        f"  NumPy {info['numpy_version']}, BLAS {info['blas']}, LAPACK {info['lapack']}",
+        f"  CPUs: {info['cpu_count']} ({info['usable_cpus']} usable); threads: {threads}",
+    ]
+
+
+def format_modules(modules: list[ModuleRecord]) -> list[str]:
+    rows = [f"  {'#':<3} {'distribution':<18} {'version':<14} {'code':<10} location"]
+    for record in modules:
+        version = record.version if record.installed else "not installed"
+        rows.append(f"  {record.number:02d}  {record.distribution:<18} {version:<14} "
+                    f"{record.kind or '-':<10} {record.location or ''}".rstrip())
+    return rows
+
+
+def format_checks(checks: list[Check]) -> list[str]:
+    width = max((len(check.name) for check in checks), default=0)
+    rows = ["  checks"]
+    for check in checks:
+        rows.append(f"  {'ok' if check.ok else 'FAIL':<5} {check.name:<{width}}  {check.detail}")
+        if not check.ok and check.hint:
+            rows.append(f"  {'':<5} {'':<{width}}  hint: {check.hint}")
+    return rows

@@ -1,0 +1,82 @@
+"""doctor() returns checks with fix hints; format_report() renders them with the modules."""
+
+import subprocess
+import sys
+import venv
+
+import pytest
+
+from tt_setup import Check, ModuleRecord, doctor, format_report, module_report, system_info
+
+
+def by_name(checks):
+    return {check.name: check for check in checks}
+
+
+def test_doctor_returns_checks_each_with_a_hint():
+    checks = doctor()
+    assert checks and all(isinstance(check, Check) for check in checks)
+    assert all(check.hint for check in checks)
+    names = by_name(checks)
+    for name in ("python >= 3.10", "numpy >= 1.24", "BLAS", "pip check", "import tt_setup"):
+        assert name in names
+
+
+def test_doctor_passes_python_and_numpy_here():
+    names = by_name(doctor())
+    assert names["python >= 3.10"].ok
+    assert names["numpy >= 1.24"].ok
+    assert names["import tt_setup"].ok
+
+
+def test_doctor_checks_the_import_of_every_installed_module():
+    installed = [record.import_name for record in module_report() if record.installed]
+    imports = [check.name for check in doctor() if check.name.startswith("import ")]
+    assert imports == [f"import {name}" for name in installed]
+
+
+def test_a_module_that_fails_to_import_fails_with_a_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tt_setup", None)  # `import tt_setup` now raises
+    check = by_name(doctor())["import tt_setup"]
+    assert not check.ok
+    assert "ModuleNotFoundError" in check.detail
+    assert "pip install -e ./packages/tt-setup" in check.hint
+
+
+@pytest.fixture(scope="module")
+def python_without_pip(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("nopip")
+    venv.create(directory, with_pip=False)
+    return str(directory / "bin" / "python")
+
+
+def test_missing_pip_fails_the_pip_check_with_a_hint(monkeypatch, python_without_pip):
+    monkeypatch.setattr(sys, "executable", python_without_pip)
+    check = by_name(doctor())["pip check"]
+    assert not check.ok
+    assert "ensurepip" in check.hint
+
+
+def test_pip_check_agrees_with_pip():
+    done = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True)
+    assert by_name(doctor())["pip check"].ok == (done.returncode == 0)
+
+
+def test_report_shows_modules_checks_and_hints():
+    records = [ModuleRecord(1, "tt-setup", "tt_setup", True, "0.1.0", "/src/tt-setup",
+                            True, "reference"),
+               ModuleRecord(2, "tt-tensor", "tt_tensor", False)]
+    checks = [Check("python >= 3.10", True, "3.12.1", "install Python"),
+              Check("pip check", False, "tt-x 0.1 requires tt-y", "install tt-y")]
+    text = format_report(checks, records, system_info())
+    assert "01  tt-setup" in text and "reference" in text and "/src/tt-setup" in text
+    assert "02  tt-tensor" in text and "not installed" in text
+    assert "FAIL  pip check" in text and "hint: install tt-y" in text
+    assert "hint: install Python" not in text  # hints only for failed checks
+    assert text.splitlines()[-1] == "1 of 2 checks failed"
+
+
+def test_doctor_prints_nothing(capsys):
+    doctor()
+    module_report()
+    assert capsys.readouterr() == ("", "")
