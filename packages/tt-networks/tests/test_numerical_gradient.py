@@ -101,3 +101,13 @@ def test_bad_arguments_are_named():
         N.numerical_gradient(lambda: (w * w).sum(), [w, np.zeros(2)])
     with pytest.raises(TypeError, match=r"params\[0\].*int64"):
         N.numerical_gradient(lambda: 0.0, [tensor([1, 2])])
+
+
+def test_numerical_gradient_progress_bar_only_when_asked(capsys):
+    p = tensor([1.0, -2.0, 3.0], dtype=float64, requires_grad=True)
+    quiet = N.numerical_gradient(lambda: (p * p).sum(), [p])
+    assert capsys.readouterr() == ("", "")
+    loud = N.numerical_gradient(lambda: (p * p).sum(), [p], progress=True)
+    assert "numerical gradient" in capsys.readouterr().err
+    np.testing.assert_allclose(quiet[0], 2 * p.data, rtol=1e-6)
+    np.testing.assert_array_equal(quiet[0], loud[0])

@@ -6,6 +6,7 @@ numbers for about the cost of one forward and one backward pass.
 """
 
 import numpy as np
+from tqdm.auto import tqdm
 from tt_tensor import Tensor, no_grad
 
 
@@ -30,7 +31,7 @@ def _check_params(params):
     return params
 
 
-def numerical_gradient(fn, params, eps=1e-3):
+def numerical_gradient(fn, params, eps=1e-3, progress=False):
     """d fn() / d p for every p in `params`, by central differences:
     (fn(p + eps) - fn(p - eps)) / (2 eps), one element at a time.
 
@@ -38,10 +39,13 @@ def numerical_gradient(fn, params, eps=1e-3):
     values of the params. Returns one ndarray per param (same shape and dtype); the params are
     left exactly as they were. Each step is taken in the param's dtype and divided by the step
     actually taken: in float32 the result has an error of about 1e-7 * |fn| / eps.
+    progress=True shows a tqdm bar over the 2 * (number of elements) evaluations of fn.
     """
     params = _check_params(params)
     grads = []
-    with no_grad():  # the graph is not needed: only the values of fn()
+    total = sum(p.data.size for p in params)
+    bar = tqdm(total=total, desc="numerical gradient", leave=False, disable=not progress)
+    with no_grad(), bar:  # the graph is not needed: only the values of fn()
         for p in params:
             data = p.data  # perturbed in place, so fn() sees the change
             grad = np.zeros(data.shape, dtype=np.float64)
@@ -57,5 +61,6 @@ def numerical_gradient(fn, params, eps=1e-3):
                     data[index] = original
                 grad[index] = (f_plus - f_minus) / (upper - lower)
                 ### END SOLUTION
+                bar.update(1)
             grads.append(grad.astype(data.dtype))
     return grads
