@@ -21,8 +21,9 @@ def relu(x):
     """relu(x) = max(x, 0), elementwise."""
     x = as_tensor(x)
     ### BEGIN SOLUTION
-    # where (not maximum) so that the gradient at exactly 0 is 0, as in PyTorch
-    return where(x.data > 0, x, 0.0)
+    # times a 0/1 mask: the gradient at exactly 0 is 0, as in PyTorch, and one multiply is
+    # cheaper than where() both forward and backward
+    return x * (x.data > 0)
     ### END SOLUTION
 
 

@@ -45,10 +45,25 @@ def topological_order(root):
 
 def input_grads(node, grad, out):
     """The gradients of one node's inputs, given the gradient of its output."""
-    needs = tuple(t.requires_grad for t in node.inputs)
     if isinstance(node.op, type) and issubclass(node.op, Function):
-        return node.op.backward(node.ctx, grad)
+        return _function_grads(node, grad)
+    needs = tuple(t.requires_grad for t in node.inputs)
     return RULES[node.op](grad, node, out, needs)
+
+
+def _function_grads(node, grad):
+    """A fused Function's backward, checked: one gradient (or None) per input, of its shape."""
+    parts = node.op.backward(node.ctx, grad)
+    if not isinstance(parts, (tuple, list)):
+        parts = (parts,)  # one input's gradient may come bare, as in PyTorch
+    if len(parts) != len(node.inputs):
+        raise RuntimeError(f"{node.name}.backward returned {len(parts)} gradient(s) for "
+                           f"{len(node.inputs)} input(s)")
+    for i, (t, part) in enumerate(zip(node.inputs, parts)):
+        if part is not None and np.shape(part) != t.shape:
+            raise RuntimeError(f"{node.name}.backward returned a gradient of shape "
+                               f"{np.shape(part)} for input {i} of shape {t.shape}")
+    return parts
 
 
 def _seed_gradient(tensor, gradient):
@@ -67,22 +82,28 @@ def _seed_gradient(tensor, gradient):
         return np.ones_like(tensor.data)
     seed = np.array(getattr(gradient, "data", gradient), dtype=tensor.dtype)
     if seed.shape != tensor.shape:
-        raise ValueError(f"backward: gradient of shape {seed.shape} for a tensor of shape {tensor.shape}")
+        raise ValueError(
+            f"backward: gradient of shape {seed.shape} for a tensor of shape {tensor.shape}"
+        )
     return seed
 
 
-def _owned(array, handed_out):
-    """A gradient array that may be stored on a leaf: ours, writeable, and not shared."""
-    if array.flags.owndata and array.flags.writeable and id(array) not in handed_out:
+def _owned(array, like, handed_out):
+    """A gradient array that may be stored on a leaf: ours, writeable, not shared, and laid
+    out in memory like the leaf's data `like` (else p -= lr * g would stride across rows)."""
+    if (array.flags.owndata and array.flags.writeable and id(array) not in handed_out
+            and array.dtype == like.dtype and array.strides == like.strides):
         handed_out.add(id(array))
         return array
-    return np.array(array)
+    copy = np.empty_like(like)  # same dtype and memory order as the leaf
+    copy[...] = array
+    return copy
 
 
 def _accumulate(tensor, grad, handed_out):
     """Add `grad` into tensor.grad (creating it on first use)."""
     if tensor.grad is None:
-        tensor.grad = from_numpy(_owned(grad.astype(tensor.dtype, copy=False), handed_out))
+        tensor.grad = from_numpy(_owned(grad, tensor.data, handed_out))
     else:
         tensor.grad.data += grad
 

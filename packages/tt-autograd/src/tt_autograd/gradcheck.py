@@ -2,6 +2,7 @@
 
 import numpy as np
 import tt_networks
+from tt_tensor import no_grad
 
 from .engine import run_backward
 
@@ -11,22 +12,31 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
     A random cotangent v turns any output into the scalar sum(fn(*inputs) * v), so one backward
     pass and central differences (f(x + eps) - f(x - eps)) / 2 eps give comparable gradients.
-    Inputs must be float64 tensors. Raises AssertionError naming the input and element that
-    differ; returns True otherwise.
+    Inputs must be float64 tensors. Raises AssertionError naming the input (its position in
+    `inputs`) and element that differ; returns True otherwise.
     """
-    targets = [t for t in inputs if getattr(t, "requires_grad", False)]
-    if not targets:
+    positions = [i for i, t in enumerate(inputs) if getattr(t, "requires_grad", False)]
+    if not positions:
         raise ValueError("gradcheck: no input has requires_grad=True")
-    for i, t in enumerate(targets):
-        if t.dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} is {t.dtype}; central differences need float64")
+    for i in positions:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; "
+                            "central differences need float64")
+    targets = [inputs[i] for i in positions]
     out = fn(*inputs)
     cotangent = np.random.default_rng(seed).standard_normal(out.shape)
     found = run_backward(out, cotangent, inputs=targets)
     analytic = [found.get(id(t), np.zeros(t.shape)) for t in targets]
-    numeric = tt_networks.numerical_gradient(lambda: float(np.sum(fn(*inputs).data * cotangent)), targets, eps=eps)
-    for i, (a, n) in enumerate(zip(analytic, numeric)):
-        a = np.broadcast_to(a, n.shape)
+
+    def objective():
+        with no_grad():  # the numerical side needs values only, not graphs
+            return float(np.sum(fn(*inputs).data * cotangent))
+
+    numeric = tt_networks.numerical_gradient(objective, targets, eps=eps)
+    for i, a, n in zip(positions, analytic, numeric):
+        if a.shape != n.shape:  # never broadcast: a wrong-shaped gradient is a wrong gradient
+            raise AssertionError(f"gradcheck: input {i} has shape {n.shape} but its analytic "
+                                 f"gradient has shape {a.shape}")
         bad = ~np.isclose(a, n, atol=atol, rtol=rtol)
         if bad.any():
             where = tuple(int(k) for k in np.argwhere(bad)[0])

@@ -93,13 +93,22 @@ def _tanh(g, node, out, needs):
     return (g * (1 - out * out),)
 
 
+def _masked(g, keep, finite):
+    """g where `keep` holds, else 0.
+
+    g * keep is branch-free, several times faster than np.where on a random mask (relu's),
+    and exact for finite g; inf or nan in g takes np.where, so no inf * 0 = nan appears.
+    """
+    return g * keep if finite else np.where(keep, g, np.zeros((), dtype=g.dtype))
+
+
 def _where(g, node, out, needs):
     # d where(c, a, b) = [c] da + [not c] db
     a, b = node.inputs
-    cond = node.attrs["condition"]
-    zero = np.zeros((), dtype=g.dtype)
-    return (unbroadcast(np.where(cond, g, zero), a.shape) if needs[0] else None,
-            unbroadcast(np.where(cond, zero, g), b.shape) if needs[1] else None)
+    keep = node.attrs["condition"].astype(bool, copy=False)
+    finite = bool(np.isfinite(g).all())
+    return (unbroadcast(_masked(g, keep, finite), a.shape) if needs[0] else None,
+            unbroadcast(_masked(g, ~keep, finite), b.shape) if needs[1] else None)
 
 
 def _astype(g, node, out, needs):
@@ -127,17 +136,36 @@ def _max(g, node, out, needs):
     return (np.where(mask, g / count, 0).astype(g.dtype),)
 
 
+def _column_major(x):
+    """True when x's last two axes are stored transposed (like W.T, a view of a row-major W)."""
+    return x.ndim >= 2 and x.shape[-2] > 1 and x.shape[-1] > 1 and x.strides[-2] < x.strides[-1]
+
+
+def _product(x, y, like):
+    """x @ y, laid out in memory like `like`; (x @ y)^T = y^T @ x^T makes that free.
+
+    Linear computes x @ W.T: W.T's gradient made column-major is row-major again after the
+    permute rule, like W, so no transposing copy is needed to store or apply it.
+    """
+    if _column_major(like):
+        return (y.swapaxes(-1, -2) @ x.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return x @ y
+
+
 def _matmul(g, node, out, needs):
     # d(A @ B) = dA @ B^T + A^T @ dB, with 1-D operands promoted to matrices
     a, b = node.inputs
     a2 = a.data if a.ndim > 1 else a.data[None, :]
     b2 = b.data if b.ndim > 1 else b.data[:, None]
-    g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+    g2 = g
+    if a.ndim == 1 or b.ndim == 1:  # put back the axes the promotion dropped from the output
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
     ga = gb = None
     if needs[0]:
-        ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        ga = unbroadcast(_product(g2, b2.swapaxes(-1, -2), a2), a2.shape).reshape(a.shape)
     if needs[1]:
-        gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        gb = unbroadcast(_product(a2.swapaxes(-1, -2), g2, b2), b2.shape).reshape(b.shape)
     return ga, gb
 
 
@@ -147,8 +175,11 @@ def _reshape(g, node, out, needs):
 
 
 def _permute(g, node, out, needs):
-    # apply the inverse permutation
-    return (g.transpose(np.argsort(node.attrs["axes"])),)
+    # apply the inverse permutation: output axis i came from input axis axes[i]
+    inverse = [0] * g.ndim
+    for i, axis in enumerate(node.attrs["axes"]):
+        inverse[axis] = i
+    return (g.transpose(inverse),)
 
 
 def _broadcast_to(g, node, out, needs):
@@ -159,7 +190,8 @@ def _broadcast_to(g, node, out, needs):
 def _is_basic(index):
     """True for indexes of ints, slices, None and Ellipsis only (no element is picked twice)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+    basic = (int, np.integer, slice)
+    return all(p is None or p is Ellipsis or isinstance(p, basic) for p in parts)
 
 
 def _getitem(g, node, out, needs):

@@ -37,9 +37,7 @@ class Node:
 
 def record(data, inputs, op, attrs=None, ctx=None):
     """Wrap the array `data` as the result of `op` on `inputs`; record a node when needed."""
-    from .tensor import Tensor
-
-    out = Tensor.__new__(Tensor)
+    out = _tensor.Tensor.__new__(_tensor.Tensor)
     out.data = data
     out.grad = None
     out.retains_grad = False
@@ -83,9 +81,7 @@ class Function:
 
 
 def _apply_function(cls, inputs, attrs):
-    from .tensor import as_tensor
-
-    tensors = tuple(as_tensor(x) for x in inputs)
+    tensors = tuple(_tensor.as_tensor(x) for x in inputs)
     start = time.perf_counter() if hooks_active() else None
     ctx = Context()
     data = np.asarray(cls.forward(ctx, *(t.data for t in tensors), **attrs))
@@ -93,3 +89,6 @@ def _apply_function(cls, inputs, attrs):
     if start is not None:
         notify(cls.__name__, "forward", tensors, out, time.perf_counter() - start)
     return out
+
+
+from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module too)
