@@ -41,6 +41,8 @@ def _sub(g, node, out, needs):
 def _mul(g, node, out, needs):
     # d(a * b) = b da + a db
     a, b = node.inputs
+    if a is b:  # a * a (variances, squares): one pass for d(a^2) = 2 a da
+        return unbroadcast(2 * g * a.data, a.shape), None
     return (unbroadcast(g * b.data, a.shape) if needs[0] else None,
             unbroadcast(g * a.data, b.shape) if needs[1] else None)
 
@@ -132,8 +134,8 @@ def _max(g, node, out, needs):
     if axis is not None and not node.attrs["keepdims"]:
         g, out = np.expand_dims(g, axis), np.expand_dims(out, axis)
     mask = a.data == out
-    count = mask.sum(axis=axis, keepdims=True)
-    return (np.where(mask, g / count, 0).astype(g.dtype),)
+    count = mask.sum(axis=axis, keepdims=True, dtype=g.dtype)
+    return (_masked(g / count, mask, bool(np.isfinite(g).all())),)
 
 
 def _column_major(x):

@@ -1,6 +1,7 @@
 """TinyTorch module 01 (setup): environment report, doctor checks, seeding, module report."""
 
 from ._version import __version__
+from .allocator import tune_allocator
 from .doctor import Check, doctor
 from .environment import seed_everything, system_info
 from .modules import (
@@ -24,4 +25,5 @@ __all__ = [
     "module_report",
     "seed_everything",
     "system_info",
+    "tune_allocator",
 ]
