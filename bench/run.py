@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = {
     "mlp": ("packages/tt-autograd/bench/mlp_step.py",
             "MLP training step (autograd engine overhead; target <= 1.3x NumPy)"),
+    "cnn": ("capstones/cifar10/bench/cnn_step.py",
+            "CIFAR-10 course CNN training step (target >= 0.5x PyTorch throughput)"),
     "gpt": ("capstones/tinygpt/bench/gpt_step.py",
             "TinyGPT training step, nanoGPT CPU config (target <= 2x PyTorch)"),
     "gpt-generate": ("capstones/tinygpt/bench/gpt_generate.py",
