@@ -1,0 +1,119 @@
+"""Runs the TinyGPT capstone end to end on a small generated corpus (seconds, no network)."""
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"tinygpt_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(HERE))
+    spec.loader.exec_module(module)
+    return module
+
+
+train, sample, data = load("train"), load("sample"), load("data")
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    """Sentences from a tiny grammar: learnable structure, ~12k characters."""
+    rng = np.random.default_rng(0)
+    subjects, verbs, objects = ["the cat", "a dog", "my bird"], ["sees", "likes"], \
+        ["the mat.", "a ball.", "the sun."]
+    lines = [f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)}"
+             for _ in range(600)]
+    path = tmp_path_factory.mktemp("corpus") / "grammar.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(corpus_file, out, *extra):
+    return train.main(["--quick", "--data", str(corpus_file), "--out", str(out),
+                       "--no-progress", *extra])
+
+
+def test_quick_run_learns_and_writes_everything(corpus_file, tmp_path):
+    out = tmp_path / "run"
+    results = run(corpus_file, out)
+    val = results["history"]["val_loss"]
+    assert results["history"]["iter"] == [0, 20, 40, 60]
+    assert val[0] > 2.0                      # ~ln(vocab) at init
+    assert val[-1] < 0.6 * val[0]            # the loss goes down
+    for name in ("ckpt.npz", "config.json", "vocab.json", "results.json", "sample.txt"):
+        assert (out / name).is_file(), name
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["final_val_loss"] == val[-1]
+    assert saved["ms_per_iter"] > 0 and saved["tokens_per_second"] > 0
+    assert saved["config"]["max_iters"] == 60 and "numpy_version" in saved["machine"]
+    assert len((out / "sample.txt").read_text()) == 1 + saved["config"]["sample_tokens"]
+
+
+@pytest.mark.parametrize("dropout", ["0", "0.1"])
+def test_resume_continues_exactly(corpus_file, tmp_path, monkeypatch, dropout):
+    straight = run(corpus_file, tmp_path / "straight", "--iters", "40", "--dropout", dropout)
+    out = tmp_path / "resumed"
+    real_step = train.train_step
+
+    def crash_at_30(model, optimizer, ids, rng, cfg, it):
+        if it == 30:
+            raise KeyboardInterrupt  # the run dies after its checkpoint at step 20
+        return real_step(model, optimizer, ids, rng, cfg, it)
+
+    monkeypatch.setattr(train, "train_step", crash_at_30)
+    with pytest.raises(KeyboardInterrupt):
+        run(corpus_file, out, "--iters", "40", "--dropout", dropout)
+    monkeypatch.setattr(train, "train_step", real_step)
+    resumed = run(corpus_file, out, "--iters", "40", "--dropout", dropout, "--resume")
+    assert resumed["steps_this_run"] == 20
+    assert resumed["history"] == straight["history"]       # bit for bit
+    with pytest.raises(ValueError, match="other settings"):
+        run(corpus_file, out, "--iters", "50", "--dropout", dropout, "--resume")
+
+
+def test_sample_loads_the_checkpoint(corpus_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    run(corpus_file, out, "--iters", "20")
+    text = sample.main(["--out", str(out), "--prompt", "the ", "--max-new-tokens", "30",
+                        "--temperature", "0"])
+    assert text.startswith("the ") and len(text) == 34
+    assert text in capsys.readouterr().out
+    cached = sample.main(["--out", str(out), "--prompt", "a ", "--max-new-tokens", "20",
+                          "--seed", "3", "--top-p", "0.9"])
+    recomputed = sample.main(["--out", str(out), "--prompt", "a ", "--max-new-tokens", "20",
+                              "--seed", "3", "--top-p", "0.9", "--no-cache"])
+    assert cached == recomputed
+    with pytest.raises(FileNotFoundError, match="run train.py"):
+        sample.main(["--out", str(tmp_path / "nothing")])
+
+
+def test_offline_default_corpus_is_python_documentation():
+    name, text = data.load_text(None, "pydoc")
+    assert name == "pydoc_data.topics" and len(text) > 100_000
+    corpus = data.make_corpus(name, text)
+    assert len(corpus.train) == int(0.9 * len(text))
+    assert corpus.tokenizer.decode(corpus.val[:50]) == text[len(corpus.train):][:50]
+
+
+def test_named_corpus_download_is_checked(tmp_path, monkeypatch):
+    source = tmp_path / "source.txt"
+    source.write_text("To be, or not to be: that is the question.\n" * 10, encoding="utf-8")
+    raw = source.read_bytes()
+    monkeypatch.setattr(data, "SHAKESPEARE_URL", source.as_uri())
+    monkeypatch.setattr(data, "SHAKESPEARE_MD5", hashlib.md5(raw).hexdigest())
+    monkeypatch.setattr(data, "SHAKESPEARE_BYTES", len(raw))
+    text = data.shakespeare_text(tmp_path / "cache", progress=False)
+    assert text == source.read_text(encoding="utf-8")
+    assert (tmp_path / "cache" / "tinyshakespeare" / "input.txt").is_file()
+    monkeypatch.setattr(data, "SHAKESPEARE_MD5", "0" * 32)
+    with pytest.raises(RuntimeError, match="md5"):
+        data.shakespeare_text(tmp_path / "other-cache", progress=False)
+    assert list((tmp_path / "other-cache" / "tinyshakespeare").iterdir()) == []

@@ -1,0 +1,53 @@
+"""The attention softmax as one op (tt_tensor.Function): scale, mask, softmax, and backward.
+
+Composed, softmax(scale * x + bias) records 6 primitives (mul, add, sub, exp, sum, div) whose
+backward rules allocate about six full-size temporaries for the (B, H, T, T) scores. Fused, it
+keeps one array (the output) for backward:
+
+    y = softmax(scale * x + bias)            dx = scale * y * (g - sum(g * y))
+
+and is one graph node instead of six, which matters when decoding one token at a time.
+Tested to equal the composed version (values and gradients, tests/).
+"""
+
+import numpy as np
+from tt_tensor import Function
+
+
+class ScaledMaskedSoftmax(Function):
+    """softmax(scale * x + bias) along the last axis; bias is a constant (no gradient)."""
+
+    @staticmethod
+    def forward(ctx, x, scale=1.0, bias=None):
+        ### BEGIN SOLUTION
+        y = x * x.dtype.type(scale)
+        if bias is not None:
+            y += bias                             # -inf where attention is not allowed
+        y -= y.max(axis=-1, keepdims=True)        # shift: every exp is in (0, 1]
+        np.exp(y, out=y)
+        y /= y.sum(axis=-1, keepdims=True)
+        ctx.y, ctx.scale = y, scale
+        return y
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        ### BEGIN SOLUTION
+        y = ctx.y
+        gy = grad * y                             # (..., T)
+        gy -= y * gy.sum(axis=-1, keepdims=True)   # y * (g - sum(g y))
+        if ctx.scale != 1.0:
+            gy *= gy.dtype.type(ctx.scale)
+        return (gy,)
+        ### END SOLUTION
+
+
+def fused_softmax(x, scale=1.0, bias=None):
+    """softmax(scale * x + bias) over the last axis as one graph node.
+
+    Equals tt_activations.softmax(x * scale + bias, axis=-1); bias (an ndarray broadcastable
+    to x, e.g. 0 / -inf from a mask) gets no gradient.
+    """
+    if bias is not None:
+        bias = np.asarray(getattr(bias, "data", bias))
+    return ScaledMaskedSoftmax.apply(x, scale=float(scale), bias=bias)

@@ -1,0 +1,75 @@
+"""Choosing the next token from logits: temperature, top-k, top-p (nucleus), greedy.
+
+Plain NumPy on (B, V) arrays: sampling happens outside the graph, under no_grad.
+"""
+
+import numpy as np
+
+
+def top_k_filter(logits, k):
+    """Set every logit below the k-th largest of its row to -inf. (B, V) -> (B, V).
+
+    Ties with the k-th largest are kept, so a row may keep more than k tokens (as nanoGPT).
+    """
+    V = logits.shape[-1]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"top_k must be a positive int, got {k!r}")
+    if k >= V:
+        return logits
+    ### BEGIN SOLUTION
+    kth = np.partition(logits, V - k, axis=-1)[..., V - k:V - k + 1]  # (B, 1): k-th largest
+    return np.where(logits < kth, -np.inf, logits)
+    ### END SOLUTION
+
+
+def top_p_filter(logits, p):
+    """Keep the smallest set of most likely tokens whose probability adds up to >= p.
+
+    Holtzman et al. 2020 (nucleus sampling): a token is kept when the probability of the
+    tokens more likely than it is < p, so the most likely token always survives.
+    """
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {p!r}")
+    ### BEGIN SOLUTION
+    probs = _softmax(logits)
+    order = np.argsort(-probs, axis=-1, kind="stable")                 # (B, V) most likely first
+    sorted_probs = np.take_along_axis(probs, order, axis=-1)
+    mass_before = np.cumsum(sorted_probs, axis=-1) - sorted_probs       # (B, V)
+    drop_sorted = mass_before >= p
+    drop = np.empty_like(drop_sorted)
+    np.put_along_axis(drop, order, drop_sorted, axis=-1)               # back to vocab order
+    return np.where(drop, -np.inf, logits)
+    ### END SOLUTION
+
+
+def _softmax(logits):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sample_next(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
+    """One token id per row of logits (B, V): argmax when temperature == 0, else a draw from
+    softmax(logits / temperature) restricted by top_k and top_p. Returns (B,) int64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 2:
+        raise ValueError(f"sample_next: expected logits of shape (B, V), got {logits.shape}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        return logits.argmax(axis=-1)  # greedy: the single most likely token
+    rng = np.random.default_rng() if rng is None else rng
+    ### BEGIN SOLUTION
+    logits = logits / temperature      # < 1 sharpens the distribution, > 1 flattens it
+    if top_k is not None:
+        logits = top_k_filter(logits, top_k)
+    if top_p is not None:
+        logits = top_p_filter(logits, top_p)
+    probs = _softmax(logits)           # excluded tokens have probability exactly 0
+    # inverse CDF: the first token whose cumulative probability exceeds u ~ U(0, total)
+    cdf = np.cumsum(probs, axis=-1)                                  # (B, V)
+    u = rng.random(len(cdf))[:, None] * cdf[:, -1:]                   # (B, 1)
+    choice = (cdf <= u).sum(axis=-1)                                  # (B,)
+    last_allowed = probs.shape[-1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=-1)
+    return np.minimum(choice, last_allowed).astype(np.int64)  # guard against rounding at 1
+    ### END SOLUTION

@@ -1,0 +1,68 @@
+"""The pre-LayerNorm transformer block: attention to mix positions, an MLP to think per position.
+
+x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))   (GPT-2, Radford et al. 2019)
+
+Normalising the input of each branch (not the sum) keeps the residual stream an untouched sum
+of branch outputs, so gradients reach early layers directly and training is stable without
+the learning-rate warm-up tricks post-LN needs.
+"""
+
+from tt_attention import MultiHeadAttention
+from tt_layers import Linear, Module
+from tt_normalization import LayerNorm
+from tt_tensor import as_tensor
+
+from .fused import fused_gelu
+
+
+class MLP(Module):
+    """Linear(C, 4C) -> GELU -> Linear(4C, C), applied to each position independently.
+
+    GELU is the tanh form (GPT-2's), fused into one op: see fused.py and the README.
+    """
+
+    def __init__(self, n_embd, bias=True, dropout=None):
+        super().__init__()
+        self.c_fc = Linear(n_embd, 4 * n_embd, bias=bias)
+        self.c_proj = Linear(4 * n_embd, n_embd, bias=bias)
+        self.dropout = dropout  # an optional Module (e.g. tt_regularization.Dropout)
+
+    def forward(self, x):
+        """(*, C) -> (*, C)."""
+        x = as_tensor(x)
+        lead, C = x.shape[:-1], x.shape[-1]
+        ### BEGIN SOLUTION
+        h = x.reshape(-1, C)                # (N, C): 2-D, so each Linear is one plain matmul
+        h = fused_gelu(self.c_fc(h))        # (N, 4C), gelu's tanh form as one op
+        h = self.c_proj(h)                  # (N, C)
+        if self.dropout is not None:
+            h = self.dropout(h)
+        return h.reshape(*lead, C)
+        ### END SOLUTION
+
+
+class TransformerBlock(Module):
+    """Pre-LN block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). x (B, T, C) -> (B, T, C).
+
+    causal=True (GPT) lets position t attend only to positions <= t. `dropout`, when given,
+    is a Module applied to both branch outputs before they join the residual stream.
+    """
+
+    def __init__(self, n_embd, n_head, bias=True, causal=True, dropout=None, eps=1e-5):
+        super().__init__()
+        self.ln_1 = LayerNorm(n_embd, eps=eps, bias=bias)
+        self.attn = MultiHeadAttention(n_embd, n_head, bias=bias, causal=causal)
+        self.ln_2 = LayerNorm(n_embd, eps=eps, bias=bias)
+        self.mlp = MLP(n_embd, bias=bias, dropout=dropout)
+        self.dropout = dropout
+
+    def forward(self, x, mask=None, kv_cache=None):
+        """(B, T, C) -> (B, T, C); mask and kv_cache go to the attention (see tt_attention)."""
+        x = as_tensor(x)
+        ### BEGIN SOLUTION
+        a = self.attn(self.ln_1(x), mask=mask, kv_cache=kv_cache)   # (B, T, C)
+        if self.dropout is not None:
+            a = self.dropout(a)
+        x = x + a                                                    # residual
+        return x + self.mlp(self.ln_2(x))                           # (B, T, C)
+        ### END SOLUTION
