@@ -125,23 +125,23 @@ def test_importing_an_undeclared_sibling_is_named(repo):
 
 
 def test_a_test_extra_lets_tests_but_not_code_import_autograd(repo):
-    pyproject = repo / "packages/tt-embeddings/pyproject.toml"
-    test = repo / "packages/tt-embeddings/tests/test_gradients.py"
+    pyproject = repo / "packages/tt-dataloader/pyproject.toml"
+    test = repo / "packages/tt-dataloader/tests/test_gradients.py"
     test.parent.mkdir()
     test.write_text("from tt_autograd import gradcheck\n")
-    assert ("packages/tt-embeddings/tests/test_gradients.py imports tt_autograd but "
-            "tt-embeddings does not depend on tt-autograd") in problems(repo)
+    assert ("packages/tt-dataloader/tests/test_gradients.py imports tt_autograd but "
+            "tt-dataloader does not depend on tt-autograd") in problems(repo)
     pyproject.write_text(pyproject.read_text() + '\n[project.optional-dependencies]\n'
                          'test = ["tt-autograd~=0.1.0"]\n')
     graph.write_requirement_files(graph.load_packages(repo), repo)
     assert problems(repo) == []
-    reqs = (repo / "tools/requirements/tt-embeddings.txt").read_text()
+    reqs = (repo / "tools/requirements/tt-dataloader.txt").read_text()
     assert "-e ./packages/tt-autograd" in reqs and "-e ./packages/tt-networks" in reqs
-    code = repo / "packages/tt-embeddings/src/tt_embeddings/grads.py"
+    code = repo / "packages/tt-dataloader/src/tt_dataloader/grads.py"
     code.parent.mkdir(parents=True, exist_ok=True)
     code.write_text("import tt_autograd\n")
-    assert ("packages/tt-embeddings/src/tt_embeddings/grads.py imports tt_autograd but "
-            "tt-embeddings does not depend on tt-autograd") in problems(repo)
+    assert ("packages/tt-dataloader/src/tt_dataloader/grads.py imports tt_autograd but "
+            "tt-dataloader does not depend on tt-autograd") in problems(repo)
 
 
 def test_a_test_extra_may_not_point_back_at_its_package(repo):
