@@ -5,11 +5,19 @@
     nox -s build smoke      both, in that order
     nox -s check            python tools/graph.py check
     nox -s tests            one dev venv (everything editable), every test directory
+    nox -s swap             the learner's loop for every module (long; not part of CI):
+                            scaffold, stubs fail, fill from the reference, whole stack passes
+    nox -s swap -- tt-layers tt-autograd      the same for the modules named
+    nox -s learners         each hand-written learner package in learners/ swapped in:
+                            its contract tests, doctor says own, capstones pass, restore
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -17,8 +25,9 @@ from nox.command import CommandFailed
 
 ROOT = Path(__file__).resolve().parent
 DIST = ROOT / "dist"
-WHEELHOUSE = ROOT / "wheelhouse"  # numpy and tqdm wheels for the offline installs
-THIRD_PARTY = ["numpy>=1.24", "tqdm>=4.60"]
+WHEELHOUSE = ROOT / "wheelhouse"  # numpy, tqdm and pytest wheels for the offline installs
+# pytest: a dependency of tinytorch itself (`tinytorch test` runs the contract tests)
+THIRD_PARTY = ["numpy>=1.24", "tqdm>=4.60", "pytest>=7"]
 EXTRAS = ["foundations", "vision", "language"]
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -86,14 +95,19 @@ def check(session: nox.Session) -> None:
     session.run(sys.executable, str(ROOT / "tools" / "graph.py"), "check")
 
 
+def install_dev(session: nox.Session) -> None:
+    """pytest, the build backend (installed once, no build isolation) and all 18 editable."""
+    session.install("pytest", "hatchling>=1.18", "editables>=0.3")
+    session.install("--no-build-isolation", "-r", str(ROOT / "tools/requirements/tinytorch.txt"))
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Every package's tests, then tools/ and capstones/, in one venv with all 18 editable.
 
     One pytest process per folder: each package's tests/ is its own root, as in tox.
     """
-    session.install("pytest", "hatchling>=1.18", "editables>=0.3")  # build backend, installed once
-    session.install("--no-build-isolation", "-r", str(ROOT / "tools/requirements/tinytorch.txt"))
+    install_dev(session)
     runs = [[f"packages/{d.name}/tests"] for d in package_dirs()] + [["tools/tests"]]
     if (ROOT / "capstones").is_dir():  # importlib mode: capstones may share test file names
         runs.append(["--import-mode=importlib", "capstones"])
@@ -108,4 +122,153 @@ def tests(session: nox.Session) -> None:
         session.error(f"tests failed in: {', '.join(failed)}")
 
 
-# Later issues add sessions here: `swap` (the learner's loop, issue 8), `capstones`, `bench`.
+# ---------------------------------------------------------------- the learner's loop (issue 8)
+
+FILL = """
+import sys
+from pathlib import Path
+from tinytorch.course import course_entry
+from tinytorch.new import fill_package
+entry, dest = course_entry(sys.argv[1]), Path(sys.argv[2])
+fill_package(dest, entry)
+for ref in entry.source_dir.rglob("*.py"):
+    if "__pycache__" in ref.parts or ref.name == "_version.py":
+        continue
+    mine = dest / "src" / entry.import_name / ref.relative_to(entry.source_dir)
+    assert mine.read_text() == ref.read_text(), f"{mine} differs from {ref} after the fill"
+print(f"filled {dest} from {entry.source_dir}: identical to the reference")
+"""
+
+
+def install_editable(session: nox.Session, folder: Path | str) -> None:
+    session.install("--no-build-isolation", "--no-deps", "-e", str(folder))
+
+
+def dependants(name: str) -> list[str]:
+    """Every package whose code or contract tests use `name`, directly or not (course order)."""
+    packages = graph.load_packages(ROOT)
+    order, _ = graph.topological_order(graph.declared_graph(packages))
+    return [other for other in order if other not in (name, graph.META)
+            and name in graph.test_closure(packages, other)]
+
+
+def run_tests(session: nox.Session, *folders: str) -> None:
+    session.run("python", str(ROOT / "tools" / "pytest_allow_empty.py"), "-q", "-p",
+                "no:cacheprovider", "--import-mode=importlib", *folders)
+
+
+def doctor_row(session: nox.Session, distribution: str) -> dict:
+    """The `tinytorch doctor` row of one module: version, code (own/reference), pip, location."""
+    text = session.run("tinytorch", "doctor", silent=True, success_codes=[0, 1])
+    for line in text.splitlines():
+        match = re.match(rf"\s+\d\d\s+{distribution}\s+(\S+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
+        if match:
+            keys = ("version", "code", "pip", "location")
+            return dict(zip(keys, match.groups()))
+    session.error(f"tinytorch doctor printed no row for {distribution}:\n{text}")
+
+
+def check_stubs_fail(session: nox.Session, name: str) -> None:
+    """`tinytorch test` on the fresh scaffold: failures with the stub messages, no crash."""
+    text = session.run("tinytorch", "test", name, silent=True, success_codes=[1])
+    summary = text[text.find("summary of"):]
+    if f"): {name}: implement " not in summary or "still raise NotImplementedError" not in summary:
+        session.error(f"{name}: the stubbed tests did not report NotImplementedError:\n{text}")
+    if "died (exit code" in text:
+        session.error(f"{name}: the test process died on the stubs:\n{text}")
+    session.log(summary)
+
+
+def swap_one(session: nox.Session, name: str, scratch: Path) -> None:
+    """Scaffold, see it fail, fill it back, install it, run it and everything above it."""
+    dest = scratch / name
+    shutil.rmtree(dest, ignore_errors=True)
+    session.run("tinytorch", "new", name, str(dest), silent=True)
+    install_editable(session, dest)
+    if doctor_row(session, name)["code"] != "own":
+        session.error(f"{name}: doctor does not show the scaffold as own")
+    check_stubs_fail(session, name)
+    session.run("python", "-c", FILL, name, str(dest))
+    install_editable(session, dest)
+    session.run("tinytorch", "test", name)
+    above = dependants(name)
+    session.log(f"{name}: tests of the {len(above)} package(s) that use it: {', '.join(above)}")
+    failing = []
+    for other in above:  # all of them, then XORNet, before reporting what failed
+        try:
+            run_tests(session, f"packages/{other}/tests")
+        except CommandFailed:
+            failing.append(other)
+    session.run("python", str(ROOT / "capstones/xornet/xornet.py"), "--steps", "200",
+                "--out", str(scratch / "xornet-results"))
+    if failing:
+        raise CommandFailed(f"on the filled {name}, the tests of {', '.join(failing)} fail")
+
+
+@nox.session
+def swap(session: nox.Session) -> None:
+    """For every module (or those named after --): `tinytorch new` it, check its contract
+    tests fail with the stub messages, fill the stubs from the reference (the markers round
+    trip), install that editable, run its contract tests, the tests of every package that
+    depends on it and XORNet; then reinstall the reference. Prints the time of each."""
+    install_dev(session)
+    names = session.posargs or [d.name for d in package_dirs() if d.name != graph.META]
+    scratch = Path(session.create_tmp()) / "swap"
+    times, failed = {}, []
+    for name in names:
+        start = time.perf_counter()
+        try:
+            swap_one(session, name, scratch)
+        except (CommandFailed, nox.sessions._SessionQuit) as error:
+            failed.append(f"{name} ({error})")
+        finally:
+            install_editable(session, ROOT / "packages" / name)
+            times[name] = time.perf_counter() - start
+        if doctor_row(session, name)["code"] != "reference":
+            session.error(f"{name}: the reference was not restored")
+    table = "\n".join(f"  {name:<18} {seconds:6.1f} s" for name, seconds in times.items())
+    session.log(f"swap times:\n{table}\n  total              {sum(times.values()):6.1f} s")
+    if failed:
+        session.error(f"swap failed for: {'; '.join(failed)}")
+
+
+LEARNERS = ROOT / "learners"
+CAPSTONE_TESTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("capstones/*/tests"))
+
+
+def learner_packages() -> list:
+    """The learner packages in learners/ (graph.Package: name, path, version, ...)."""
+    return [graph.load_package(p.parent) for p in sorted(LEARNERS.glob("*/pyproject.toml"))]
+
+
+def check_own(session: nox.Session, package) -> None:
+    row = doctor_row(session, package.name)
+    if row["code"] != "own" or Path(row["location"]) != package.path or row["pip"] != "ok":
+        session.error(f"doctor shows {package.name} as {row}, not own at {package.path}")
+    session.log(f"doctor: {package.name} {row['version']} {row['code']} at {row['location']}")
+
+
+@nox.session
+def learners(session: nox.Session) -> None:
+    """Each learner package of learners/ in place of the reference: its contract tests pass,
+    doctor says own, the capstones' tests pass; uninstalled and the reference reinstalled,
+    doctor says reference. Then all of them at once under the capstones."""
+    install_dev(session)
+    packages = learner_packages()
+    for package in packages:
+        install_editable(session, package.path)
+        check_own(session, package)
+        session.run("tinytorch", "test", package.name)
+        run_tests(session, *CAPSTONE_TESTS)
+        session.run("python", "-m", "pip", "uninstall", "--yes", package.name)
+        install_editable(session, ROOT / "packages" / package.name)
+        if doctor_row(session, package.name)["code"] != "reference":
+            session.error(f"{package.name}: the reference was not restored")
+    for package in packages:  # the whole stack on all the learners' code at once
+        install_editable(session, package.path)
+    for package in packages:
+        check_own(session, package)
+        session.run("tinytorch", "test", package.name)
+    run_tests(session, *CAPSTONE_TESTS)
+    for package in packages:
+        install_editable(session, ROOT / "packages" / package.name)

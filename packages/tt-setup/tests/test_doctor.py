@@ -80,3 +80,27 @@ def test_doctor_prints_nothing(capsys):
     doctor()
     module_report()
     assert capsys.readouterr() == ("", "")
+
+
+def test_module_rows_say_whether_pip_check_names_them():
+    records = [ModuleRecord(2, "tt-tensor", "tt_tensor", True, "0.1.0", "/a", True, "reference"),
+               ModuleRecord(3, "tt-activations", "tt_activations", True, "0.1.0+own", "/b",
+                            True, "own"),
+               ModuleRecord(4, "tt-layers", "tt_layers", False)]
+    broken = Check("pip check", False, "tt-activations 0.1.0+own has requirement "
+                   "tt-tensor~=0.2.0, but you have tt-tensor 0.1.0.", "fix it")
+    rows = {line.split()[1]: line.split() for line in
+            format_report([broken], records, system_info()).splitlines()
+            if line.strip()[:2].isdigit()}
+    assert rows["tt-tensor"][4] == "conflict" and rows["tt-activations"][4] == "conflict"
+    assert rows["tt-layers"][-1] == "-"  # not installed: pip check says nothing about it
+    clean = Check("pip check", True, "No broken requirements found.")
+    text = format_report([clean], records[:1], system_info())
+    assert "reference  ok" in text
+
+
+def test_report_survives_a_system_info_that_failed():
+    info = {"error": "tt_setup.system_info() failed: NotImplementedError: tt-setup: implement"}
+    text = format_report([Check("BLAS", False, "system_info() failed", "finish it")], [], info)
+    assert "system_info() failed: NotImplementedError" in text
+

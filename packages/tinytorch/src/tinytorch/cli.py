@@ -1,16 +1,30 @@
-"""The `tinytorch` command: `tinytorch --version`, `tinytorch doctor`.
+"""The `tinytorch` command: --version, doctor, new, test, and module 17's commands.
 
 Each subcommand is one small function taking the parsed arguments and returning an exit code.
+`profile`, `bench`, `serve` and `export` belong to tt-systems (module 17): they are dispatched
+to `tt_systems.COMMANDS` before parsing, and tt_systems is imported only for them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
+from pathlib import Path
 
 import tt_setup
 
 from ._version import __version__
+
+# tt_systems.COMMANDS' names, known here so that `tinytorch --help` needs no import of it.
+SYSTEMS_COMMANDS = {
+    "profile": "profile training steps: time, FLOPs, bytes per op and module",
+    "bench": "measure profiler overhead, memory, int8 quantization, serving",
+    "serve": "serve a TinyGPT export over HTTP on localhost",
+    "export": "turn a TinyGPT training run into an inference export",
+}
+OWN_COMMANDS = ("doctor", "new", "test")
 
 
 def version_text() -> str:
@@ -25,8 +39,61 @@ def version_text() -> str:
 def run_doctor(args: argparse.Namespace) -> int:
     """Print the environment, the modules and the checks; exit 1 if any check failed."""
     checks = tt_setup.doctor()
-    print(tt_setup.format_report(checks, tt_setup.module_report(), tt_setup.system_info()))
+    try:
+        info = tt_setup.system_info()
+    except Exception as error:  # a learner's tt_setup may not implement it yet
+        info = {"error": f"tt_setup.system_info() failed: {type(error).__name__}: {error}"}
+    print(tt_setup.format_report(checks, tt_setup.module_report(), info))
     return 0 if all(check.ok for check in checks) else 1
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """Write the learner package of a module into DIR (which must be new or empty)."""
+    from .course import CourseError, course_entry
+    from .new import NewPackageError, create_package
+    from .scaffold import ScaffoldError
+
+    try:
+        entry = course_entry(args.module)
+        tasks = create_package(entry, Path(args.dir))
+    except (CourseError, NewPackageError, ScaffoldError) as error:
+        print(f"tinytorch new: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {entry.distribution} (your own, {len(tasks)} tasks) to {args.dir}")
+    for task in tasks:
+        print(f"  {task.path}:{task.line}  {task.message}")
+    print(f"next: pip install -e {args.dir}  then  tinytorch test {entry.short_name}  "
+          f"(see {Path(args.dir) / 'README.md'})")
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Run the module's official contract tests against the installed implementation."""
+    from .contract import run_contract_tests
+    from .course import CourseError, course_entry
+
+    try:
+        entry = course_entry(args.module)
+    except CourseError as error:
+        print(f"tinytorch test: {error}", file=sys.stderr)
+        return 2
+    pytest_args = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return run_contract_tests(entry, pytest_args)
+
+
+def run_systems(name: str, argv: list[str]) -> int:
+    """`tinytorch profile|bench|serve|export ...`: tt_systems' entry point for `name`."""
+    if importlib.util.find_spec("tt_systems") is None:
+        print(f"tinytorch {name} comes with tt-systems (module 17), which is not installed: "
+              "pip install 'tinytorch[language]' from the local packages (see the README, "
+              "'Installing one exit point')", file=sys.stderr)
+        return 2
+    commands = importlib.import_module("tt_systems").COMMANDS
+    if name not in commands:
+        print(f"tinytorch {name}: the installed tt_systems has no such command "
+              f"(it has {', '.join(commands)})", file=sys.stderr)
+        return 2
+    return commands[name][0](argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,11 +104,44 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command")
     doctor = commands.add_parser("doctor", help="check the environment and the module packages")
     doctor.set_defaults(run=run_doctor)
-    # Later issues add their subcommands here the same way: new, test, serve, profile, bench.
+    new = commands.add_parser(
+        "new", help="write your own copy of a module to implement (tinytorch new activations DIR)",
+        description="Write an installable package with the module's name and API whose "
+                    "solution regions raise NotImplementedError; DIR must be new or empty.")
+    new.add_argument("module", help="activations, tt-activations or 03")
+    new.add_argument("dir", help="the folder to write (must not exist, or be empty)")
+    new.set_defaults(run=run_new)
+    test = commands.add_parser(
+        "test", help="run a module's official contract tests on what is installed",
+        description="Run the official contract tests of a module against the installed "
+                    "implementation (reference or own), with a summary per task. Arguments "
+                    "after -- go to pytest.")
+    test.add_argument("module", help="activations, tt-activations or 03")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
+    test.set_defaults(run=run_test)
+    for name, help_text in SYSTEMS_COMMANDS.items():
+        commands.add_parser(name, help=f"{help_text} (tt-systems, tinytorch[language])",
+                            add_help=False)
     return parser
 
 
+def systems_command(argv: list[str]) -> str | None:
+    """The tt_systems command `argv` starts with, if any (tt_systems imported only if needed)."""
+    if not argv or argv[0].startswith("-") or argv[0] in OWN_COMMANDS:
+        return None
+    if argv[0] in SYSTEMS_COMMANDS:
+        return argv[0]
+    if importlib.util.find_spec("tt_systems") is not None:
+        if argv[0] in importlib.import_module("tt_systems").COMMANDS:
+            return argv[0]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    name = systems_command(argv)
+    if name is not None:
+        return run_systems(name, argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

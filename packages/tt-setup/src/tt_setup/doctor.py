@@ -52,6 +52,10 @@ def check_blas() -> Check:
         blas = system_info()["blas"]
     except ImportError as error:
         return Check("BLAS", False, f"cannot import numpy: {error}", "pip install numpy")
+    except Exception as error:  # a learner's own tt-setup whose system_info is not done yet
+        return Check("BLAS", False, f"system_info() failed: {type(error).__name__}: {error}",
+                     "finish system_info() in your tt-setup, or reinstall the reference: "
+                     "pip install -e ./packages/tt-setup")
     return Check("BLAS", blas != "unknown", blas,
                  "install a NumPy wheel from PyPI (it bundles OpenBLAS): pip install numpy")
 

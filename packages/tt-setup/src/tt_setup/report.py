@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .doctor import Check
 from .modules import ModuleRecord
 
@@ -11,11 +13,13 @@ def format_report(checks: list[Check], modules: list[ModuleRecord], info: dict) 
     failed = [check for check in checks if not check.ok]
     summary = (f"{len(failed)} of {len(checks)} checks failed" if failed
                else f"all {len(checks)} checks passed")
-    return "\n".join(["TinyTorch doctor", *format_system(info), "", *format_modules(modules),
-                      "", *format_checks(checks), "", summary])
+    return "\n".join(["TinyTorch doctor", *format_system(info), "",
+                      *format_modules(modules, checks), "", *format_checks(checks), "", summary])
 
 
 def format_system(info: dict) -> list[str]:
+    if "error" in info:  # system_info() itself failed (a learner's tt-setup in progress)
+        return [f"  {info['error']}"]
     threads = " ".join(f"{name}={value if value is not None else 'unset'}"
                        for name, value in info["threads"].items())
     return [
@@ -26,13 +30,30 @@ def format_system(info: dict) -> list[str]:
     ]
 
 
-def format_modules(modules: list[ModuleRecord]) -> list[str]:
-    rows = [f"  {'#':<3} {'distribution':<18} {'version':<14} {'code':<10} location"]
+def format_modules(modules: list[ModuleRecord], checks: list[Check] = ()) -> list[str]:
+    """One row per module: version, reference or own, whether `pip check` names it, where."""
+    pip = next((check for check in checks if check.name == "pip check"), None)
+    rows = [f"  {'#':<3} {'distribution':<18} {'version':<14} {'code':<10} {'pip check':<10} "
+            "location"]
     for record in modules:
         version = record.version if record.installed else "not installed"
         rows.append(f"  {record.number:02d}  {record.distribution:<18} {version:<14} "
-                    f"{record.kind or '-':<10} {record.location or ''}".rstrip())
+                    f"{record.kind or '-':<10} {pip_status(record, pip):<10} "
+                    f"{record.location or ''}".rstrip())
     return rows
+
+
+def pip_status(record: ModuleRecord, pip: Check | None) -> str:
+    """'ok' unless a line of `pip check` names this distribution ('conflict'); '-' if unknown."""
+    if pip is None or not record.installed:
+        return "-"
+    if pip.ok:
+        return "ok"
+    pattern = re.compile(rf"(^|[\s,]){re.escape(record.distribution)}($|[\s,;~=<>!.])",
+                         re.IGNORECASE)
+    named = [line for line in pip.detail.split("; ")
+             if pattern.search(line.replace("_", "-"))]
+    return "conflict" if named else "ok"
 
 
 def format_checks(checks: list[Check]) -> list[str]:

@@ -1,0 +1,17 @@
+"""TinyTorch module 03 (activations): ReLU, sigmoid, tanh, GELU, softmax and log-softmax.
+
+Every function is a composition of tt_tensor primitives (so tt-autograd differentiates it with
+no code of its own) and is numerically stable: no overflow or NaN at |x| = 1000.
+"""
+
+from ._version import __version__
+from .classes import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .functional import gelu, log_softmax, relu, sigmoid, softmax, tanh
+
+__all__ = [
+    "__version__",
+    # functions
+    "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+    # callable classes
+    "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
+]

@@ -1,0 +1,138 @@
+"""The activation functions, each a composition of tt_tensor primitives.
+
+Nothing here knows about gradients: because every line is a primitive (add, mul, div, exp, log,
+tanh, where, max, sum, ...), tt-autograd differentiates these functions with no extra code.
+Each one is written so that no intermediate overflows, even at |x| = 1000.
+"""
+
+import math
+
+from tt_tensor import as_tensor, exp, log, tanh as _tanh, where
+
+# Abramowitz & Stegun 7.1.26: erf(x) ~ 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + p x),
+# for x >= 0, with |error| <= 1.5e-7 (below float32 resolution near 1).
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+# Numerical Recipes' erfcc coefficients c0..c9 of P(t) = c0 + c1 t + ... + c9 t^9
+_ERFC_C = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+           -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def relu(x):
+    """relu(x) = max(x, 0), elementwise."""
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    # (x + |x|) / 2: x where x > 0, else exactly 0
+    return (x + x.abs()) * 0.5
+    ### END SOLUTION
+
+
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + exp(-x)), elementwise.
+
+    Stable form with z = exp(-|x|) in (0, 1]: 1 / (1 + z) for x >= 0, z / (1 + z) for x < 0.
+    """
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    # through the log domain: sigmoid(x) = exp(-softplus(-x)), and softplus never overflows
+    return exp(-_softplus(-x))
+    ### END SOLUTION
+
+
+def tanh(x):
+    """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)), elementwise (a tt_tensor primitive)."""
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    # odd function: tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) in (0, 1]
+    e = exp(-2.0 * x.abs())
+    magnitude = (1.0 - e) / (1.0 + e)
+    return where(x.data < 0, -magnitude, magnitude)
+    ### END SOLUTION
+
+
+def _erf(x):
+    """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
+    ### BEGIN SOLUTION
+    # erf(x) = 1 - erfc(x) for x >= 0 and odd symmetry; erfc from _erfc (rel. error 1.2e-7)
+    ax = x.abs()
+    y = 1.0 - _erfc_nonnegative(ax)
+    return where(x.data >= 0, y, -y)
+    ### END SOLUTION
+
+
+def gelu(x, approximate="none"):
+    """gelu(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise.
+
+    approximate="none" (PyTorch's default) composes erf from the A&S 7.1.26 formula (absolute
+    error <= 1.5e-7); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    """
+    if approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, "
+                         f"got {approximate!r}")
+    x = as_tensor(x)
+    ### BEGIN SOLUTION
+    if approximate == "tanh":
+        u = _SQRT_2_OVER_PI * x * (1.0 + 0.044715 * x * x)
+        return x * (0.5 + 0.5 * tanh(u))
+    # Phi(x) = erfc(-x / sqrt 2) / 2; erfc of a negative argument is 2 - erfc(|.|)
+    z = x.abs() * (1.0 / math.sqrt(2.0))
+    tail = 0.5 * _erfc_nonnegative(z)  # P(N > |x|)
+    phi = where(x.data >= 0, 1.0 - tail, tail)
+    return x * phi
+    ### END SOLUTION
+
+
+def _softplus(z):
+    """log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)): no overflow for any z."""
+    return (z + z.abs()) * 0.5 + log(1.0 + exp(-z.abs()))
+
+
+def _normalizer(x, axis):
+    """(x - m, exp(x - m), sum_j exp(x_j - m)) along `axis`, m the detached max: the pieces
+    softmax (terms / total) and log_softmax (shifted - log total) are made of."""
+    shifted = x - x.detach().max(axis, keepdims=True)
+    terms = exp(shifted)  # in (0, 1]: no overflow
+    return shifted, terms, terms.sum(axis, keepdims=True)
+
+
+def _erfc_nonnegative(z):
+    """erfc(z) for z >= 0 by the Chebyshev fit of Numerical Recipes (erfcc), fractional
+    error < 1.2e-7: t exp(-z^2 + P(t)), t = 1 / (1 + z / 2)."""
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = 0.0
+    for c in reversed(_ERFC_C):
+        poly = c + t * poly
+    return t * exp(poly - z * z)
+
+
+def _check_axis(name, x, axis):
+    if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of shape {x.shape}")
+
+
+def softmax(x, axis=-1):
+    """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) along `axis`, m = max_j x_j.
+
+    Subtracting the max changes nothing mathematically and keeps every exp in (0, 1].
+    """
+    x = as_tensor(x)
+    _check_axis("softmax", x, axis)
+    ### BEGIN SOLUTION
+    _, terms, total = _normalizer(x, axis)
+    return terms / total
+    ### END SOLUTION
+
+
+def log_softmax(x, axis=-1):
+    """log_softmax(x)_i = (x_i - m) - log sum_j exp(x_j - m) along `axis`, m = max_j x_j.
+
+    Never takes the log of a softmax that underflowed to 0: the sum is >= 1.
+    """
+    x = as_tensor(x)
+    _check_axis("log_softmax", x, axis)
+    ### BEGIN SOLUTION
+    shifted, _, total = _normalizer(x, axis)
+    return shifted - log(total)
+    ### END SOLUTION

@@ -1,0 +1,69 @@
+"""The activations of tt_activations as Modules, so networks can hold and print them."""
+
+import tt_activations as F
+
+from .module import Module
+
+
+class ReLU(Module):
+    """relu(x) = max(x, 0)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Sigmoid(Module):
+    """sigmoid(x) = 1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class GELU(Module):
+    """gelu(x) = x Phi(x); approximate is "none" (erf form) or "tanh"."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        F.GELU(approximate)  # validates the argument with tt_activations' message
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Softmax(Module):
+    """softmax along `dim`."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, axis=self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log_softmax along `dim`."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, axis=self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

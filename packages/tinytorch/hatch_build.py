@@ -1,0 +1,50 @@
+"""Build hook: ship every module's reference package inside the tinytorch wheel.
+
+`tinytorch new` copies a module's reference source and `tinytorch test` runs its official
+contract tests; installed from wheels there is no checkout to read them from, so each module's
+pyproject.toml, README.md, src/ and tests/ go into the wheel as `tinytorch/_course/<dist>/...`
+(tinytorch.course looks there first). The sdist carries them as `_course/<dist>/...`, so a wheel
+built from the sdist ships them too. Editable installs read the checkout's packages/ instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+SHIPPED = ("pyproject.toml", "README.md", "src", "tests")
+SKIPPED = {"__pycache__", ".pytest_cache"}
+
+
+def course_source(root: Path) -> Path:
+    """The folder holding tt-*/ packages: the checkout's packages/, or an sdist's _course/."""
+    for candidate in (root.parent, root / "_course"):
+        if (candidate / "tt-setup" / "pyproject.toml").is_file():
+            return candidate
+    raise RuntimeError(f"tinytorch build: no course packages next to {root} (../tt-*/) nor in "
+                       f"{root / '_course'}: build from a TinyTorch checkout")
+
+
+def course_files(source: Path) -> dict[str, str]:
+    """{absolute source file: path inside the course folder} for every module's shipped files."""
+    files = {}
+    for package in sorted(source.glob("tt-*")):
+        for name in SHIPPED:
+            top = package / name
+            paths = [top] if top.is_file() else sorted(top.rglob("*"))
+            for path in paths:
+                if path.is_file() and not SKIPPED & set(path.parts) and path.suffix != ".pyc":
+                    files[str(path)] = path.relative_to(source).as_posix()
+    return files
+
+
+class CourseHook(BuildHookInterface):
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict) -> None:
+        if version == "editable":
+            return
+        prefix = "tinytorch/_course" if self.target_name == "wheel" else "_course"
+        for path, relative in course_files(course_source(Path(self.root))).items():
+            build_data["force_include"][path] = f"{prefix}/{relative}"

@@ -1,0 +1,169 @@
+"""`tinytorch test <module>`: the module's official contract tests, on what is installed.
+
+The tests come from the course folder (tinytorch.course: the copy shipped in the tinytorch
+wheel, or the checkout's packages/), never from the learner's folder. pytest runs in a child
+process started in an empty temporary folder, with its own empty pytest.ini, so neither the
+current directory nor a learner's tests/ or pytest settings can change what runs. The child
+writes a per-file summary; this side prints it, one row per test file (per task, in course
+order), with the NotImplementedError message of every task that still raises.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import tt_setup
+
+from .course import CourseEntry
+
+# One progress line of pytest and then our summary; `-- --tb=short` shows the tracebacks.
+DEFAULT_ARGS = ["-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
+                "--continue-on-collection-errors"]
+SHOWN_STUBS = 6  # stub messages listed per file before "... and N more"
+
+
+def missing_test_requirements(distribution: str) -> list[str]:
+    """Siblings the installed module's `test` extra names that are not installed."""
+    missing = []
+    for requirement in metadata.requires(distribution) or []:
+        if not re.search(r"""extra\s*==\s*["']test["']""", requirement):
+            continue
+        name = re.match(r"\s*([A-Za-z0-9._-]+)", requirement).group(1)
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+def installed_record(entry: CourseEntry):
+    """tt_setup's record (version, own or reference, location) of the installed module."""
+    return next(r for r in tt_setup.module_report() if r.distribution == entry.distribution)
+
+
+def header(entry: CourseEntry, record) -> list[str]:
+    return [
+        f"tinytorch test {entry.short_name}: the official contract tests of "
+        f"{entry.distribution}",
+        f"  tests:          {entry.tests_dir}",
+        f"  implementation: {entry.distribution} {record.version} ({record.kind}) "
+        f"at {record.location}",
+    ]
+
+
+def requirement_note(entry: CourseEntry, missing: list[str]) -> str:
+    names = ", ".join(missing)
+    return (f"note: the contract tests of {entry.distribution} also need {names} (its `test` "
+            f"extra), which is not installed: its gradient tests fail until you install it "
+            f"(pip install -e <checkout>/packages/{missing[0]}, or tinytorch[vision] from "
+            f"wheels)")
+
+
+def run_child(entry: CourseEntry, pytest_args: list[str], workdir: Path) -> dict | None:
+    """Run pytest on the official tests in a child process; its summary, or None if it died."""
+    (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    result = workdir / "result.json"
+    command = [sys.executable, "-m", "tinytorch._contract_child", str(result),
+               str(entry.tests_dir), "-c", str(workdir / "pytest.ini"),
+               "--rootdir", str(entry.tests_dir), *DEFAULT_ARGS, *pytest_args]
+    env = dict(os.environ, PYTHONSAFEPATH="1", PYTHONDONTWRITEBYTECODE="1")
+    sys.stdout.flush()
+    done = subprocess.run(command, cwd=workdir, env=env)
+    if not result.is_file():
+        return {"crashed": done.returncode}
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+def summary_lines(files: dict) -> tuple[list[str], int, int]:
+    """The per-file table; also the numbers of failing tests and of distinct stub messages."""
+    width = max([len(name) for name in files] + [20])
+    lines = [f"  {'task (test file)':<{width}}  passed  failed  skipped"]
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    stubs: set[str] = set()
+    for name in sorted(files):
+        counts = files[name]
+        failed = counts["failed"] + counts["errors"]
+        lines.append(f"  {name:<{width}}  {counts['passed']:>6}  {failed:>6}  "
+                     f"{counts['skipped']:>7}")
+        for key, value in (("passed", counts["passed"]), ("failed", failed),
+                           ("skipped", counts["skipped"])):
+            totals[key] += value
+        lines += detail_lines(counts)
+        stubs |= set(counts["stubs"])
+    lines.append(f"  {'all':<{width}}  {totals['passed']:>6}  {totals['failed']:>6}  "
+                 f"{totals['skipped']:>7}")
+    return lines, totals["failed"], len(stubs)
+
+
+def detail_lines(counts: dict) -> list[str]:
+    """Under a file's row: its collection error, its stub messages, its first other failure."""
+    lines = []
+    if counts["collection_error"]:
+        lines.append(f"      could not be collected (counted as failed): "
+                     f"{counts['collection_error']}")
+    ranked = sorted(counts["stubs"].items(), key=lambda item: (-item[1], item[0]))
+    for message, number in ranked[:SHOWN_STUBS]:
+        lines.append(f"      not implemented ({number} test{'s' * (number != 1)}): {message}")
+    if len(ranked) > SHOWN_STUBS:
+        lines.append(f"      ... and {len(ranked) - SHOWN_STUBS} more not-implemented tasks")
+    if counts["first_failure"]:
+        lines.append(f"      first other failure: {counts['first_failure']}")
+    return lines
+
+
+def run_contract_tests(entry: CourseEntry, pytest_args: list[str]) -> int:
+    """Print the header, run the tests, print the summary; 0 only when everything passed."""
+    if importlib.util.find_spec("pytest") is None:
+        print("tinytorch test needs pytest: pip install pytest", file=sys.stderr)
+        return 2
+    if not entry.tests_dir.is_dir():
+        print(f"tinytorch test: no contract tests at {entry.tests_dir}", file=sys.stderr)
+        return 2
+    record = installed_record(entry)
+    if not record.installed:
+        print(f"tinytorch test: {entry.distribution} is not installed: install the reference "
+              f"or your own (pip install -e DIR, after tinytorch new {entry.short_name} DIR)",
+              file=sys.stderr)
+        return 2
+    missing = missing_test_requirements(entry.distribution)
+    print("\n".join(header(entry, record)))
+    if missing:
+        print(requirement_note(entry, missing))
+    print(flush=True)
+    with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as workdir:
+        result = run_child(entry, pytest_args, Path(workdir))
+    return report(entry, result, missing)
+
+
+def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
+    """Print the summary of a child's result; the exit code of `tinytorch test`."""
+    print()
+    if "crashed" in result:
+        print(f"the test process of {entry.distribution} died (exit code {result['crashed']}) "
+              "before it could report: see its output above (the last test it started is the "
+              "one that killed it)")
+        return 1
+    lines, failed, stubs = summary_lines(result["files"])
+    print(f"summary of {entry.distribution}, per task (test file):")
+    print("\n".join(lines))
+    if missing:
+        print(requirement_note(entry, missing))
+    status = result["exitstatus"]
+    if failed:
+        stub_text = f"; {stubs} task(s) still raise NotImplementedError" if stubs else ""
+        print(f"FAILED: {failed} test(s) failed{stub_text}")
+    elif status == 5:
+        print("no test was run (check the pytest arguments after --)")
+    elif status != 0:
+        print(f"pytest stopped with exit code {status}")
+    else:
+        print(f"OK: every contract test of {entry.distribution} passes")
+    return 0 if status == 0 and not failed else 1

@@ -1,0 +1,88 @@
+"""The CLI's wiring: module 17's commands go to tt_systems.COMMANDS, doctor survives a
+learner's unfinished tt-setup, and a wheel carries the course (sources and contract tests)."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import tt_systems
+
+from tinytorch import cli
+from tinytorch.course import course_entry
+from tinytorch.new import create_package
+
+PACKAGE = Path(__file__).resolve().parent.parent  # packages/tinytorch
+
+
+def test_help_lists_every_command():
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0
+    for name in ("doctor", "new", "test", *tt_systems.COMMANDS):
+        assert name in done.stdout
+    assert set(cli.SYSTEMS_COMMANDS) == set(tt_systems.COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(tt_systems.COMMANDS))
+def test_systems_commands_are_dispatched_with_their_arguments(monkeypatch, name):
+    calls = []
+    fake = {key: ((lambda argv, key=key: calls.append((key, argv)) or 7), help_text)
+            for key, (_, help_text) in tt_systems.COMMANDS.items()}
+    monkeypatch.setattr(tt_systems, "COMMANDS", fake)
+    assert cli.main([name, "--steps", "3", "out"]) == 7
+    assert calls == [(name, ["--steps", "3", "out"])]
+
+
+def test_a_real_systems_command_runs_through_tinytorch():
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "bench", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    direct = subprocess.run([sys.executable, "-m", "tt_systems", "bench", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert done.returncode == direct.returncode == 0, done.stderr
+    assert done.stdout == direct.stdout and "usage:" in done.stdout  # the same parser
+
+
+def test_systems_command_without_tt_systems_names_the_extra(monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tt_systems" else real(name, *a))
+    assert cli.main(["serve", "--port", "0"]) == 2
+    assert "tinytorch[language]" in capsys.readouterr().err
+
+
+def test_doctor_survives_an_unfinished_own_tt_setup(tmp_path):
+    create_package(course_entry("setup"), tmp_path / "setup")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "setup" / "src"))
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "doctor"], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "system_info() failed: NotImplementedError: tt-setup: implement system_info()" \
+        in done.stdout
+
+
+def test_wheel_ships_every_module_and_finds_it(tmp_path):
+    """Build the tinytorch wheel (hatch_build.py) and use its course from the unpacked files."""
+    # hatchling is in every dev, tox and nox environment (no build isolation: no index)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "--wheel-dir", str(tmp_path), str(PACKAGE)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("tinytorch-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for module in ("tt-activations", "tt-autograd", "tt-systems"):
+        entry = course_entry(module)
+        for path in [*entry.source_dir.glob("*.py"), *entry.tests_dir.glob("test_*.py")]:
+            inside = path.relative_to(entry.root.parent).as_posix()
+            assert f"tinytorch/_course/{inside}" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    unpacked = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    code = "import tinytorch.course as c; print(c.course_root())"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=str(unpacked)), timeout=120)
+    assert found.stdout.strip() == str(unpacked / "tinytorch" / "_course"), found.stderr

@@ -1,0 +1,104 @@
+"""`tinytorch test`: the official contract tests, a summary per test file, never a crash.
+
+The learner's package is put in front of the reference with PYTHONPATH (what an install does,
+without touching this environment); the tests always come from the course folder.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import tt_setup
+
+from tinytorch.course import course_entry
+from tinytorch.new import create_package
+
+
+def tinytorch(*args, pythonpath=None):
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([sys.executable, "-m", "tinytorch", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def summary_row(stdout, filename):
+    """(passed, failed, skipped) of one test file's row in the summary."""
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] == filename:
+            return tuple(int(n) for n in parts[1:4])
+    raise AssertionError(f"no summary row for {filename} in:\n{stdout}")
+
+
+@pytest.fixture(scope="module")
+def stubbed(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("stub") / "act"
+    create_package(course_entry("activations"), dest)
+    return dest
+
+
+def test_reference_passes_with_a_summary_per_test_file():
+    done = tinytorch("test", "activations")
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = course_entry("activations").tests_dir
+    assert f"tests:          {tests}" in done.stdout
+    record = next(r for r in tt_setup.module_report() if r.distribution == "tt-activations")
+    assert f"tt-activations {record.version} ({record.kind}) at {record.location}" in done.stdout
+    for path in sorted(tests.glob("test_*.py")):
+        passed, failed, _ = summary_row(done.stdout, path.name)
+        assert passed > 0 and failed == 0
+    assert "OK: every contract test of tt-activations passes" in done.stdout
+
+
+def test_stubs_fail_with_their_messages_and_no_crash(stubbed):
+    done = tinytorch("test", "activations", pythonpath=stubbed / "src")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    passed, failed, _ = summary_row(done.stdout, "test_activations.py")
+    assert failed > 0
+    assert summary_row(done.stdout, "test_public_api.py")[1] == 0  # the API is all there
+    for task in ("relu(x) - max(x, 0), elementwise", "softmax(x, axis)", "log_softmax(x, axis)"):
+        assert f"): tt-activations: implement {task}" in done.stdout
+    assert "task(s) still raise NotImplementedError" in done.stdout
+
+
+def test_pytest_arguments_after_the_double_dash(stubbed):
+    done = tinytorch("test", "activations", "--", "-k", "public_api", pythonpath=stubbed / "src")
+    assert done.returncode == 0, done.stdout
+    assert summary_row(done.stdout, "test_public_api.py") == (2, 0, 0)
+    assert "test_activations.py" not in done.stdout.split("summary of")[1]
+
+
+def test_a_package_that_does_not_import_counts_as_failed_not_as_a_crash(tmp_path):
+    broken = tmp_path / "tt_activations"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("def relu(:\n")
+    done = tinytorch("test", "activations", pythonpath=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "could not be collected (counted as failed): SyntaxError" in done.stdout
+    assert summary_row(done.stdout, "test_activations.py")[1] >= 1
+
+
+def test_a_test_process_that_dies_is_reported(tmp_path):
+    dying = tmp_path / "tt_activations"
+    dying.mkdir()
+    (dying / "__init__.py").write_text("import os\nos._exit(7)\n")
+    done = tinytorch("test", "activations", pythonpath=tmp_path)
+    assert done.returncode == 1
+    assert "died (exit code 7)" in done.stdout
+
+
+def test_tests_in_the_current_directory_are_never_used(tmp_path, stubbed):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fake.py").write_text("def test_ok():\n    assert 1\n")
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "test", "activations"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(stubbed / "src")))
+    assert done.returncode == 1 and "test_fake" not in done.stdout
+
+
+def test_unknown_module():
+    done = tinytorch("test", "nosuch")
+    assert done.returncode == 2 and "no course module 'nosuch'" in done.stderr
