@@ -18,6 +18,7 @@ def topological_order(root):
 
     Iterative depth-first search, so a 100,000-op chain needs no recursion.
     """
+    ### BEGIN SOLUTION
     order, seen = [], set()
     stack = [(root, False)]
     while stack:
@@ -41,6 +42,7 @@ def topological_order(root):
             if parent.requires_grad and id(parent) not in seen:
                 stack.append((parent, False))
     return order
+    ### END SOLUTION
 
 
 def input_grads(node, grad, out):
@@ -115,6 +117,7 @@ def run_backward(root, gradient=None, retain_graph=False, inputs=None):
     wanted = None if inputs is None else {id(t) for t in inputs}
     found, handed_out = {}, set()
     timed = hooks_active()
+    ### BEGIN SOLUTION
     for tensor in reversed(order):
         grad = grads.pop(id(tensor), None)
         if grad is None:
@@ -136,6 +139,7 @@ def run_backward(root, gradient=None, retain_graph=False, inputs=None):
                 continue
             key = id(parent)
             grads[key] = part if key not in grads else grads[key] + part
+    ### END SOLUTION
     if not retain_graph:
         _free(order)
     return found

@@ -26,37 +26,46 @@ def unbroadcast(grad, shape):
 
 def _add(g, node, out, needs):
     # d(a + b) = da + db
+    ### BEGIN SOLUTION
     a, b = node.inputs
     return (unbroadcast(g, a.shape) if needs[0] else None,
             unbroadcast(g, b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _sub(g, node, out, needs):
     # d(a - b) = da - db
+    ### BEGIN SOLUTION
     a, b = node.inputs
     return (unbroadcast(g, a.shape) if needs[0] else None,
             unbroadcast(-g, b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _mul(g, node, out, needs):
     # d(a * b) = b da + a db
+    ### BEGIN SOLUTION
     a, b = node.inputs
     if a is b:  # a * a (variances, squares): one pass for d(a^2) = 2 a da
         return unbroadcast(2 * g * a.data, a.shape), None
     return (unbroadcast(g * b.data, a.shape) if needs[0] else None,
             unbroadcast(g * a.data, b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _div(g, node, out, needs):
     # d(a / b) = da / b - (a / b^2) db = (da - out db) / b
+    ### BEGIN SOLUTION
     a, b = node.inputs
     ga = g / b.data if needs[0] or needs[1] else None
     return (unbroadcast(ga, a.shape) if needs[0] else None,
             unbroadcast(-ga * out, b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _pow(g, node, out, needs):
     # d(a^b) = b a^(b-1) da + a^b ln(a) db   (ln(a) taken as 0 where a <= 0)
+    ### BEGIN SOLUTION
     a, b = node.inputs
     ga = gb = None
     if needs[0]:
@@ -65,34 +74,45 @@ def _pow(g, node, out, needs):
         safe_log = np.log(np.where(a.data > 0, a.data, 1))
         gb = unbroadcast(g * out * safe_log, b.shape)
     return ga, gb
+    ### END SOLUTION
 
 
 def _maximum(g, node, out, needs):
     # d max(a, b) = [a > b] da + [b > a] db, ties split half and half
+    ### BEGIN SOLUTION
     a, b = node.inputs
     share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0)).astype(g.dtype)
     return (unbroadcast(g * share, a.shape) if needs[0] else None,
             unbroadcast(g * (1 - share), b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _neg(g, node, out, needs):
     # d(-a) = -da
+    ### BEGIN SOLUTION
     return (-g,)
+    ### END SOLUTION
 
 
 def _exp(g, node, out, needs):
     # d exp(a) = exp(a) da
+    ### BEGIN SOLUTION
     return (g * out,)
+    ### END SOLUTION
 
 
 def _log(g, node, out, needs):
     # d ln(a) = da / a
+    ### BEGIN SOLUTION
     return (g / node.inputs[0].data,)
+    ### END SOLUTION
 
 
 def _tanh(g, node, out, needs):
     # d tanh(a) = (1 - tanh(a)^2) da
+    ### BEGIN SOLUTION
     return (g * (1 - out * out),)
+    ### END SOLUTION
 
 
 def _masked(g, keep, finite):
@@ -106,29 +126,36 @@ def _masked(g, keep, finite):
 
 def _where(g, node, out, needs):
     # d where(c, a, b) = [c] da + [not c] db
+    ### BEGIN SOLUTION
     a, b = node.inputs
     keep = node.attrs["condition"].astype(bool, copy=False)
     finite = bool(np.isfinite(g).all())
     return (unbroadcast(_masked(g, keep, finite), a.shape) if needs[0] else None,
             unbroadcast(_masked(g, ~keep, finite), b.shape) if needs[1] else None)
+    ### END SOLUTION
 
 
 def _astype(g, node, out, needs):
     # a cast passes the gradient through, cast back to the input's dtype
+    ### BEGIN SOLUTION
     return (g.astype(node.inputs[0].dtype),)
+    ### END SOLUTION
 
 
 def _sum(g, node, out, needs):
     # d sum(a) = broadcast of the gradient over the summed axes
+    ### BEGIN SOLUTION
     (a,) = node.inputs
     axis = node.attrs["axis"]
     if axis is not None and not node.attrs["keepdims"]:
         g = np.expand_dims(g, axis)
     return (np.broadcast_to(g, a.shape),)
+    ### END SOLUTION
 
 
 def _max(g, node, out, needs):
     # d max(a) = gradient to the arg-max entries (ties share it equally)
+    ### BEGIN SOLUTION
     (a,) = node.inputs
     axis = node.attrs["axis"]
     if axis is not None and not node.attrs["keepdims"]:
@@ -136,6 +163,7 @@ def _max(g, node, out, needs):
     mask = a.data == out
     count = mask.sum(axis=axis, keepdims=True, dtype=g.dtype)
     return (_masked(g / count, mask, bool(np.isfinite(g).all())),)
+    ### END SOLUTION
 
 
 def _column_major(x):
@@ -156,6 +184,7 @@ def _product(x, y, like):
 
 def _matmul(g, node, out, needs):
     # d(A @ B) = dA @ B^T + A^T @ dB, with 1-D operands promoted to matrices
+    ### BEGIN SOLUTION
     a, b = node.inputs
     a2 = a.data if a.ndim > 1 else a.data[None, :]
     b2 = b.data if b.ndim > 1 else b.data[:, None]
@@ -169,24 +198,31 @@ def _matmul(g, node, out, needs):
     if needs[1]:
         gb = unbroadcast(_product(a2.swapaxes(-1, -2), g2, b2), b2.shape).reshape(b.shape)
     return ga, gb
+    ### END SOLUTION
 
 
 def _reshape(g, node, out, needs):
     # reshape back
+    ### BEGIN SOLUTION
     return (g.reshape(node.inputs[0].shape),)
+    ### END SOLUTION
 
 
 def _permute(g, node, out, needs):
     # apply the inverse permutation: output axis i came from input axis axes[i]
+    ### BEGIN SOLUTION
     inverse = [0] * g.ndim
     for i, axis in enumerate(node.attrs["axes"]):
         inverse[axis] = i
     return (g.transpose(inverse),)
+    ### END SOLUTION
 
 
 def _broadcast_to(g, node, out, needs):
     # sum over the broadcast axes
+    ### BEGIN SOLUTION
     return (unbroadcast(g, node.inputs[0].shape),)
+    ### END SOLUTION
 
 
 def _is_basic(index):
@@ -198,6 +234,7 @@ def _is_basic(index):
 
 def _getitem(g, node, out, needs):
     # scatter the gradient back to the picked positions; repeated picks add up
+    ### BEGIN SOLUTION
     (a,) = node.inputs
     index = node.attrs["index"]
     grad = np.zeros(a.shape, dtype=g.dtype)
@@ -206,16 +243,20 @@ def _getitem(g, node, out, needs):
     else:
         np.add.at(grad, index, g)
     return (grad,)
+    ### END SOLUTION
 
 
 def _pad(g, node, out, needs):
     # crop the padding off
+    ### BEGIN SOLUTION
     crop = tuple(slice(b, n - a) for (b, a), n in zip(node.attrs["pad_width"], g.shape))
     return (g[crop],)
+    ### END SOLUTION
 
 
 def _sliding_window(g, node, out, needs):
     # every window position adds its gradient back where it read from (one add per offset)
+    ### BEGIN SOLUTION
     (a,) = node.inputs
     window, stride = node.attrs["window_shape"], node.attrs["stride"]
     n = len(window)
@@ -225,13 +266,16 @@ def _sliding_window(g, node, out, needs):
         target = tuple(slice(o, o + s * (c - 1) + 1, s) for o, s, c in zip(offset, stride, counts))
         grad[(Ellipsis,) + target] += g[(Ellipsis,) + offset]
     return (grad,)
+    ### END SOLUTION
 
 
 def _concatenate(g, node, out, needs):
     # split the gradient back into the pieces
+    ### BEGIN SOLUTION
     axis = node.attrs["axis"]
     bounds = np.cumsum([t.shape[axis] for t in node.inputs])[:-1]
     return tuple(np.split(g, bounds, axis=axis))
+    ### END SOLUTION
 
 
 RULES = {
