@@ -8,12 +8,11 @@ written under a temporary name and renamed, so a crash never leaves a half-writt
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, fields, is_dataclass
 
 import numpy as np
-from tt_training import CheckpointError, load_checkpoint
+from tt_training import CheckpointError, atomic_write, load_checkpoint
 from tt_transformers import GPT, GPTConfig
 
 FORMAT = "tinytorch-export-v1"
@@ -61,21 +60,6 @@ class CharTokenizer:
         return "".join(self.chars[int(i)] for i in ids)
 
 
-def _write_atomic(path, write):
-    """write(file) into a temporary file next to `path`, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _config_dict(config):
     if is_dataclass(config):
         return asdict(config)
@@ -99,10 +83,10 @@ def export(model, config, vocab, path_dir):
     os.makedirs(path_dir, exist_ok=True)
     meta = {"format": FORMAT, "model": type(model).__name__, "config": config,
             "parameters": {k: list(v.shape) for k, v in state.items()}}
-    _write_atomic(os.path.join(path_dir, WEIGHTS), lambda f: np.savez(f, **state))
-    _write_atomic(os.path.join(path_dir, VOCAB), lambda f: f.write(
+    atomic_write(os.path.join(path_dir, WEIGHTS), lambda f: np.savez(f, **state))
+    atomic_write(os.path.join(path_dir, VOCAB), lambda f: f.write(
         json.dumps({"format": FORMAT, "chars": chars}).encode("utf-8")))
-    _write_atomic(os.path.join(path_dir, CONFIG), lambda f: f.write(
+    atomic_write(os.path.join(path_dir, CONFIG), lambda f: f.write(
         json.dumps(meta, indent=2).encode("utf-8")))
     return path_dir
 

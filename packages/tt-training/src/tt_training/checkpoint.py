@@ -50,18 +50,19 @@ def _unflatten(value, arrays):
     return value
 
 
-def save_checkpoint(path, state):
-    """Write the nested `state` (dicts, lists, numbers, strings, ndarrays) to `path` atomically."""
+def atomic_write(path, write, mode="wb"):
+    """Call write(file) on a temporary file beside `path`, flush it to disk, rename it over `path`.
+
+    Readers see the old file or the new one, never half of one; on any error the temporary
+    file is removed and the old file is untouched.
+    """
     path = os.fspath(path)
-    arrays = {}
-    meta = {"format": FORMAT, "state": _flatten(state, arrays)}
-    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        with os.fdopen(fd, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -69,6 +70,14 @@ def save_checkpoint(path, state):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_checkpoint(path, state):
+    """Write the nested `state` (dicts, lists, numbers, strings, ndarrays) to `path` atomically."""
+    arrays = {}
+    meta = {"format": FORMAT, "state": _flatten(state, arrays)}
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load_checkpoint(path):

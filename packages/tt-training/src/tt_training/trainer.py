@@ -8,7 +8,6 @@ resumed from it continues exactly as the uninterrupted run would have.
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 
@@ -18,7 +17,7 @@ from tt_networks import accuracy
 from tt_optimizers import clip_grad_norm_
 from tt_tensor import no_grad
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import atomic_write, load_checkpoint, save_checkpoint
 
 
 @dataclass
@@ -205,15 +204,4 @@ class Trainer:
 
 def write_json(path, data):
     """Write `data` as indented JSON through a temporary file and a rename."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: json.dump(data, f, indent=2), mode="w")
