@@ -127,8 +127,7 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
     rows = [f"| {i} | `{t.path}:{t.line}` | {t.message.split(': ', 1)[1]} |"
             for i, t in enumerate(tasks, 1)]
     users = ", ".join(direct_dependants(entry)) or "no other module"
-    reference = ("<your TinyTorch checkout>/packages/" + dist if "_course" in entry.root.parts
-                 else str(entry.root))
+    reference = f"packages/{dist}"  # relative: a README must not carry this machine's paths
     return "\n".join([
         f"# My {dist} (TinyTorch module {entry.module.number:02d}, my own implementation)",
         "",
@@ -174,7 +173,7 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         "To go back to the reference implementation:",
         "",
         "```",
-        f"pip install -e {reference}   # from a TinyTorch checkout",
+        f"pip install -e {reference}   # from the root of a TinyTorch checkout",
         f"pip install --force-reinstall --no-deps --no-index --find-links dist '{dist}=="
         f"{entry.version}'   # from wheels",
         "```",
