@@ -31,8 +31,7 @@ from tt_tensor import no_grad
 from tt_training import load_checkpoint, save_checkpoint, write_json
 from tt_transformers import GPT, GPTConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import CORPORA, load_text, make_corpus  # noqa: E402  (the capstone's own file)
+from data import CORPORA, load_text, make_corpus  # the capstone's own file, beside this one
 
 
 @dataclass
