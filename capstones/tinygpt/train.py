@@ -13,7 +13,6 @@ sample.txt. --resume continues from ckpt.npz exactly where it stopped.
 
 import argparse
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
