@@ -10,6 +10,8 @@
     nox -s swap -- tt-layers tt-autograd      the same for the modules named
     nox -s learners         each hand-written learner package in learners/ swapped in:
                             its contract tests, doctor says own, capstones pass, restore
+    nox -s bench            the benchmark table (bench/run.py): MLP, CNN, GPT step, generation
+    nox -s bench -- --torch mlp cnn     the same with PyTorch 2.13.0 rows (a local CPU build)
 """
 
 from __future__ import annotations
@@ -272,3 +274,20 @@ def learners(session: nox.Session) -> None:
     run_tests(session, *CAPSTONE_TESTS)
     for package in packages:
         install_editable(session, ROOT / "packages" / package.name)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print the benchmark table and write bench/results.json (targets: see each benchmark).
+
+    `-- --torch` first installs torch==2.13.0 into this session's venv for the comparison rows
+    (that exact version is a local CPU build here; any other would download a CUDA build).
+    torch is never a dependency of any package. Other arguments go to bench/run.py.
+    """
+    install_dev(session)
+    args = list(session.posargs)
+    if "--torch" in args:
+        args.remove("--torch")
+        session.install("torch==2.13.0")
+    session.run("python", str(ROOT / "bench" / "run.py"), *args)
+
