@@ -149,7 +149,8 @@ def test_a_test_extra_may_not_point_back_at_its_package(repo):
     pyproject.write_text(pyproject.read_text() + '\n[project.optional-dependencies]\n'
                          'test = ["tt-networks~=0.1.0"]\n')
     graph.write_requirement_files(graph.load_packages(repo), repo)
-    assert problems(repo) == ["tt-layers's test extra names tt-networks, which depends on tt-layers"]
+    assert problems(repo) == [
+        "tt-layers's test extra names tt-networks, which depends on tt-layers"]
 
 
 def test_tests_may_not_import_a_private_submodule(repo):

@@ -27,7 +27,8 @@ def write_fake_cifar(root, per_batch=40, seed=0):
         batch = {b"batch_label": name.encode(), b"labels": labels.tolist(), b"data": data,
                  b"filenames": [f"{i}.png".encode() for i in range(per_batch)]}
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-    meta = {b"label_names": [f"class{i}".encode() for i in range(10)], b"num_cases_per_batch": per_batch}
+    meta = {b"label_names": [f"class{i}".encode() for i in range(10)],
+            b"num_cases_per_batch": per_batch}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return root
 

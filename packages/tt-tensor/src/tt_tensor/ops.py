@@ -290,7 +290,9 @@ def getitem(x, index):
     try:
         data = x.data[index]
     except IndexError as err:
-        raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {err}") from None
+        raise IndexError(
+            f"getitem: index {index!r} is invalid for shape {x.shape}: {err}"
+        ) from None
     return record(np.asarray(data), (x,), "getitem", {"index": index})
 
 

@@ -98,7 +98,9 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors convert, this one has shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors convert, this one has shape {self.shape}"
+            )
         return self.data.item()
 
     def tolist(self):
@@ -111,7 +113,9 @@ class Tensor:
     def requires_grad_(self, flag=True):
         """Set requires_grad in place (only float tensors can require gradients)."""
         if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require grad, this one is {self.dtype}")
+            raise TypeError(
+                f"only floating-point tensors can require grad, this one is {self.dtype}"
+            )
         self.requires_grad = bool(flag)
         return self
 

@@ -92,5 +92,7 @@ def load_checkpoint(path):
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise CheckpointError(f"checkpoint {path!r} is truncated or corrupt: {err}") from None
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {path!r} has format {meta.get('format')!r}, expected {FORMAT!r}")
+        raise CheckpointError(
+            f"checkpoint {path!r} has format {meta.get('format')!r}, expected {FORMAT!r}"
+        )
     return _unflatten(meta["state"], arrays)

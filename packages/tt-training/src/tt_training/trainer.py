@@ -34,11 +34,16 @@ class TrainerConfig:
 
     def __post_init__(self):
         if self.scheduler_interval not in ("epoch", "step"):
-            raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {self.scheduler_interval!r}")
+            raise ValueError(
+                f"scheduler_interval must be 'epoch' or 'step', got {self.scheduler_interval!r}"
+            )
         if self.mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {self.mode!r}")
         if self.epochs < 0 or self.checkpoint_every < 1:
-            raise ValueError(f"epochs must be >= 0 and checkpoint_every >= 1, got {self.epochs}, {self.checkpoint_every}")
+            raise ValueError(
+                f"epochs must be >= 0 and checkpoint_every >= 1, got epochs={self.epochs}, "
+                f"checkpoint_every={self.checkpoint_every}"
+            )
 
 
 def _state_of(obj):
@@ -139,7 +144,10 @@ class Trainer:
         if cfg.monitor not in record:
             return False
         value = record[cfg.monitor]
-        better = self.best is None or (value < self.best if cfg.mode == "min" else value > self.best)
+        if self.best is None:
+            better = True
+        else:
+            better = value < self.best if cfg.mode == "min" else value > self.best
         if better:
             self.best, self.bad_epochs = value, 0
         else:
