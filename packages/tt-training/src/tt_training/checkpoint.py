@@ -21,6 +21,7 @@ class CheckpointError(ValueError):
 
 def _flatten(value, arrays):
     """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key)."""
+    ### BEGIN SOLUTION
     if isinstance(value, np.ndarray):
         key = f"a{len(arrays)}"
         arrays[key] = value
@@ -36,10 +37,12 @@ def _flatten(value, arrays):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"checkpoint: cannot store a value of type {type(value).__name__}")
+    ### END SOLUTION
 
 
 def _unflatten(value, arrays):
     """Invert `_flatten`."""
+    ### BEGIN SOLUTION
     if isinstance(value, dict):
         if "__array__" in value:
             return arrays[value["__array__"]]
@@ -49,6 +52,8 @@ def _unflatten(value, arrays):
         return tuple(items) if value["tuple"] else items
     return value
 
+    ### END SOLUTION
+
 
 def atomic_write(path, write, mode="wb"):
     """Call write(file) on a temporary file beside `path`, flush it to disk, rename it over `path`.
@@ -56,6 +61,7 @@ def atomic_write(path, write, mode="wb"):
     Readers see the old file or the new one, never half of one; on any error the temporary
     file is removed and the old file is untouched.
     """
+    ### BEGIN SOLUTION
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -70,6 +76,8 @@ def atomic_write(path, write, mode="wb"):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+    ### END SOLUTION
 
 
 def save_checkpoint(path, state):

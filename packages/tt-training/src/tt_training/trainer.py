@@ -143,6 +143,7 @@ class Trainer:
         cfg = self.config
         if cfg.monitor not in record:
             return False
+        ### BEGIN SOLUTION
         value = record[cfg.monitor]
         if self.best is None:
             better = True
@@ -155,6 +156,7 @@ class Trainer:
             if cfg.patience is not None and self.bad_epochs >= cfg.patience:
                 self.stopped_early = True
         return better
+        ### END SOLUTION
 
     def _checkpoint(self, improved):
         cfg = self.config
