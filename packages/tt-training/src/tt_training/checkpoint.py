@@ -51,7 +51,6 @@ def _unflatten(value, arrays):
         items = [_unflatten(v, arrays) for v in value["__list__"]]
         return tuple(items) if value["tuple"] else items
     return value
-
     ### END SOLUTION
 
 
@@ -76,7 +75,6 @@ def atomic_write(path, write, mode="wb"):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
     ### END SOLUTION
 
 
