@@ -92,14 +92,9 @@ def export(model, config, vocab, path_dir):
 
 
 def _read_json(path):
-    if not os.path.isfile(path):
-        raise ExportError(f"{path}: file is missing")
-    try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ExportError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    """A JSON object from an export file, checked for the export's format tag."""
+    data = _plain_json(path)
+    if data.get("format") != FORMAT:
         raise ExportError(f"{path}: not a {FORMAT} file (format tag missing or different)")
     return data
 
