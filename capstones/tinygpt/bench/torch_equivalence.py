@@ -28,9 +28,9 @@ from tt_regularization import param_groups_for_weight_decay  # noqa: E402
 
 
 class TorchBlock(nn.Module):
-    def __init__(self, C, H):
+    def __init__(self, C, H, gelu="tanh"):
         super().__init__()
-        self.H = H
+        self.H, self.gelu = H, gelu   # gelu: "tanh" (TinyGPT) or "none" (nanoGPT's nn.GELU())
         self.ln_1, self.ln_2 = nn.LayerNorm(C, bias=False), nn.LayerNorm(C, bias=False)
         self.c_attn = nn.Linear(C, 3 * C, bias=False)
         self.attn_proj = nn.Linear(C, C, bias=False)
@@ -42,15 +42,15 @@ class TorchBlock(nn.Module):
         q, k, v = [z.view(B, T, self.H, C // self.H).transpose(1, 2) for z in (q, k, v)]
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)     # (B, H, T, D)
         x = x + self.attn_proj(y.transpose(1, 2).reshape(B, T, C))
-        return x + self.c_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x + self.c_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate=self.gelu))
 
 
 class TorchGPT(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, gelu="tanh"):
         super().__init__()
         C = cfg.n_embd
         self.wte, self.wpe = nn.Embedding(cfg.vocab_size, C), nn.Embedding(cfg.block_size, C)
-        self.h = nn.ModuleList([TorchBlock(C, cfg.n_head) for _ in range(cfg.n_layer)])
+        self.h = nn.ModuleList([TorchBlock(C, cfg.n_head, gelu) for _ in range(cfg.n_layer)])
         self.ln_f = nn.LayerNorm(C, bias=False)
 
     def forward(self, idx, targets):

@@ -1,9 +1,11 @@
 """Which parameters get weight decay: matrices yes; biases, norm scales and embeddings no.
 
 Weight decay pulls weights toward zero to keep the function smooth. A bias or a LayerNorm
-scale only shifts or scales, and shrinking them just fights the normalisation; an embedding
-row is decayed only when its token appears, so decay would favour frequent tokens. The
-practice of BERT, GPT-2/nanoGPT and AdamW users is two parameter groups.
+scale only shifts or scales, and shrinking them just fights the normalisation. An embedding
+row gets a gradient only when its token appears but is decayed at every step, so decay
+shrinks the rows of rare tokens most. Two parameter groups is the usual practice (BERT,
+minGPT); the rule for embeddings varies: minGPT and the first nanoGPT left them undecayed,
+today's nanoGPT decays every tensor with two or more dimensions, embeddings included.
 """
 
 # A parameter is an embedding table when its module's class or its own name says so. Matched
