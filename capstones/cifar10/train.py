@@ -29,7 +29,7 @@ STD = (0.2470, 0.2435, 0.2616)
 
 @dataclass
 class Config:
-    preset: str = "bar"        # "bar": the course CNN; "northstar": a wider, deeper CNN
+    preset: str = "bar"        # which entry of PRESETS this run started from
     epochs: int = 4            # passes over the 50,000 training images
     batch_size: int = 64       # images per step
     max_lr: float = 2e-3       # peak learning rate of the one-cycle schedule
@@ -41,24 +41,20 @@ class Config:
 
 PRESETS = {
     "bar": Config(),
-    "northstar": Config(preset="northstar", epochs=15, max_lr=3e-3, weight_decay=5e-4),
+    # The North Star (>= 75% in <= 30 min): the same CNN for 10 epochs, 79.7% in 14 min 28 s
+    # measured (README). A deeper VGG-style net was tried: 6x the time per step on 2 cores.
+    "northstar": Config(preset="northstar", epochs=10),
     "quick": Config(epochs=1, batch_size=32, limit=256, augment=True),
 }
 
 
-def conv_block(c_in, c_out, padding=0):
-    return [Conv2d(c_in, c_out, 3, padding=padding), BatchNorm2d(c_out), ReLU()]
+def conv_block(c_in, c_out):
+    """3x3 convolution (no padding), batch norm, ReLU."""
+    return [Conv2d(c_in, c_out, 3), BatchNorm2d(c_out), ReLU()]
 
 
-def build_model(preset):
-    """The course CNN, or a VGG-style one for the North Star target."""
-    if preset == "northstar":
-        return Sequential(
-            *conv_block(3, 32, 1), *conv_block(32, 32, 1), MaxPool2d(2),      # (B, 32, 16, 16)
-            *conv_block(32, 64, 1), *conv_block(64, 64, 1), MaxPool2d(2),     # (B, 64, 8, 8)
-            *conv_block(64, 128, 1), MaxPool2d(2),                            # (B, 128, 4, 4)
-            Flatten(), Linear(128 * 4 * 4, 256), ReLU(), Linear(256, 10),
-        )
+def build_model():
+    """The course CNN: two conv blocks, then an MLP head."""
     return Sequential(
         *conv_block(3, 32), MaxPool2d(2),              # (B, 32, 15, 15)
         *conv_block(32, 64), MaxPool2d(2),             # (B, 64, 6, 6)
@@ -130,7 +126,7 @@ def main(argv=None):
     seed_everything(cfg.seed)
     tune_allocator()  # keep freed activation buffers for reuse: no page faults every step
     train_loader, test_loader = make_loaders(args.data_dir, cfg)
-    model = build_model(cfg.preset)
+    model = build_model()
     optimizer = Adam(model.parameters(), lr=cfg.max_lr, weight_decay=cfg.weight_decay)
     scheduler = OneCycleLR(optimizer, max_lr=cfg.max_lr, epochs=cfg.epochs,
                            steps_per_epoch=len(train_loader))
