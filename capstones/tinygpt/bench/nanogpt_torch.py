@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 import train as tinygpt  # noqa: E402  (the capstone's config, schedule and corpus)
 from data import load_text, make_corpus  # noqa: E402
-from torch_equivalence import TorchGPT  # noqa: E402
+from torch_equivalence import TorchGPT, torch_optimizer  # noqa: E402
 from tt_transformers import GPTConfig  # noqa: E402
 
 
@@ -40,19 +40,6 @@ def nanogpt_init(model, n_layer):
     for block in model.h:
         for proj in (block.attn_proj, block.c_proj):
             nn.init.normal_(proj.weight, 0.0, 0.02 / math.sqrt(2 * n_layer))
-
-
-def nanogpt_optimizer(model, cfg, decay_embeddings=True):
-    """nanoGPT's configure_optimizers: decay every parameter with dim >= 2, nothing else.
-    decay_embeddings=False gives the early nanoGPT grouping (and TinyTorch's): embeddings
-    and the head tied to them are not decayed."""
-    decay, rest = [], []
-    for name, p in model.named_parameters():
-        is_embedding = name.startswith(("wte", "wpe"))
-        (decay if p.dim() >= 2 and (decay_embeddings or not is_embedding) else rest).append(p)
-    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                              {"params": rest, "weight_decay": 0.0}],
-                             lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2))
 
 
 def get_batch(ids, cfg):
@@ -75,14 +62,14 @@ def estimate_loss(model, splits, cfg):
 @torch.no_grad()
 def full_val_loss(model, ids, cfg):
     """The loss over every non-overlapping window of the split (train.py's full_val_loss)."""
-    T, model_was_training = cfg.block_size, model.training
+    T = cfg.block_size
     n = (len(ids) - 1) // T
     total = 0.0
     model.eval()
     for i in range(0, n, 64):
         pos = (torch.arange(i, min(i + 64, n)) * T)[:, None] + torch.arange(T)
         total += model(ids[pos], ids[pos + 1]).item() * len(pos)
-    model.train(model_was_training)
+    model.train()
     return total / max(n, 1)
 
 
@@ -106,7 +93,7 @@ def main(argv=None):
                           n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd, bias=False)
     model = TorchGPT(model_cfg, gelu=args.gelu)
     nanogpt_init(model, cfg.n_layer)
-    optimizer = nanogpt_optimizer(model, cfg, not args.no_decay_embeddings)
+    optimizer = torch_optimizer(model, cfg, decay_embeddings=not args.no_decay_embeddings)
     history = {"iter": [], "train_loss": [], "val_loss": []}
     step_seconds = 0.0
     for it in range(cfg.max_iters + 1):

@@ -25,9 +25,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TRAIN = HERE.parent / "train.py"
 TORCH_RUN = HERE / "nanogpt_torch.py"
-# nanogpt: nanoGPT's own recipe (exact GELU, embeddings decayed). tinygpt: the capstone's recipe
-# (tanh GELU, embeddings not decayed) in PyTorch, to tell the framework from the recipe.
-TORCH_RECIPES = {"pytorch": [], "pytorch-tinygpt": ["--gelu", "tanh", "--no-decay-embeddings"]}
+# The recipes run in PyTorch, by run name. nanogpt: nanoGPT's own (exact GELU, embeddings
+# decayed). tinygpt: the capstone's (tanh GELU, embeddings not decayed), to tell the framework
+# from the recipe.
+TORCH_RECIPES = {"pytorch-nanogpt": [],
+                 "pytorch-tinygpt": ["--gelu", "tanh", "--no-decay-embeddings"]}
 
 
 def parse_seeds(text):
@@ -61,15 +63,19 @@ def run_one(framework, seed, args):
     return framework, seed, json.loads(results.read_text())
 
 
+def _mean_std(xs):
+    """'mean +- sample std' (std is nan for a single run)."""
+    std = statistics.stdev(xs) if len(xs) > 1 else float("nan")
+    return f"{statistics.fmean(xs):.3f} +- {std:.3f}"
+
+
 def summary(rows, bar):
     """Per framework: n, mean and sample std of both losses, runs at or under the bar."""
     lines = []
     for framework in sorted({f for f, _, _ in rows}):
         est = [r["final_val_loss"] for f, _, r in rows if f == framework]
         full = [r["final_val_loss_full"] for f, _, r in rows if f == framework]
-        spread = lambda xs: statistics.stdev(xs) if len(xs) > 1 else float("nan")  # noqa: E731
-        lines.append(f"| {framework} | {len(est)} | {statistics.fmean(est):.3f} +- "
-                     f"{spread(est):.3f} | {statistics.fmean(full):.3f} +- {spread(full):.3f} "
+        lines.append(f"| {framework} | {len(est)} | {_mean_std(est)} | {_mean_std(full)} "
                      f"| {sum(x <= bar for x in est)} of {len(est)} |")
     return lines
 
@@ -86,8 +92,7 @@ def main(argv=None):
     p.add_argument("--out", type=Path, default=Path("runs/seeds"))
     p.add_argument("--bar", type=float, default=1.88)
     args = p.parse_args(argv)
-    recipes = {"nanogpt": "pytorch", "tinygpt": "pytorch-tinygpt"}
-    frameworks = ["tinytorch"] + ([recipes[r] for r in args.torch_recipe]
+    frameworks = ["tinytorch"] + ([f"pytorch-{r}" for r in args.torch_recipe]
                                   if args.torch_python else [])
     work = [(f, s) for s in args.seeds for f in frameworks]
     with ThreadPoolExecutor(args.jobs) as pool:

@@ -80,11 +80,16 @@ def copy_weights(ours, theirs):
             tb.c_attn.weight.copy_(t(qkv))
 
 
-def torch_optimizer(model, cfg):
-    """AdamW with the groups of tt_regularization: no decay on vectors and embeddings."""
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "wte" not in n
-             and "wpe" not in n]
-    rest = [p for n, p in model.named_parameters() if not any(p is d for d in decay)]
+def torch_optimizer(model, cfg, decay_embeddings=False):
+    """AdamW over two groups: parameters with dim >= 2 decay, the rest do not.
+
+    decay_embeddings=False: tt_regularization's groups (and minGPT's, the first nanoGPT's):
+    the embeddings, and the head tied to them, are not decayed. True: today's nanoGPT.
+    """
+    decay, rest = [], []
+    for name, p in model.named_parameters():
+        is_embedding = name.startswith(("wte", "wpe"))
+        (decay if p.dim() >= 2 and (decay_embeddings or not is_embedding) else rest).append(p)
     return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                               {"params": rest, "weight_decay": 0.0}],
                              lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2))
