@@ -125,7 +125,7 @@ def test_an_oversize_body_gets_413(export_dir):
 
 def test_unknown_endpoints_get_404(server):
     assert request(server, "/nope")[0] == 404
-    assert request(server, "/health", {"x": 1})[0] == 404
+    assert request(server, "/generate/x", {"x": 1})[0] == 404
 
 
 def test_twenty_concurrent_requests_are_all_answered_correctly(server):

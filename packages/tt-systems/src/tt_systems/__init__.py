@@ -27,9 +27,8 @@ from .quantize import (
     Int8Linear, QuantizedConv2d, QuantizedLinear, dequantize_per_channel, model_size_bytes,
     quantize_dynamic, quantize_per_channel, quantize_rows,
 )
-from .server import (
-    GenerationService, InferenceServer, RequestError, ServeLimits, make_server, serve,
-)
+from .server import InferenceServer, make_server, serve
+from .service import GenerationService, RequestError, ServeLimits
 
 __all__ = [
     "__version__",

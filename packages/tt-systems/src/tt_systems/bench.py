@@ -19,7 +19,8 @@ from tt_tensor import Tensor, no_grad, tensor
 
 from .profiler import Profiler
 from .quantize import model_size_bytes, quantize_dynamic
-from .server import ServeLimits, make_server
+from .server import make_server
+from .service import ServeLimits
 
 
 def make_blobs(n, dim=32, classes=10, spread=2.0, seed=0):

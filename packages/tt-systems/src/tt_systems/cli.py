@@ -11,6 +11,7 @@ and list them in the help with commands.add_parser(name, help=help_text).
 
 import argparse
 import json
+import logging
 import sys
 
 import numpy as np
@@ -28,7 +29,8 @@ from .memory import attention_memory_sweep, memory_report
 from .profiler import Profiler
 from .quantize import quantize_dynamic
 from .report import format_pairs, render
-from .server import ServeLimits, serve
+from .server import serve
+from .service import ServeLimits
 
 
 def _builtin(name, batch_size, seed=0):
@@ -200,6 +202,20 @@ _BENCHES = {"overhead": _bench_overhead, "memory": _bench_memory,
             "attention": _bench_attention, "quantize": _bench_quantize, "serve": _bench_serve}
 
 
+def _positive(kind):
+    """An argparse type: a number of `kind` (int or float) above zero."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") \
+                from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    return parse
+
+
 def serve_main(argv=None):
     """`tinytorch serve DIR`: serve an export (or TinyGPT run) folder over HTTP."""
     p = argparse.ArgumentParser(prog="tinytorch serve", description=serve_main.__doc__)
@@ -209,20 +225,40 @@ def serve_main(argv=None):
     p.add_argument("--max-concurrent", type=int, default=4, help="1 = one request at a time")
     p.add_argument("--max-new-tokens", type=int, default=500)
     p.add_argument("--max-prompt-chars", type=int, default=1000)
+    p.add_argument("--max-connections", type=_positive(int), default=64,
+                   help="connections served at once; more are answered 503 (default 64)")
+    p.add_argument("--request-seconds", type=_positive(float), default=10.0,
+                   help="a request must arrive in full within this time, else 408 "
+                        "(default 10)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests whose Host header is NAME (repeatable; '*' "
+                        "allows any host: only behind a proxy that checks it)")
+    p.add_argument("--log-prompts", action="store_true",
+                   help="put the prompt text in each request's log line (not by default)")
     args = p.parse_args(argv)
     limits = ServeLimits(max_prompt_chars=args.max_prompt_chars,
                          max_new_tokens=args.max_new_tokens,
-                         max_concurrent=args.max_concurrent)
+                         max_concurrent=args.max_concurrent,
+                         max_connections=args.max_connections,
+                         request_seconds=args.request_seconds)
 
     def ready(server):
-        print(f"serving {args.path} on {server.url}  (POST /generate, GET /health; "
-              "Ctrl-C stops)", flush=True)
+        print(f"serving {args.path} on {server.url}  (page at /, POST /generate, GET /health, "
+              "GET /metrics; Ctrl-C stops)", flush=True)
 
+    log = logging.getLogger("tt_systems.server")  # one JSON line per request, on stderr
+    handler, level = logging.StreamHandler(sys.stderr), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     try:
-        serve(args.path, args.host, args.port, limits, ready=ready)
+        serve(args.path, args.host, args.port, limits, ready=ready,
+              allow_hosts=args.allow_host, log_prompts=args.log_prompts)
     except ExportError as err:
         print(f"tinytorch serve: {err}", file=sys.stderr)
         return 1
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
     return 0
 
 
