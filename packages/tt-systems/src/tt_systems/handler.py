@@ -231,11 +231,12 @@ class Handler(BaseHTTPRequestHandler):
     def _reply(self, status, payload, content_type="application/json", headers=None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         seconds = time.perf_counter() - self.started
-        self.entry.update(status=status, bytes_out=len(body), seconds=round(seconds, 6))
+        self.entry.update(status=status, bytes_out=len(body), seconds=seconds)
         # counted before it is sent, so that a scrape of /metrics never includes itself
         self.server.metrics.request(route_label(self.path), method_label(self.command),
                                     status, seconds)
         self.connection.settimeout(self.server.service.limits.socket_timeout)
+        self.request_version = "HTTP/1.0"  # a status line and headers, even for HTTP/0.9
         self.send_response(status)
         for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)),
                             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
@@ -264,7 +265,7 @@ class Handler(BaseHTTPRequestHandler):
     def _log(self):
         """The request's one log line; warnings for refusals, errors for our own failures."""
         self.entry.update(method=self.command, path=self.path[:200] or None)
-        self.entry.setdefault("seconds", round(time.perf_counter() - self.started, 6))
+        self.entry.setdefault("seconds", time.perf_counter() - self.started)
         status = self.entry["status"] or 0
         level = logging.INFO if status < 400 else logging.ERROR if status >= 500 \
             and status not in (501, 503) else logging.WARNING

@@ -1,0 +1,275 @@
+"""Hostile and careless clients against the server, on 127.0.0.1 with small limits so that
+every test ends in seconds: slow clients, floods of connections, hostile bodies, wrong
+methods, foreign Host / Origin headers and content types. Every loop is bounded.
+"""
+
+import json
+import logging
+import select
+import socket
+import threading
+import time
+
+import pytest
+from tt_systems import serve_main
+
+DEADLINE = 0.5  # request_seconds of the servers below
+GOOD = {"prompt": "the ", "max_new_tokens": 3, "seed": 1}
+
+
+def connect(server):
+    return socket.create_connection(server.server_address[:2], timeout=10)
+
+
+def post_head(server, length, content_type="application/json"):
+    host, port = server.server_address[:2]
+    return (f"POST /generate HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {content_type}"
+            f"\r\nContent-Length: {length}\r\n\r\n").encode()
+
+
+def error_of(body):
+    return json.loads(body)["error"]
+
+
+# ------------------------------------------------------------------ slow clients: 408
+
+def test_a_body_trickled_one_byte_at_a_time_gets_408_at_the_deadline(start_server, http):
+    server = start_server(request_seconds=DEADLINE)
+    body = json.dumps(GOOD).encode()
+    start = time.monotonic()
+    with connect(server) as sock:
+        sock.sendall(post_head(server, len(body)))
+        sent = 0
+        for byte in body:  # one byte per 50 ms: the whole body would take ~1.4 s
+            sock.send(bytes([byte]))
+            sent += 1
+            if select.select([sock], [], [], 0.05)[0]:
+                break  # the server has answered
+        status, _, answer = http.parse(http.read_all(sock))
+    elapsed = time.monotonic() - start
+    assert status == 408 and f"within {DEADLINE:g} s" in error_of(answer)
+    assert sent < len(body) and DEADLINE <= elapsed < DEADLINE + 2
+
+
+def test_a_content_length_larger_than_the_body_gets_408_not_500(start_server, http):
+    server = start_server(request_seconds=DEADLINE)
+    start = time.monotonic()
+    with connect(server) as sock:
+        sock.sendall(post_head(server, 100) + b'{"prompt": "a"}')  # 15 of 100 bytes, then wait
+        status, _, answer = http.parse(http.read_all(sock))
+    assert status == 408 and "did not arrive" in error_of(answer)
+    assert time.monotonic() - start < DEADLINE + 2
+
+
+@pytest.mark.parametrize("partial", [b"", b"GET /health HT", b"GET /health HTTP/1.1\r\nHost:"])
+def test_a_request_that_never_ends_its_headers_gets_408(start_server, http, partial):
+    server = start_server(request_seconds=DEADLINE)
+    with connect(server) as sock:
+        sock.sendall(partial)
+        status, _, _ = http.parse(http.read_all(sock))
+    assert status == 408
+
+
+def test_a_body_that_ends_early_gets_400(start_server, http):
+    server = start_server(request_seconds=5)
+    with connect(server) as sock:
+        sock.sendall(post_head(server, 100) + b'{"prompt": "a"}')
+        sock.shutdown(socket.SHUT_WR)  # the client says it is done: no need to wait
+        status, _, answer = http.parse(http.read_all(sock))
+    assert status == 400 and "ended after 15 of the 100 bytes" in error_of(answer)
+
+
+# ------------------------------------------------------------------ many connections: 503
+
+def hold(server, n, partial=b"GET /health HTTP/1.1\r\n"):
+    """n connections that send part of their headers and then wait."""
+    socks = [connect(server) for _ in range(n)]
+    for sock in socks:
+        sock.sendall(partial)
+    return socks
+
+
+def test_connections_over_the_cap_get_503_at_once(start_server, http):
+    server = start_server(max_connections=4, request_seconds=3)
+    holders = hold(server, 4)  # accepted first (the listen queue is FIFO): they fill the cap
+    try:
+        start = time.monotonic()
+        status, headers, answer = http.request(server, "GET", "/health")
+        assert status == 503 and "the limit is 4" in error_of(answer)
+        assert headers["retry-after"] == "1"
+        assert time.monotonic() - start < 1.5  # not after the holders' 3 s deadline
+    finally:
+        for sock in holders:
+            sock.close()
+
+
+def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_server, http):
+    server = start_server(max_connections=4, request_seconds=DEADLINE)
+    threads_before = threading.active_count()
+    flood, stop = [], threading.Event()
+
+    def flood_until_stopped():  # up to 400 connections, each sending half a request line
+        while not stop.is_set() and len(flood) < 400:
+            flood.extend(hold(server, 1, b"GET /he"))
+            time.sleep(0.002)
+
+    flooder = threading.Thread(target=flood_until_stopped, daemon=True)
+    flooder.start()
+    answers = []
+    try:
+        while len(flood) < 20:  # the first four hold every slot for DEADLINE seconds
+            time.sleep(0.01)
+        end = time.monotonic() + 3 * DEADLINE
+        while time.monotonic() < end:
+            start = time.monotonic()
+            status, _, _ = http.request(server, "GET", "/health", timeout=DEADLINE + 3)
+            answers.append((status, time.monotonic() - start))
+            # the flood never gets more server threads than the cap
+            assert threading.active_count() <= threads_before + 1 + 4
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        flooder.join(timeout=10)
+        for sock in flood:
+            sock.close()
+    assert {status for status, _ in answers} <= {200, 503} and answers[0][0] == 503
+    assert max(seconds for _, seconds in answers) < DEADLINE + 2  # an answer, never a hang
+    assert http.request(server, "GET", "/health")[0] == 200  # once the flood is gone
+
+
+# ------------------------------------------------------------------ hostile requests
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("GET", "/generate", "POST"), ("PUT", "/generate", "POST"), ("OPTIONS", "/generate", "POST"),
+    ("POST", "/health", "GET"), ("DELETE", "/", "GET"), ("BREW", "/metrics", "GET"),
+])
+def test_a_known_route_with_the_wrong_method_gets_405_with_allow(start_server, http, method,
+                                                                path, allow):
+    status, headers, answer = http.request(start_server(), method, path)
+    assert status == 405 and headers["allow"] == allow
+    assert f"answers {allow}, not {method}" in error_of(answer)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"[" * 30000, "nested too deeply"),
+    (b'{"prompt": ' + b"[" * 30000, "nested too deeply"),
+    (b'{"prompt": "a", "seed": ' + b"9" * 5000 + b"}", "malformed JSON"),
+    (b'{"prompt": "a", "temperature": 1e999}', "'temperature'"),
+    (b'{"prompt": "a", "top_p": NaN}', "'top_p'"),
+])
+def test_hostile_bodies_get_400(start_server, http, body, message):
+    status, _, answer = http.request(start_server(), "POST", "/generate", body)
+    assert status == 400 and message in error_of(answer)
+
+
+@pytest.mark.parametrize("content_type", [
+    None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/jsonp",
+])
+def test_a_post_that_is_not_declared_json_gets_415(start_server, http, content_type):
+    status, _, answer = http.request(start_server(), "POST", "/generate", GOOD,
+                                     {"Content-Type": content_type})
+    assert status == 415 and "application/json" in error_of(answer)
+
+
+def test_json_with_a_charset_is_accepted(start_server, http):
+    status, _, _ = http.request(start_server(), "POST", "/generate", GOOD,
+                                {"Content-Type": "Application/JSON; charset=utf-8"})
+    assert status == 200
+
+
+@pytest.mark.parametrize("headers, status, message", [
+    ({"Content-Length": None}, 411, "Content-Length"),
+    ({"Content-Length": None, "Transfer-Encoding": "chunked"}, 411, "Content-Length"),
+    ({"Content-Length": "12abc"}, 400, "one whole number"),
+    ({"Content-Length": "-5"}, 400, "one whole number"),
+    ({"Content-Length": "9" * 40}, 413, "the limit is"),
+])
+def test_bad_content_lengths(start_server, http, headers, status, message):
+    got, _, answer = http.request(start_server(), "POST", "/generate", GOOD, headers)
+    assert got == status and message in error_of(answer)
+
+
+def test_http_servers_own_refusals_are_json_too(start_server, http):
+    server = start_server()
+    status, _, answer = http.request(server, "GET", "/" + "a" * 70000)
+    assert status == 414 and "longer than" in error_of(answer)
+    many = {f"X-{i}": "1" for i in range(120)}
+    status, _, answer = http.request(server, "GET", "/health", headers=many)
+    assert status == 431 and error_of(answer)
+    with connect(server) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        status, _, answer = http.parse(http.read_all(sock))
+    assert status == 400 and "Bad request" in error_of(answer)
+
+
+# ------------------------------------------------------------------ Host and Origin
+
+@pytest.mark.parametrize("host, status", [
+    ("127.0.0.1:{port}", 200), ("localhost:{port}", 200), ("LOCALHOST.", 200),
+    ("[::1]:{port}", 200), ("evil.example:{port}", 421), ("evil.example", 421),
+    ("127.0.0.1.evil.example", 421), (None, 400),
+])
+def test_host_is_checked_against_the_bound_address(start_server, http, host, status):
+    server = start_server()
+    host = None if host is None else host.format(port=server.server_address[1])
+    for method, path, body in (("GET", "/health", b""), ("GET", "/", b""),
+                               ("POST", "/generate", GOOD)):
+        assert http.request(server, method, path, body, {"Host": host})[0] == status
+
+
+def test_allow_host_adds_names(start_server, http):
+    server = start_server(allow_hosts=["tinygpt.lan"])
+    assert http.request(server, "GET", "/health", headers={"Host": "tinygpt.lan:80"})[0] == 200
+    status, _, answer = http.request(server, "GET", "/health", headers={"Host": "other.lan"})
+    assert status == 421 and "tinygpt.lan" in error_of(answer)
+    anyone = start_server(allow_hosts=["*"])
+    assert http.request(anyone, "GET", "/health", headers={"Host": "other.lan"})[0] == 200
+
+
+@pytest.mark.parametrize("origin, status", [
+    ("http://127.0.0.1:{port}", 200), ("http://localhost:{port}", 200),
+    ("http://evil.example", 403), ("https://127.0.0.1.evil.example", 403), ("null", 403),
+])
+def test_cross_site_origins_are_refused(start_server, http, origin, status):
+    server = start_server()
+    origin = origin.format(port=server.server_address[1])
+    assert http.request(server, "POST", "/generate", GOOD, {"Origin": origin})[0] == status
+
+
+# ------------------------------------------------------------------ one log line each
+
+def test_each_client_error_logs_one_line_without_a_traceback(start_server, http, caplog):
+    server = start_server(request_seconds=DEADLINE)
+    caplog.set_level(logging.INFO, logger="tt_systems.server")
+    sent = [http.request(server, "POST", "/generate", b"[" * 30000)[0],
+            http.request(server, "PUT", "/generate")[0],
+            http.request(server, "GET", "/health", headers={"Host": "evil.example"})[0],
+            http.request(server, "POST", "/generate", GOOD, {"Content-Type": "text/plain"})[0]]
+    with connect(server) as sock:
+        sock.sendall(post_head(server, 50))
+        sent.append(http.parse(http.read_all(sock))[0])
+    assert sent == [400, 405, 421, 415, 408]
+    for _ in range(100):  # the line is written just after the answer: wait for the last one
+        if len(caplog.records) >= len(sent):
+            break
+        time.sleep(0.02)
+    time.sleep(0.05)  # and make sure no second line follows
+    lines = [json.loads(record.getMessage()) for record in caplog.records]
+    assert [line["status"] for line in lines] == sent
+    assert all(record.levelno == logging.WARNING and record.exc_info is None
+               for record in caplog.records)
+    assert "Traceback" not in caplog.text and all(line["error"] for line in lines)
+
+
+# ------------------------------------------------------------------ serve's own options
+
+@pytest.mark.parametrize("option", [
+    ["--max-connections", "0"], ["--max-connections", "two"], ["--request-seconds", "0"],
+    ["--request-seconds", "-1"], ["--request-seconds", "soon"],
+])
+def test_bad_serve_options_exit_2_with_one_line(tiny_export, capsys, option):
+    with pytest.raises(SystemExit) as stop:
+        serve_main([str(tiny_export), *option])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and option[0] in err and "Traceback" not in err
