@@ -230,6 +230,7 @@ def test_allow_host_adds_names(start_server, http):
 @pytest.mark.parametrize("origin, status", [
     ("http://127.0.0.1:{port}", 200), ("http://localhost:{port}", 200),
     ("http://evil.example", 403), ("https://127.0.0.1.evil.example", 403), ("null", 403),
+    ("http://[::1", 403),
 ])
 def test_cross_site_origins_are_refused(start_server, http, origin, status):
     server = start_server()

@@ -68,6 +68,14 @@ def host_name(value):
     return value.rstrip(".")
 
 
+def origin_host(origin):
+    """The host of an Origin header ("null" and malformed ones -> "", which is never allowed)."""
+    try:
+        return host_name(urlsplit(origin).netloc)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+
+
 def allowed_hosts(bound, extra=()):
     """The Host names a server bound to `bound` answers: that address, the loopback names if
     it is loopback, those and the machine's name if it is a wildcard, and `extra` ("*" = any)."""
@@ -163,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
             return 421, (f"this server does not answer to Host {host[:100]!r}; it answers to "
                          f"{sorted(allowed)} (start it with --allow-host to add names)")
         origin = self.headers.get("Origin")
-        if origin is not None and host_name(urlsplit(origin).netloc) not in allowed:
+        if origin is not None and origin_host(origin) not in allowed:
             return 403, f"requests from pages at {origin[:100]!r} are not allowed"
         return None
 
