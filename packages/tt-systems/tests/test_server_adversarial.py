@@ -124,8 +124,9 @@ def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_s
             start = time.monotonic()
             status, _, _ = http.request(server, "GET", "/health", timeout=DEADLINE + 3)
             answers.append((status, time.monotonic() - start))
-            # the flood never gets more server threads than the cap
-            assert threading.active_count() <= threads_before + 1 + 4
+            # the flood gets at most the cap's threads (plus a few that have given their slot
+            # back and are ending), never one per connection
+            assert threading.active_count() <= threads_before + 1 + 2 * 4
             time.sleep(0.05)
     finally:
         stop.set()
