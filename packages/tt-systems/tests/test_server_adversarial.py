@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from tt_systems import serve_main
+from tt_systems import ServeLimits, serve_main
 
 DEADLINE = 0.5  # request_seconds of the servers below
 GOOD = {"prompt": "the ", "max_new_tokens": 3, "seed": 1}
@@ -268,10 +268,20 @@ def test_each_client_error_logs_one_line_without_a_traceback(start_server, http,
 
 @pytest.mark.parametrize("option", [
     ["--max-connections", "0"], ["--max-connections", "two"], ["--request-seconds", "0"],
-    ["--request-seconds", "-1"], ["--request-seconds", "soon"],
+    ["--request-seconds", "-1"], ["--request-seconds", "soon"], ["--request-seconds", "inf"],
+    ["--request-seconds", "nan"],
 ])
 def test_bad_serve_options_exit_2_with_one_line(tiny_export, capsys, option):
     with pytest.raises(SystemExit) as stop:
         serve_main([str(tiny_export), *option])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and option[0] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("field, value", [
+    ("request_seconds", 0), ("request_seconds", float("inf")), ("request_seconds", float("nan")),
+    ("max_connections", 0), ("max_connections", 2.5), ("max_connections", True),
+])
+def test_bad_limits_are_refused_with_their_name(field, value):
+    with pytest.raises(ValueError, match=f"ServeLimits: {field} must be"):
+        ServeLimits(**{field: value})

@@ -36,8 +36,9 @@ class ServeLimits:
 
     def __post_init__(self):
         for name, value in asdict(self).items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"ServeLimits: {name} must be a positive number, got {value!r}")
+            if not _is_number(value) or value <= 0:
+                raise ValueError(f"ServeLimits: {name} must be a positive finite number, got "
+                                 f"{value!r}")
         for name in ("max_concurrent", "max_connections"):
             if not isinstance(getattr(self, name), int):
                 raise ValueError(f"ServeLimits: {name} must be an int, got "
