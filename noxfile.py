@@ -98,8 +98,9 @@ def check(session: nox.Session) -> None:
 
 
 def install_dev(session: nox.Session) -> None:
-    """pytest, the build backend (installed once, no build isolation) and all 18 editable."""
-    session.install("pytest", "hatchling>=1.18", "editables>=0.3")
+    """pytest, the build backend (installed once, no build isolation) and all 18 editable,
+    plus prometheus-client, the extra tt-systems' server tests exercise (tt-systems[metrics])."""
+    session.install("pytest", "hatchling>=1.18", "editables>=0.3", "prometheus-client>=0.17")
     session.install("--no-build-isolation", "-r", str(ROOT / "tools/requirements/tinytorch.txt"))
 
 
