@@ -271,12 +271,17 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def _log(self):
-        """The request's one log line; warnings for refusals, errors for our own failures."""
+        """The request's one log line: INFO for answers, WARNING for refusals and clients that
+        left before their answer, ERROR for our own failures (500)."""
         self.entry.update(method=self.command, path=self.path[:200] or None)
         self.entry.setdefault("seconds", time.perf_counter() - self.started)
-        status = self.entry["status"] or 0
-        level = logging.INFO if status < 400 else logging.ERROR if status >= 500 \
-            and status not in (501, 503) else logging.WARNING
+        status = self.entry["status"]
+        if status is not None and status < 400:
+            level = logging.INFO
+        elif status is not None and status >= 500 and status not in (501, 503):
+            level = logging.ERROR
+        else:
+            level = logging.WARNING
         log_line(level, self.entry)
 
     def log_request(self, code="-", size="-"):  # replaced by the one line of _log
