@@ -103,8 +103,10 @@ def test_connections_over_the_cap_get_503_at_once(start_server, http):
             sock.close()
 
 
-def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_server, http):
+def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_server, http,
+                                                                        caplog):
     server = start_server(max_connections=4, request_seconds=DEADLINE)
+    caplog.set_level(logging.INFO, logger="tt_systems.server")
     threads_before = threading.active_count()
     flood, stop = [], threading.Event()
 
@@ -136,6 +138,16 @@ def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_s
     assert {status for status, _ in answers} <= {200, 503} and answers[0][0] == 503
     assert max(seconds for _, seconds in answers) < DEADLINE + 2  # an answer, never a hang
     assert http.request(server, "GET", "/health")[0] == 200  # once the flood is gone
+    # one line per connection (503 at the cap, 408 at the deadline, 400 for a half request
+    # line its client closed), one per /health; not one traceback
+    expected = len(flood) + len(answers) + 1
+    for _ in range(250):
+        if len(caplog.records) >= expected:
+            break
+        time.sleep(0.02)
+    lines = [json.loads(record.getMessage()) for record in caplog.records]
+    assert len(lines) == expected and "Traceback" not in caplog.text
+    assert {line["status"] for line in lines} <= {200, 400, 408, 503}
 
 
 # ------------------------------------------------------------------ hostile requests
