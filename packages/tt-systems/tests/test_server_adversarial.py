@@ -103,6 +103,20 @@ def test_connections_over_the_cap_get_503_at_once(start_server, http):
             sock.close()
 
 
+def test_a_refused_client_that_sends_its_request_late_still_reads_the_503(start_server, http):
+    server = start_server(max_connections=1, request_seconds=3)
+    (holder,) = hold(server, 1)
+    try:
+        with connect(server) as sock:
+            time.sleep(0.2)  # the server has answered 503 by now, before the request came
+            host, port = server.server_address[:2]
+            sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            status, _, answer = http.parse(http.read_all(sock))  # no reset
+    finally:
+        holder.close()
+    assert status == 503 and "too many connections" in error_of(answer)
+
+
 def test_health_keeps_answering_under_a_flood_of_header_only_connections(start_server, http,
                                                                         caplog):
     server = start_server(max_connections=4, request_seconds=DEADLINE)

@@ -17,8 +17,10 @@ builds its own KV cache and random generator. `max_concurrent` bounds how many g
 
 import json
 import logging
+import socket
 import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 from .export import load_for_serving
@@ -27,6 +29,23 @@ from .service import GenerationService
 
 logger = logging.getLogger("tt_systems.server")
 logger.addHandler(logging.NullHandler())  # a library prints nothing unless its user asks
+
+
+PARK_SECONDS = 1.0  # a refused connection stays open this long for its client to read the 503
+MAX_PARKED = 1024  # beyond this many, refused connections are closed at once
+
+
+def _drained(sock):
+    """Read whatever a non-blocking socket has waiting; True once the client has closed."""
+    try:
+        for _ in range(16):  # at most 1 MiB a call: a client cannot keep us here
+            if not sock.recv(65536):
+                return True
+    except BlockingIOError:  # nothing more waiting now
+        return False
+    except OSError:  # reset: as good as closed
+        return True
+    return False
 
 
 BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
@@ -50,6 +69,7 @@ class InferenceServer(ThreadingHTTPServer):
         self.log_prompts = log_prompts
         self._open = 0
         self._open_lock = threading.Lock()
+        self._parked = []  # (close by, socket) of connections refused at the cap
         super().__init__(address, Handler)
         self.allowed_hosts = allowed_hosts(self.server_address[0], allow_hosts)
 
@@ -85,26 +105,43 @@ class InferenceServer(ThreadingHTTPServer):
         self.metrics.gauge("connections", -1)
 
     def _refuse(self, request, client_address):
-        """503 without a thread and without waiting: whatever the client already sent is
-        read first (closing over unread bytes would reset the connection before it reads)."""
+        """503 without a thread and without waiting. The socket is then parked, not closed:
+        closing it while the client's request is still arriving would reset the connection,
+        and the client could lose the 503 before reading it."""
         limit = self.service.limits.max_connections
         body = json.dumps({"error": f"too many connections (the limit is {limit}); "
                                     "try again later"}).encode("utf-8")
         try:
             request.setblocking(False)
-            for _ in range(16):
-                if not request.recv(65536):
-                    break
-        except OSError:  # BlockingIOError: nothing more is waiting
-            pass
-        try:
+            _drained(request)
             request.send(BUSY % (len(body), body))
-        except OSError:
+            request.shutdown(socket.SHUT_WR)
+        except OSError:  # the client has gone already
             pass
-        self.shutdown_request(request)
+        if len(self._parked) < MAX_PARKED:
+            self._parked.append((time.monotonic() + PARK_SECONDS, request))
+        else:
+            self.close_request(request)
         self.metrics.rejected("connections")
         log_line(logging.WARNING, {"client": client_address[0], "status": 503,
                                    "error": f"connection limit {limit} reached"})
+
+    def service_actions(self):
+        """Between requests (serve_forever's loop): close the parked refused sockets whose
+        client has closed too, or that have waited PARK_SECONDS."""
+        now = time.monotonic()
+        parked, self._parked = self._parked, []
+        for end, sock in parked:
+            if _drained(sock) or now >= end:
+                self.close_request(sock)
+            else:
+                self._parked.append((end, sock))
+
+    def server_close(self):
+        for _, sock in self._parked:
+            self.close_request(sock)
+        self._parked = []
+        super().server_close()
 
     def handle_error(self, request, client_address):
         """One line for a client that vanished mid-request; a traceback only for our bugs."""
