@@ -86,6 +86,55 @@ def test_sample_next_errors():
         sample_next(np.zeros(3))
 
 
+@pytest.mark.parametrize("temperature", [np.nan, np.inf, -np.inf, "0.5", None, True])
+def test_temperature_must_be_a_finite_number(temperature, model):
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        sample_next(np.zeros((1, 3)), temperature=temperature)
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        generate(model, np.array([[1]]), 0, temperature=temperature)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_and_plus_inf_logits_are_errors_naming_the_position(bad):
+    logits = np.zeros((2, 4))
+    logits[1, 2] = bad
+    with pytest.raises(ValueError, match=r"logits\[1, 2\] = (nan|inf)"):
+        sample_next(logits, temperature=1.0)
+    with pytest.raises(ValueError, match="NaN or \\+inf"):
+        sample_next(logits, temperature=0)
+
+
+def test_minus_inf_logits_are_never_picked_and_an_all_minus_inf_row_is_an_error():
+    logits = np.random.default_rng(4).standard_normal((6, 5))
+    logits[:, [0, 3]] = -np.inf
+    for seed in range(50):
+        picks = sample_next(logits, 1.0, rng=np.random.default_rng(seed))
+        assert not np.isin(picks, [0, 3]).any()
+    logits[2] = -np.inf
+    with pytest.raises(ValueError, match="all -inf"):
+        sample_next(logits, 1.0)
+
+
+@pytest.mark.parametrize("temperature", [1e-320, 5e-324, 1e-300, 1e-30])
+def test_a_temperature_that_underflows_is_greedy(temperature):
+    # logits / 1e-320 overflows float64; the draw must still be the argmax of every row,
+    # never token 0 by default.
+    logits = np.random.default_rng(5).standard_normal((16, 11)) * 3
+    logits[:, 0] = logits.min() - 1.0  # token 0 is the least likely everywhere
+    for seed in range(5):
+        picks = sample_next(logits, temperature, rng=np.random.default_rng(seed))
+        np.testing.assert_array_equal(picks, logits.argmax(-1))
+        picks = sample_next(logits, temperature, top_k=3, top_p=0.9,
+                            rng=np.random.default_rng(seed))
+        np.testing.assert_array_equal(picks, logits.argmax(-1))
+
+
+def test_generate_with_an_underflowing_temperature_equals_greedy(model):
+    prompt = np.array([[1, 2, 3]])
+    np.testing.assert_array_equal(generate(model, prompt, 6, temperature=1e-320, seed=1).data,
+                                  generate(model, prompt, 6, temperature=0).data)
+
+
 # --- generate ------------------------------------------------------------------------------
 def test_generate_extends_the_prompt(model):
     prompt = np.array([[1, 2, 3], [4, 5, 6]])

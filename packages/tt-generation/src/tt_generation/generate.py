@@ -4,7 +4,7 @@ import numpy as np
 from tt_attention import KVCache
 from tt_tensor import Tensor, from_numpy, no_grad
 
-from .sampling import sample_next
+from .sampling import _check_temperature, sample_next
 
 
 def _as_ids(idx):
@@ -40,6 +40,7 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None
             or max_new_tokens < 0:
         raise ValueError(f"generate: max_new_tokens must be a non-negative int, "
                          f"got {max_new_tokens!r}")
+    _check_temperature(temperature)  # before any work: NaN/inf fail even for 0 new tokens
     rng = _rng(seed)
     next_logits = _cached_steps(model) if use_cache else _recompute_steps(model)
     was_training = model.training

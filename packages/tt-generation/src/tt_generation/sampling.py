@@ -48,19 +48,45 @@ def _softmax(logits):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _check_temperature(temperature):
+    """`temperature` as a float, or ValueError unless it is a finite number >= 0."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)) \
+            or not np.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    return float(temperature)
+
+
+def _check_logits(logits):
+    """(B, V) float64 logits; NaN and +inf are errors, -inf marks a token that is never picked."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 2 or logits.shape[-1] == 0:
+        raise ValueError(f"sample_next: expected logits of shape (B, V), got {logits.shape}")
+    bad = np.isnan(logits) | (logits == np.inf)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"sample_next: logits must not be NaN or +inf: logits[{row}, {col}] "
+                         f"= {logits[row, col]} ({int(bad.sum())} such values); check the model")
+    if (logits == -np.inf).all(axis=-1).any():
+        raise ValueError("sample_next: a row of logits is all -inf: no token can be picked")
+    return logits
+
+
 def sample_next(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     """One token id per row of logits (B, V): argmax when temperature == 0, else a draw from
-    softmax(logits / temperature) restricted by top_k and top_p. Returns (B,) int64."""
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2:
-        raise ValueError(f"sample_next: expected logits of shape (B, V), got {logits.shape}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    softmax(logits / temperature) restricted by top_k and top_p. Returns (B,) int64.
+
+    A temperature so small that logits / temperature overflows is greedy too."""
+    logits = _check_logits(logits)
+    temperature = _check_temperature(temperature)
     if temperature == 0:
         return logits.argmax(axis=-1)  # greedy: the single most likely token
     rng = np.random.default_rng() if rng is None else rng
     ### BEGIN SOLUTION
-    logits = logits / temperature      # < 1 sharpens the distribution, > 1 flattens it
+    # Shift by the row max before dividing: the same distribution, but a tiny temperature
+    # drives every other logit to -inf (probability 0) instead of overflowing to inf - inf.
+    shifted = logits - logits.max(axis=-1, keepdims=True)              # (B, V), max is 0
+    with np.errstate(over="ignore"):
+        logits = shifted / temperature  # < 1 sharpens the distribution, > 1 flattens it
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
     if top_p is not None:
