@@ -1,8 +1,9 @@
 """TinyTorch module 11 (training): the Trainer, checkpoints that resume exactly, results files."""
 
 from ._version import __version__
-from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
+from .checkpoint import (CheckpointError, atomic_write, load_checkpoint, npz_headers,
+                         save_checkpoint)
 from .trainer import Trainer, TrainerConfig, write_json
 
 __all__ = ["__version__", "Trainer", "TrainerConfig", "save_checkpoint", "load_checkpoint",
-           "CheckpointError", "write_json", "atomic_write"]
+           "CheckpointError", "write_json", "atomic_write", "npz_headers"]
