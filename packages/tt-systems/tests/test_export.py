@@ -50,7 +50,7 @@ def test_export_refuses_a_vocabulary_that_does_not_fit(tmp_path):
 
 def test_export_leaves_no_temporary_files(exported):
     _, path = exported
-    assert not [n for n in os.listdir(path) if n.startswith(".tmp")]
+    assert not [n for n in os.listdir(path) if n.startswith(".")]  # no hidden temporaries
 
 
 def test_tokenizer_names_unknown_characters():

@@ -16,7 +16,8 @@ from .costs import (
     matmul_flops, register_flop_rule,
 )
 from .export import (
-    CharTokenizer, ExportError, export, load_exported, load_for_serving, load_training_run,
+    CONFIG_MAXIMA, CharTokenizer, ExportError, export, load_exported, load_for_serving,
+    load_training_run,
 )
 from .memory import (
     MemoryReport, attention_activation_bytes, attention_memory_sweep, count_forward_bytes,
@@ -45,7 +46,7 @@ __all__ = [
     "quantize_per_channel", "dequantize_per_channel", "quantize_rows", "model_size_bytes",
     # export and serving
     "export", "load_exported", "load_training_run", "load_for_serving", "CharTokenizer",
-    "ExportError",
+    "ExportError", "CONFIG_MAXIMA",
     "serve", "make_server", "InferenceServer", "GenerationService", "ServeLimits",
     "RequestError",
     # measurements (what `tinytorch bench` runs)

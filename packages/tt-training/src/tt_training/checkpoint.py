@@ -205,7 +205,7 @@ def npz_headers(path):
     except CheckpointError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise CheckpointError(f"{path!r} is not a readable .npz file "
+        raise CheckpointError(f"{path!r} is truncated or corrupt, not a readable .npz file "
                               f"({type(err).__name__}: {err})") from None
 
 
