@@ -41,9 +41,18 @@ def test_export_turns_a_run_folder_into_an_export(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("main", [serve_main, lambda argv: export_main(argv + ["--out", "x"])])
-def test_a_bad_folder_exits_1_with_the_reason(main, tmp_path, capsys):
-    assert main([str(tmp_path / "missing")]) == 1
-    assert "missing" in capsys.readouterr().err
+def test_a_missing_folder_exits_2_with_the_reason(main, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([str(tmp_path / "missing")])
+    assert info.value.code == 2
+    assert "missing: no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("main", [serve_main, lambda argv: export_main(argv + ["--out", "x"])])
+def test_a_folder_that_is_no_model_exits_2_with_the_reason(main, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a model")
+    assert main([str(tmp_path)]) == 2
+    assert "file is missing" in capsys.readouterr().err
 
 
 def test_profiler_overhead_measures_both_ways():

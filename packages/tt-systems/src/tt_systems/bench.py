@@ -52,12 +52,19 @@ def train_mlp(sizes=(32, 128, 64, 10), steps=300, batch_size=64, lr=3e-3, seed=0
 
 def min_time(fn, repeats=5):
     """The fastest of `repeats` calls of fn(), in seconds."""
+    _check_repeats(repeats)
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def _check_repeats(repeats):
+    """No measurement from zero runs: its time would be inf, and every ratio of it nan."""
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
 
 
 def profiler_overhead(sizes=(784, 256, 128, 10), batch_size=64, steps=10, repeats=5, seed=0):
@@ -81,6 +88,7 @@ def profiler_overhead(sizes=(784, 256, 128, 10), batch_size=64, steps=10, repeat
         with Profiler(model):
             run()
 
+    _check_repeats(repeats)
     run()  # warm up
     off, on = float("inf"), float("inf")
     for _ in range(repeats):

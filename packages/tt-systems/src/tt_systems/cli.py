@@ -1,5 +1,7 @@
 """Entry points for `tinytorch profile | bench | serve | export` (each takes argv, returns an
-exit code). This is command-line code: unlike the library, it prints its results.
+exit code). This is command-line code: unlike the library, it prints its results. A bad
+argument, a missing or unreadable file, or a folder that cannot be used is one line on stderr
+and exit status 2, never a traceback.
 
 Wiring into the tinytorch command (packages/tinytorch/src/tinytorch/cli.py): each main parses
 its own arguments, so hand it the rest of argv before the top-level parser sees it (an
@@ -9,9 +11,9 @@ argparse.REMAINDER positional would reject a leading option such as `serve --por
 and list them in the help with commands.add_parser(name, help=help_text).
 """
 
-import argparse
 import json
 import logging
+import os
 import sys
 
 import numpy as np
@@ -21,9 +23,11 @@ from tt_normalization import BatchNorm2d
 from tt_optimizers import Adam
 from tt_spatial import Conv2d, MaxPool2d
 from tt_tensor import tensor
+from tt_training import atomic_write
 from tt_transformers import GPT, GPTConfig
 
 from . import bench
+from ._cliargs import Parser, fail, folder, int_in, output_file, positive_float, readable_file
 from .export import ExportError, export, load_for_serving
 from .memory import attention_memory_sweep, memory_report
 from .profiler import Profiler
@@ -31,6 +35,10 @@ from .quantize import quantize_dynamic
 from .report import format_pairs, render
 from .server import serve
 from .service import ServeLimits
+
+
+MAX_BATCH = 4096   # `profile --batch-size`: larger built-in workloads do not fit in memory
+MAX_STEPS = 1000   # `profile --steps`
 
 
 def _builtin(name, batch_size, seed=0):
@@ -59,13 +67,14 @@ def _builtin(name, batch_size, seed=0):
 
 def profile_main(argv=None):
     """`tinytorch profile`: profile training steps of a built-in model; print the tables."""
-    p = argparse.ArgumentParser(prog="tinytorch profile", description=profile_main.__doc__)
+    p = Parser(prog="tinytorch profile", description=profile_main.__doc__)
     p.add_argument("--model", choices=["mlp", "cnn", "gpt"], default="mlp")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--steps", type=int, default=3, help="profiled training steps")
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=32)
+    p.add_argument("--steps", type=int_in(1, MAX_STEPS), default=3,
+                   help="profiled training steps")
     p.add_argument("--sort-by", choices=["time", "flops", "bytes", "calls"], default="time")
-    p.add_argument("--top", type=int, default=20)
-    p.add_argument("--json", help="also write the records to this JSON file")
+    p.add_argument("--top", type=int_in(1), default=20, help="rows of each table")
+    p.add_argument("--json", type=output_file, help="also write the records to this JSON file")
     args = p.parse_args(argv)
     model, x, y, loss_fn = _builtin(args.model, args.batch_size)
     opt = Adam(model.parameters(), lr=1e-3)
@@ -88,9 +97,12 @@ def profile_main(argv=None):
           f"{s['total']['flops'] / 1e9:.3f} GFLOP, {s['total']['bytes'] / 2**20:.1f} MiB "
           "allocated")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"summary": s, "ops": [vars(r) for r in prof.records],
-                       "modules": [vars(r) for r in prof.module_records]}, f, indent=1)
+        records = {"summary": s, "ops": [vars(r) for r in prof.records],
+                   "modules": [vars(r) for r in prof.module_records]}
+        try:
+            atomic_write(args.json, lambda f: json.dump(records, f, indent=1), mode="w")
+        except (OSError, ValueError) as err:
+            return fail("tinytorch profile", f"cannot write {args.json}: {err}")
     return 0
 
 
@@ -128,7 +140,7 @@ def _bench_gpt_quantize(args):
     text += "\n" + format_pairs("greedy generation, 100 new tokens with the KV cache "
                                 "(batch 1):", [(n, f"{v:.0f} tokens/s") for n, v in speeds])
     if args.text:
-        with open(args.text, encoding="utf-8") as f:
+        with open(args.text, encoding="utf-8", errors="replace") as f:
             corpus = f.read()
         val = corpus[int(0.9 * len(corpus)):]  # nanoGPT's split: the last 10% validate
         ids = tokenizer.encode("".join(c for c in val if c in tokenizer.index))
@@ -143,13 +155,22 @@ def _bench_gpt_quantize(args):
 
 def bench_main(argv=None):
     """`tinytorch bench`: the measurements of the tt-systems README."""
-    p = argparse.ArgumentParser(prog="tinytorch bench", description=bench_main.__doc__)
+    p = Parser(prog="tinytorch bench", description=bench_main.__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["overhead", "memory", "attention", "quantize", "serve", "all"])
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--gpt", help="an export folder or TinyGPT run folder (quantize, serve)")
-    p.add_argument("--text", help="text to measure the GPT's loss on (quantize)")
+    p.add_argument("--repeats", type=int_in(1), default=5, help="runs timed; the fastest counts")
+    p.add_argument("--gpt", type=folder,
+                   help="an export folder or TinyGPT run folder (quantize, serve)")
+    p.add_argument("--text", type=readable_file,
+                   help="text to measure the GPT's loss on (quantize, with --gpt)")
     args = p.parse_args(argv)
+    if args.text and not args.gpt:
+        p.error("--text needs --gpt (the model whose loss it measures)")
+    if args.gpt:  # a bad folder fails now, not after minutes of other benchmarks
+        try:
+            load_for_serving(args.gpt)
+        except ExportError as err:
+            return fail("tinytorch bench", str(err))
     todo = ["overhead", "memory", "attention", "quantize", "serve"] \
         if args.what == "all" else [args.what]
     for what in todo:
@@ -202,32 +223,20 @@ _BENCHES = {"overhead": _bench_overhead, "memory": _bench_memory,
             "attention": _bench_attention, "quantize": _bench_quantize, "serve": _bench_serve}
 
 
-def _positive(kind):
-    """An argparse type: a number of `kind` (int or float) above zero."""
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") \
-                from None
-        if not 0 < value < float("inf"):
-            raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
-        return value
-    return parse
-
-
 def serve_main(argv=None):
     """`tinytorch serve DIR`: serve an export (or TinyGPT run) folder over HTTP."""
-    p = argparse.ArgumentParser(prog="tinytorch serve", description=serve_main.__doc__)
-    p.add_argument("path", help="folder from `tinytorch export` (or a TinyGPT run folder)")
+    p = Parser(prog="tinytorch serve", description=serve_main.__doc__)
+    p.add_argument("path", type=folder,
+                   help="folder from `tinytorch export` (or a TinyGPT run folder)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    p.add_argument("--max-concurrent", type=int, default=4, help="1 = one request at a time")
-    p.add_argument("--max-new-tokens", type=int, default=500)
-    p.add_argument("--max-prompt-chars", type=int, default=1000)
-    p.add_argument("--max-connections", type=_positive(int), default=64,
+    p.add_argument("--port", type=int_in(0, 65535), default=8000, help="0 picks a free port")
+    p.add_argument("--max-concurrent", type=int_in(1), default=4,
+                   help="1 = one request at a time")
+    p.add_argument("--max-new-tokens", type=int_in(1), default=500)
+    p.add_argument("--max-prompt-chars", type=int_in(1), default=1000)
+    p.add_argument("--max-connections", type=int_in(1), default=64,
                    help="connections served at once; more are answered 503 (default 64)")
-    p.add_argument("--request-seconds", type=_positive(float), default=10.0,
+    p.add_argument("--request-seconds", type=positive_float, default=10.0,
                    help="a request must arrive in full within this time, else 408 "
                         "(default 10)")
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
@@ -254,8 +263,10 @@ def serve_main(argv=None):
         serve(args.path, args.host, args.port, limits, ready=ready,
               allow_hosts=args.allow_host, log_prompts=args.log_prompts)
     except ExportError as err:
-        print(f"tinytorch serve: {err}", file=sys.stderr)
-        return 1
+        return fail("tinytorch serve", str(err))
+    except OSError as err:  # the port is in use, the host unknown, or not ours to bind
+        return fail("tinytorch serve", f"cannot listen on {args.host}:{args.port}: "
+                                       f"{err.strerror or err}")
     finally:
         log.removeHandler(handler)
         log.setLevel(level)
@@ -264,16 +275,21 @@ def serve_main(argv=None):
 
 def export_main(argv=None):
     """`tinytorch export RUN --out DIR`: a TinyGPT run folder -> an inference export."""
-    p = argparse.ArgumentParser(prog="tinytorch export", description=export_main.__doc__)
-    p.add_argument("run", help="folder with ckpt.npz, config.json and vocab.json")
-    p.add_argument("--out", required=True, help="export folder to write")
+    p = Parser(prog="tinytorch export", description=export_main.__doc__)
+    p.add_argument("run", type=folder, help="folder with ckpt.npz, config.json and vocab.json")
+    p.add_argument("--out", required=True,
+                   help="export folder to write: new, empty, or an earlier export")
     args = p.parse_args(argv)
+    if os.path.exists(args.out) and os.path.samefile(args.run, args.out):
+        return fail("tinytorch export", f"--out {args.out} is the run folder itself; exporting "
+                                        "there would overwrite its config.json and vocab.json")
     try:
         model, tokenizer = load_for_serving(args.run)
+        export(model, model.config, tokenizer, args.out)
     except ExportError as err:
-        print(f"tinytorch export: {err}", file=sys.stderr)
-        return 1
-    export(model, model.config, tokenizer, args.out)
+        return fail("tinytorch export", str(err))
+    except OSError as err:
+        return fail("tinytorch export", f"cannot write {args.out}: {err}")
     print(f"exported to {args.out} (weights.npz, config.json, vocab.json)")
     return 0
 
