@@ -27,6 +27,13 @@ SYSTEMS_COMMANDS = {
 OWN_COMMANDS = ("doctor", "new", "test")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (exit status 2) instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def version_text() -> str:
     """`tinytorch --version`: this package's version and every module's installed version."""
     lines = [f"tinytorch {__version__}"]
@@ -58,6 +65,9 @@ def run_new(args: argparse.Namespace) -> int:
         tasks = create_package(entry, Path(args.dir))
     except (CourseError, NewPackageError, ScaffoldError) as error:
         print(f"tinytorch new: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. a parent folder that is not writable
+        print(f"tinytorch new: cannot write {args.dir}: {error}", file=sys.stderr)
         return 2
     print(f"wrote {entry.distribution} (your own, {len(tasks)} tasks) to {args.dir}")
     for task in tasks:
@@ -97,7 +107,7 @@ def run_systems(name: str, argv: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tinytorch", description="TinyTorch: build a deep-learning framework on NumPy.")
     parser.add_argument("--version", action="store_true",
                         help="print the tinytorch version and the installed module versions")
