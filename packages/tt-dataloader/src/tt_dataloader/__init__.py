@@ -5,7 +5,7 @@ in Python; the data order comes from the loader's own seeded generator and is ch
 """
 
 from ._version import __version__
-from .cifar import CIFAR10, CIFAR10_MD5, CIFAR10_URL, DATA_ENV_VAR
+from .cifar import CIFAR10, CIFAR10_MANIFEST, CIFAR10_MD5, CIFAR10_URL, DATA_ENV_VAR
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, TensorDataset
 from .download import check_member, download_url, extract_archive, file_md5
@@ -23,8 +23,8 @@ __all__ = [
     "Compose", "RandomCrop", "RandomHorizontalFlip", "Normalize", "ToTensor", "RandomTransform",
     "to_float_images",
     # CIFAR-10 and downloads
-    "CIFAR10", "CIFAR10_URL", "CIFAR10_MD5", "DATA_ENV_VAR", "download_url", "extract_archive",
-    "check_member", "file_md5",
+    "CIFAR10", "CIFAR10_URL", "CIFAR10_MD5", "CIFAR10_MANIFEST", "DATA_ENV_VAR",
+    "download_url", "extract_archive", "check_member", "file_md5",
     # text for language models
     "read_text", "TokenDataset", "random_blocks",
 ]

@@ -3,8 +3,13 @@
 Each batch file is a pickled dict: 'data' uint8 (N, 3072), each row 1024 red, 1024 green and
 1024 blue values of a 32x32 image in row-major order; 'labels' N ints in 0..9. batches.meta holds
 'label_names'. The official files come from Python 2, so keys may be bytes (b'data') or str.
+
+Every file is checked for what its format promises (keys, dtype, shape, one label in 0..9 per
+image) and, when it claims to be a full official batch (10,000 images), against the checksums
+of the known versions of that file in CIFAR10_MANIFEST.
 """
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -18,6 +23,34 @@ from .transforms import to_float_images
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 DATA_ENV_VAR = "TINYTORCH_DATA"
+
+# The known versions of each file. md5: the official release (the digests torchvision also
+# checks). sha256: the rebuild from pjreddie's lossless PNG export of CIFAR-10, whose pixels,
+# labels, order and batch labels are the official ones; only its 'filenames' lists differ
+# (darknet's names), so its digests differ too. "records": images in a full batch file.
+_OFFICIAL_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+_REBUILT_SHA256 = {
+    "data_batch_1": "a7ef495604ca7e7b74ba353b3b581474d1e1ffbb94593ab691a1bfe99600bdb2",
+    "data_batch_2": "c7edb8147b1903ed60bf7b8151b6b388e1f33187f66e521ae83c5ba9df72c014",
+    "data_batch_3": "eff638a50eedfa29d9faa4d551846ba4f119928c7ab556a1ebd215b2a9dbcb76",
+    "data_batch_4": "e40d3d51d5f8b5df6b0017f910dd23132a6d79585c4a193521dc4335ceb626ec",
+    "data_batch_5": "b1a12954424a8b86ef5c14c6d77248526b89dd96d37ab90f812f215e82dc5b59",
+    "test_batch": "ff51a4d93f23d737dce7b75c45bfc66d9e5c2613d55e26757c3f59fda8b8e0df",
+    "batches.meta": "f962466ef690d46b226450fb9aadc74ba4bc64a76aa526b5827fe4bc5c7125cb",
+}
+CIFAR10_MANIFEST = {
+    name: {"md5": [md5], "sha256": [_REBUILT_SHA256[name]],
+           **({} if name == "batches.meta" else {"records": 10000})}
+    for name, md5 in _OFFICIAL_MD5.items()
+}
 
 # What a pickled NumPy array needs, and nothing more: a data file must not be able to run code.
 _ALLOWED_GLOBALS = {
@@ -82,6 +115,16 @@ def _load_classes(path):
     return [n.decode("latin1") if isinstance(n, bytes) else str(n) for n in names]
 
 
+def _digests(path):
+    """(md5, sha256) hex digests of the file at `path`, read once in 1 MiB chunks."""
+    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
 def _resolve_root(root):
     if root is None:
         root = os.environ.get(DATA_ENV_VAR)
@@ -97,6 +140,7 @@ class CIFAR10(Dataset):
 
     Images stay uint8 (N, 3, 32, 32) in memory; each batch becomes float32 in [0, 1] and then
     goes through `transform` (a batch transform). root=None reads $TINYTORCH_DATA.
+    verify: None checks the checksum of full-size batch files, True of every file, False none.
     """
 
     url = CIFAR10_URL  # class attributes, so a test can point them at a local file:// archive
@@ -107,10 +151,15 @@ class CIFAR10(Dataset):
     test_list = ["test_batch"]
     meta_file = "batches.meta"
 
-    def __init__(self, root=None, train=True, transform=None, download=False):
+    manifest = CIFAR10_MANIFEST  # a class attribute too, so a test can give its own digests
+
+    def __init__(self, root=None, train=True, transform=None, download=False, verify=None):
+        if not any(verify is allowed for allowed in (None, True, False)):  # 1 == True
+            raise ValueError(f"CIFAR10: verify must be None, True or False, got {verify!r}")
         self.root = _resolve_root(root)
         self.train = bool(train)
         self.transform = transform
+        self.verify = verify
         if download:
             self.download()
         files = self.train_list if self.train else self.test_list
@@ -120,10 +169,11 @@ class CIFAR10(Dataset):
                 f"CIFAR10: {self.folder} lacks {', '.join(missing)}. Pass download=True to fetch "
                 f"{self.url} into {self.root}, or point root= (or the {DATA_ENV_VAR} environment "
                 f"variable) at the directory that holds {self.base_folder}")
-        parts = [_load_batch(self.folder / name) for name in files]
+        parts = [self._load_checked(name) for name in files]
         self.data = np.concatenate([images for images, _ in parts])  # (N, 3, 32, 32) uint8
         self.targets = np.concatenate([labels for _, labels in parts])  # (N,) int64
         self.classes = _load_classes(self.folder / self.meta_file)
+        self._check_digest(self.meta_file, records=None)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
     @property
@@ -133,6 +183,28 @@ class CIFAR10(Dataset):
         if not nested.is_dir() and (self.root / self.meta_file).is_file():
             return self.root
         return nested
+
+    def _load_checked(self, name):
+        images, labels = _load_batch(self.folder / name)
+        self._check_digest(name, records=len(labels))
+        return images, labels
+
+    def _check_digest(self, name, records):
+        """verify=None: a batch of a full official batch's size must match a known version of
+        the file (smaller files, such as tests' own, are not official files); True: every file
+        must; False: no checksums."""
+        entry = self.manifest.get(name)
+        if self.verify is False or (self.verify is None and (
+                entry is None or records is None or records != entry.get("records"))):
+            return
+        path = self.folder / name
+        if entry is None:
+            raise ValueError(f"CIFAR10: {path}: verify=True, but the manifest knows no {name}")
+        md5, sha256 = _digests(path)
+        if md5 not in entry.get("md5", ()) and sha256 not in entry.get("sha256", ()):
+            raise ValueError(f"CIFAR10: {path} matches no known version of {name} (its sha256 "
+                             f"is {sha256}): the file is corrupt or was modified. Delete it and "
+                             "download again, or pass verify=False to load it anyway")
 
     def _missing(self, names):
         return [name for name in names if not (self.folder / name).is_file()]
