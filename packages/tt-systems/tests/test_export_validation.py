@@ -126,6 +126,12 @@ def test_bad_json_names_the_file(exported, name, text, message):
         load_exported(exported)
 
 
+def test_a_file_where_the_export_folder_is_expected_is_named(tmp_path):
+    (tmp_path / "weights.npz").write_bytes(b"x")
+    with pytest.raises(ExportError, match=r"weights\.npz: not an export folder \(it is a file"):
+        load_exported(tmp_path / "weights.npz")
+
+
 def test_a_folder_where_a_file_is_expected_is_named(exported):
     os.remove(exported / "config.json")
     os.mkdir(exported / "config.json")

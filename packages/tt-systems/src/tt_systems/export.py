@@ -230,7 +230,8 @@ def _check_weights(path, arrays, model):
 def load_exported(path_dir):
     """(model in eval mode, CharTokenizer) from a folder written by `export`."""
     if not os.path.isdir(path_dir):
-        raise ExportError(f"{path_dir}: not an export folder (it does not exist)")
+        what = "is a file" if os.path.exists(path_dir) else "does not exist"
+        raise ExportError(f"{path_dir}: not an export folder (it {what})")
     config, _ = _read_config(os.path.join(path_dir, CONFIG))
     tokenizer = _read_vocab(os.path.join(path_dir, VOCAB), config.vocab_size)
     weights_path = os.path.join(path_dir, WEIGHTS)
