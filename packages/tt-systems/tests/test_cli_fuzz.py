@@ -62,6 +62,8 @@ BAD = {
         ["{export}", "--port", "70000"], ["{export}", "--port", "-1"],
         ["{export}", "--port", "http"], ["{export}", "--max-concurrent", "0"],
         ["{export}", "--max-new-tokens", "0"], ["{export}", "--max-prompt-chars", "-3"],
+        ["{export}", "--max-connections", "0"], ["{export}", "--request-seconds", "0"],
+        ["{export}", "--request-seconds", "inf"], ["{export}", "--request-seconds", "nan"],
     ],
     "export": [
         [], ["{run}"], ["{missing}", "--out", "{empty}"], ["{file}", "--out", "{empty}"],
