@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tt_dataloader import download_url, read_text
+from tt_dataloader import download_url, random_blocks, read_text
 from tt_embeddings import CharTokenizer
 
 SHAKESPEARE_URL = ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
@@ -75,3 +75,45 @@ def make_corpus(name, text, tokenizer=None, val_fraction=0.1):
     ids = np.array(tokenizer.encode(text), dtype=np.int64)
     n = int(len(ids) * (1 - val_fraction))
     return Corpus(name, text, tokenizer, ids[:n], ids[n:])
+
+
+class BlockStream:
+    """Endless random (x, y) batches of a token stream (nanoGPT's get_batch), each (B, T).
+
+    Its generator is its whole state, so the Trainer's checkpoint resumes the same batches.
+    """
+
+    def __init__(self, ids, block_size, batch_size, seed):
+        self.ids, self.block_size, self.batch_size = ids, block_size, batch_size
+        self.generator = np.random.default_rng(seed)
+
+    def __iter__(self):
+        while True:
+            yield random_blocks(self.ids, self.block_size, self.batch_size, self.generator)
+
+    def state_dict(self):
+        return {"generator": self.generator.bit_generator.state}
+
+    def load_state_dict(self, state):
+        self.generator.bit_generator.state = state["generator"]
+
+
+class LossEstimate:
+    """`batches` random batches of one split, for a loss estimate at a training step.
+
+    The Trainer calls set_step(step) before evaluating; the batches come from a generator
+    seeded by (seed, step, split), so one step always sees the same batches and evaluating
+    never moves the training stream.
+    """
+
+    def __init__(self, ids, block_size, batch_size, batches, seed, is_val):
+        self.ids, self.block_size, self.batch_size = ids, block_size, batch_size
+        self.batches, self.seed, self.is_val, self.step = batches, seed, is_val, 0
+
+    def set_step(self, step):
+        self.step = step
+
+    def __iter__(self):
+        generator = np.random.default_rng([self.seed, self.step, self.is_val])
+        for _ in range(self.batches):
+            yield random_blocks(self.ids, self.block_size, self.batch_size, generator)

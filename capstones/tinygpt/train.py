@@ -6,31 +6,44 @@
     python capstones/tinygpt/train.py --quick                          # seconds, for CI
 
 Defaults are nanoGPT's CPU run of train_shakespeare_char (4 layers, 4 heads, 128 wide, block
-64, batch 12, 2000 iterations, AdamW lr 1e-3 cosine to 1e-4, dropout 0). Writes to --out:
-ckpt.npz (model + optimizer + RNG + iteration), config.json, vocab.json, results.json and
-sample.txt. --resume continues from ckpt.npz exactly where it stopped.
+64, batch 12, 2000 iterations, AdamW lr 1e-3 cosine to 1e-4, dropout 0). The loop is
+tt_training's Trainer with a step budget. Writes to --out: ckpt.npz (model + optimizer + RNGs +
+step, at every evaluation), best.npz, metrics.jsonl, config.json, vocab.json, results.json and
+sample.txt. --resume continues from ckpt.npz exactly where it stopped; an --out that already
+holds a run is refused unless --resume or --force is given.
 """
 
 import argparse
+import json
 import math
+import os
+import shlex
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-from tt_dataloader import random_blocks
-from tt_embeddings import CharTokenizer
-from tt_generation import generate
-from tt_networks import cross_entropy
-from tt_optimizers import AdamW, clip_grad_norm_
-from tt_regularization import Dropout, param_groups_for_weight_decay
-from tt_setup import seed_everything, system_info, tune_allocator
-from tt_tensor import no_grad
-from tt_training import load_checkpoint, save_checkpoint, write_json
-from tt_transformers import GPT, GPTConfig
 
-from data import CORPORA, load_text, make_corpus  # the capstone's own file, beside this one
+try:
+    from tt_embeddings import CharTokenizer
+    from tt_generation import generate
+    from tt_networks import cross_entropy
+    from tt_optimizers import AdamW, LambdaLR
+    from tt_regularization import Dropout, param_groups_for_weight_decay
+    from tt_setup import seed_everything, system_info, tune_allocator
+    from tt_tensor import no_grad
+    from tt_training import CheckpointError, DivergenceError, Trainer, TrainerConfig, write_json
+    from tt_transformers import GPT, GPTConfig
+
+    from data import CORPORA, BlockStream, LossEstimate, load_text, make_corpus  # beside this
+except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
+    if not (err.name or "").startswith("tt_"):
+        raise
+    sys.exit(f"TinyGPT needs TinyTorch's language modules ({err.name} is not installed): "
+             "pip install 'tinytorch[language]'")
+
+RUN_FILES = ("ckpt.npz", "best.npz", "metrics.jsonl", "results.json")  # what makes OUT a run
 
 
 @dataclass
@@ -68,24 +81,66 @@ PRESETS = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", type=Path, help="train on this UTF-8 text file")
     p.add_argument("--corpus", choices=CORPORA, default="pydoc",
-                   help="named corpus when --data is not given (default: pydoc, offline)")
+                   help="named corpus when --data is not given (pydoc needs no network)")
     p.add_argument("--cache-dir", type=Path, help="download cache (default $TINYTORCH_DATA "
                    "or ~/.cache/tinytorch)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="nanogpt-cpu")
     p.add_argument("--quick", action="store_true", help="the tiny 'quick' preset (CI)")
     p.add_argument("--iters", type=int, help="optimizer steps (also sets the decay length)")
-    p.add_argument("--eval-interval", type=int)
-    p.add_argument("--eval-iters", type=int)
+    p.add_argument("--eval-interval", type=int, help="steps between evaluations")
+    p.add_argument("--eval-iters", type=int, help="batches per loss estimate")
     p.add_argument("--seed", type=int)
-    p.add_argument("--dropout", type=float, help="dropout probability (default 0, as nanoGPT's "
-                   "CPU run)")
-    p.add_argument("--out", type=Path, default=Path("runs/tinygpt"))
+    p.add_argument("--dropout", type=float, help="dropout probability (nanoGPT's CPU run: 0)")
+    p.add_argument("--out", type=Path, default=Path("runs/tinygpt"), help="the run folder")
     p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.npz")
+    p.add_argument("--force", action="store_true", help="start over in an OUT that holds a run")
     p.add_argument("--no-progress", action="store_true", help="hide the tqdm bar")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # for the resume command
+    check_args(args)
+    return args
+
+
+def usage_error(message):
+    """One line on stderr and exit status 2, as argparse does for a bad argument."""
+    print(f"train.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def check_args(args):
+    for name in ("iters", "eval_interval", "eval_iters"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            usage_error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.seed is not None and args.seed < 0:
+        usage_error(f"--seed must be >= 0, got {args.seed}")
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        usage_error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.data is not None and not args.data.is_file():
+        usage_error(f"--data {args.data}: no such file")
+    for flag, path in (("--out", args.out), ("--cache-dir", args.cache_dir)):
+        if path is not None and path.exists() and not path.is_dir():
+            usage_error(f"{flag} {path} is a file, not a folder")
+    check_run_folder(args)
+
+
+def check_run_folder(args):
+    """Never overwrite a run by accident; never resume from nothing."""
+    out, found = args.out, [name for name in RUN_FILES if (args.out / name).exists()]
+    if args.resume and args.force:
+        usage_error("--resume continues the run in OUT, --force starts it over: pick one")
+    if args.resume:
+        missing = [n for n in ("ckpt.npz", "config.json", "vocab.json") if not (out / n).is_file()]
+        if missing:
+            usage_error(f"--resume: {out} has no {', '.join(missing)}; nothing to resume")
+    elif found and not args.force:
+        usage_error(f"{out} already holds a run ({', '.join(found)}); continue it with "
+                    f"{resume_command(args.argv)} or start over "
+                    "with --force")
 
 
 def config_from_args(args):
@@ -105,11 +160,10 @@ def build_model(cfg, vocab_size):
     return GPT(model_cfg, make_dropout=Dropout)
 
 
-def lm_loss(model, x, y):
+def lm_loss(logits, targets):
     """Mean cross-entropy of the next-token predictions: logits (B, T, V) vs targets (B, T)."""
-    logits = model(x)                                  # (B, T, V)
     B, T, V = logits.shape
-    return cross_entropy(logits.reshape(B * T, V), y.reshape(B * T))
+    return cross_entropy(logits.reshape(B * T, V), targets.reshape(B * T))
 
 
 def lr_at(it, cfg):
@@ -123,22 +177,6 @@ def lr_at(it, cfg):
     return cfg.min_lr + coeff * (cfg.learning_rate - cfg.min_lr)
 
 
-def estimate_loss(model, corpus, cfg, it):
-    """Mean loss over eval_iters random batches of each split (their own seeded RNG, so
-    evaluating never changes the training batches)."""
-    model.eval()
-    out = {}
-    with no_grad():
-        for split in ("train", "val"):
-            rng = np.random.default_rng([cfg.seed, it, split == "val"])
-            losses = [lm_loss(model, *random_blocks(getattr(corpus, split), cfg.block_size,
-                                                    cfg.batch_size, rng)).item()
-                      for _ in range(cfg.eval_iters)]
-            out[split] = float(np.mean(losses))
-    model.train()
-    return out
-
-
 def full_val_loss(model, ids, cfg):
     """Loss over every non-overlapping window of the validation split (no sampling noise)."""
     T = cfg.block_size
@@ -149,43 +187,43 @@ def full_val_loss(model, ids, cfg):
     with no_grad():
         for i in range(0, n, 64):
             s = starts[i:i + 64, None] + np.arange(T)     # (b, T) positions
-            total += lm_loss(model, ids[s], ids[s + 1]).item() * len(s)
+            total += lm_loss(model(ids[s]), ids[s + 1]).item() * len(s)
     model.train()
     return total / max(n, 1)
 
 
-# ------------------------------------------------------------------ checkpoints
+# ------------------------------------------------------------------ the run
 
 
-def _module_generators(model):
-    """The random generators inside the model (Dropout's masks), in a fixed order."""
-    return [m.generator for m in model.modules()
-            if isinstance(getattr(m, "generator", None), np.random.Generator)]
+def make_trainer(cfg, corpus, out, progress=True):
+    """The model, AdamW with nanoGPT's schedule, the batch stream and the two loss estimates,
+    in tt_training's Trainer: a step budget, an evaluation (and checkpoint) every
+    eval_interval steps, gradient clipping."""
+    seed_everything(cfg.seed)
+    model = build_model(cfg, corpus.tokenizer.vocab_size)
+    optimizer = AdamW(param_groups_for_weight_decay(model, cfg.weight_decay),
+                      lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2))
+    scheduler = LambdaLR(optimizer, lambda it: lr_at(it, cfg) / cfg.learning_rate)
+    batches = BlockStream(corpus.train, cfg.block_size, cfg.batch_size, cfg.seed)
+    # nanoGPT reports an estimate on both splits; the one named "train" is train_loss
+    estimates = {split: LossEstimate(getattr(corpus, split), cfg.block_size, cfg.batch_size,
+                                     cfg.eval_iters, cfg.seed, split == "val")
+                 for split in ("train", "val")}
+    config = TrainerConfig(max_steps=cfg.max_iters, eval_every=cfg.eval_interval,
+                           scheduler_interval="step", grad_clip=cfg.grad_clip or None,
+                           checkpoint_dir=str(out), checkpoint_name="ckpt.npz",
+                           progress=progress)
+    return Trainer(model, optimizer, lm_loss, batches, estimates, scheduler, metrics={},
+                   config=config)
 
 
-def save_state(out, model, optimizer, rng, it, history, cfg):
-    """ckpt.npz (atomic): weights, AdamW moments, the batch and dropout RNGs, the step and
-    the history."""
-    save_checkpoint(out / "ckpt.npz", {
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-        "rng": rng.bit_generator.state, "iter": it, "history": history,
-        "model_rngs": [g.bit_generator.state for g in _module_generators(model)],
-        "config": asdict(cfg)})
-
-
-def load_state(out, model, optimizer, rng, cfg):
-    """Restore what save_state wrote; returns (iteration, history)."""
-    state = load_checkpoint(out / "ckpt.npz")
-    if state["config"] != asdict(cfg):
-        changed = sorted(k for k in state["config"] if state["config"][k] != asdict(cfg)[k])
-        raise ValueError(f"--resume: {out / 'ckpt.npz'} was trained with other settings "
-                         f"({', '.join(changed)}); use the same flags")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    rng.bit_generator.state = state["rng"]
-    for generator, saved in zip(_module_generators(model), state["model_rngs"]):
-        generator.bit_generator.state = saved
-    return state["iter"], state["history"]
+def check_same_settings(out, cfg):
+    """--resume continues one run: its settings must be the ones it was started with."""
+    saved = json.loads((out / "config.json").read_text(encoding="utf-8"))["train"]
+    changed = sorted(k for k in asdict(cfg) if saved.get(k) != asdict(cfg)[k])
+    if changed:
+        usage_error(f"--resume: {out} was trained with other settings ({', '.join(changed)}); "
+                    "use the same flags")
 
 
 def write_run_files(out, cfg, model, tokenizer):
@@ -194,64 +232,30 @@ def write_run_files(out, cfg, model, tokenizer):
     tokenizer.save(out / "vocab.json")
 
 
-# ------------------------------------------------------------------ the run
+def resume_command(argv):
+    """The command line that continues this run."""
+    args = [a for a in argv if a != "--force"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["python", os.path.relpath(__file__), *args])
 
 
-def train(cfg, corpus, out, resume=False, progress=True):
-    """Train, evaluate every eval_interval steps, checkpoint.
-
-    Returns (model, history, seconds spent in training steps, number of steps run).
-    """
-    seed_everything(cfg.seed)
-    model = build_model(cfg, corpus.tokenizer.vocab_size)
-    optimizer = AdamW(param_groups_for_weight_decay(model, cfg.weight_decay),
-                      lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2))
-    rng = np.random.default_rng(cfg.seed)  # the training batches
-    start, history = 0, {"iter": [], "train_loss": [], "val_loss": []}
-    if resume:
-        start, history = load_state(out, model, optimizer, rng, cfg)
-    write_run_files(out, cfg, model, corpus.tokenizer)
-    step_seconds, steps_timed = 0.0, 0
-    bar = tqdm(range(start, cfg.max_iters + 1), initial=start, total=cfg.max_iters + 1,
-               desc="train", disable=not progress)
-    for it in bar:
-        if it % cfg.eval_interval == 0 or it == cfg.max_iters:
-            evaluate_and_save(model, optimizer, rng, it, history, cfg, corpus, out, bar)
-        if it == cfg.max_iters:
-            break
-        t0 = time.perf_counter()
-        loss = train_step(model, optimizer, corpus.train, rng, cfg, it)
-        step_seconds += time.perf_counter() - t0
-        steps_timed += 1
-        bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr_at(it, cfg):.2e}")
-    return model, history, step_seconds, steps_timed
-
-
-def evaluate_and_save(model, optimizer, rng, it, history, cfg, corpus, out, bar):
-    """Estimate both losses at step `it`, log them, checkpoint (once per step: a resumed run
-    does not repeat the evaluation its checkpoint already holds)."""
-    if history["iter"] and history["iter"][-1] == it:
-        return
-    losses = estimate_loss(model, corpus, cfg, it)
-    history["iter"].append(it)
-    history["train_loss"].append(losses["train"])
-    history["val_loss"].append(losses["val"])
-    bar.write(f"step {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
-    save_state(out, model, optimizer, rng, it, history, cfg)
-
-
-def train_step(model, optimizer, ids, rng, cfg, it):
-    """One AdamW step on a random batch; returns the loss as a float."""
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(it, cfg)
-    x, y = random_blocks(ids, cfg.block_size, cfg.batch_size, rng)   # (B, T) each
-    loss = lm_loss(model, x, y)
-    optimizer.zero_grad()
-    loss.backward()
-    if cfg.grad_clip > 0:
-        clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    optimizer.step()
-    return loss.item()
+def fit(trainer, argv):
+    """trainer.fit(); Ctrl-C and divergence end the program with one line, no traceback."""
+    try:
+        trainer.fit()
+    except KeyboardInterrupt:
+        saved = trainer.last_checkpoint
+        if saved is None:
+            print("\ninterrupted before the first checkpoint: nothing to resume",
+                  file=sys.stderr)
+        else:
+            print(f"\ninterrupted at step {trainer.step}; the last checkpoint is {saved[0]} "
+                  f"(step {saved[1]}); resume with: {resume_command(argv)}", file=sys.stderr)
+        raise SystemExit(130) from None
+    except DivergenceError as err:
+        print(f"train.py: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def sample_text(model, tokenizer, cfg, prompt="\n"):
@@ -263,6 +267,16 @@ def sample_text(model, tokenizer, cfg, prompt="\n"):
     return tokenizer.decode(ids.data[0]), cfg.sample_tokens / max(seconds, 1e-9)
 
 
+def load_corpus(args):
+    """The corpus of this run; a resumed run keeps the vocabulary it was trained on."""
+    try:
+        name, text = load_text(args.data, args.corpus, args.cache_dir)
+    except (OSError, ValueError) as err:
+        usage_error(str(err))
+    tokenizer = CharTokenizer.load(args.out / "vocab.json") if args.resume else None
+    return make_corpus(name, text, tokenizer)
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = config_from_args(args)
@@ -270,20 +284,38 @@ def main(argv=None):
     # that size back to the OS and the next one page-faults on every 4 KiB page: measured here,
     # 5,000 faults and ~15 ms of an 85 ms step. Keep them for reuse (a no-op off glibc).
     tune_allocator()
-    name, text = load_text(args.data, args.corpus, args.cache_dir)
     out = args.out
-    tokenizer = None
-    if args.resume and (out / "vocab.json").is_file():
-        tokenizer = CharTokenizer.load(out / "vocab.json")  # the vocabulary it was trained on
-    corpus = make_corpus(name, text, tokenizer)
+    if args.resume:
+        check_same_settings(out, cfg)
+    corpus = load_corpus(args)
+    trainer = make_trainer(cfg, corpus, out, not args.no_progress)
+    if args.resume:
+        try:
+            trainer.resume(out / "ckpt.npz")
+        except CheckpointError as err:
+            usage_error(str(err))
+    first_step = trainer.step
+    write_run_files(out, cfg, trainer.model, corpus.tokenizer)
     t0 = time.perf_counter()
-    model, history, step_s, steps = train(cfg, corpus, out, args.resume, not args.no_progress)
+    fit(trainer, args.argv)
     wall = time.perf_counter() - t0
+    return report(trainer, corpus, cfg, out, first_step, wall)
+
+
+def report(trainer, corpus, cfg, out, first_step, wall):
+    """results.json and sample.txt, and the two lines a learner reads at the end."""
+    model, evals = trainer.model, trainer.history
+    history = {"iter": [h["step"] for h in evals],
+               "train_loss": [h["train_loss"] for h in evals],
+               "val_loss": [h["val_loss"] for h in evals]}
     sample, sample_tps = sample_text(model, corpus.tokenizer, cfg)
     (out / "sample.txt").write_text(sample, encoding="utf-8")
+    steps = trainer.step - first_step
+    step_s = sum(h["train_seconds"] for h in evals if h["step"] > first_step)
     ms_per_iter = 1e3 * step_s / max(steps, 1)
     results = {
-        "corpus": name, "characters": len(text), "vocab_size": corpus.tokenizer.vocab_size,
+        "corpus": corpus.name, "characters": len(corpus.text),
+        "vocab_size": corpus.tokenizer.vocab_size,
         "parameters": model.num_parameters(), "history": history,
         "final_train_loss": history["train_loss"][-1], "final_val_loss": history["val_loss"][-1],
         "final_val_loss_full": full_val_loss(model, corpus.val, cfg),

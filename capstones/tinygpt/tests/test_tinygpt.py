@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tt_training import read_metrics
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,8 @@ def test_quick_run_learns_and_writes_everything(corpus_file, tmp_path):
     assert results["history"]["iter"] == [0, 20, 40, 60]
     assert val[0] > 2.0                      # ~ln(vocab) at init
     assert val[-1] < 0.6 * val[0]            # the loss goes down
-    for name in ("ckpt.npz", "config.json", "vocab.json", "results.json", "sample.txt"):
+    for name in ("ckpt.npz", "best.npz", "metrics.jsonl", "config.json", "vocab.json",
+                 "results.json", "sample.txt"):
         assert (out / name).is_file(), name
     saved = json.loads((out / "results.json").read_text())
     assert saved["final_val_loss"] == val[-1]
@@ -58,27 +60,36 @@ def test_quick_run_learns_and_writes_everything(corpus_file, tmp_path):
 
 
 @pytest.mark.parametrize("dropout", ["0", "0.1"])
-def test_resume_continues_exactly(corpus_file, tmp_path, monkeypatch, dropout):
+def test_resume_continues_exactly(corpus_file, tmp_path, monkeypatch, capsys, dropout):
     straight = run(corpus_file, tmp_path / "straight", "--iters", "40", "--dropout", dropout)
     out = tmp_path / "resumed"
-    real_step = train.train_step
 
-    def crash_at_30(model, optimizer, ids, rng, cfg, it):
-        if it == 30:
-            raise KeyboardInterrupt  # the run dies after its checkpoint at step 20
-        return real_step(model, optimizer, ids, rng, cfg, it)
+    class CrashAt30(data.BlockStream):
+        """The batch stream of a run that is interrupted (Ctrl-C) during its 31st step."""
 
-    monkeypatch.setattr(train, "train_step", crash_at_30)
-    with pytest.raises(KeyboardInterrupt):
+        def __iter__(self):
+            for i, batch in enumerate(super().__iter__()):
+                if i == 30:
+                    raise KeyboardInterrupt  # after the checkpoint of step 20
+                yield batch
+
+    monkeypatch.setattr(train, "BlockStream", CrashAt30)
+    with pytest.raises(SystemExit) as stop:
         run(corpus_file, out, "--iters", "40", "--dropout", dropout)
-    monkeypatch.setattr(train, "train_step", real_step)
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"the last checkpoint is {out / 'ckpt.npz'} (step 20)" in err
+    assert "--resume" in err.splitlines()[-1]
+    monkeypatch.setattr(train, "BlockStream", data.BlockStream)
     resumed = run(corpus_file, out, "--iters", "40", "--dropout", dropout, "--resume")
     assert resumed["steps_this_run"] == 20
     assert resumed["history"] == straight["history"]       # bit for bit
-    with pytest.raises(ValueError, match="other settings"):
+    kinds = [(r["kind"], r["step"]) for r in read_metrics(out / "metrics.jsonl")]
+    assert kinds == [("eval", 0), ("eval", 20), ("resume", 20), ("eval", 40)]
+    with pytest.raises(SystemExit) as refused:
         run(corpus_file, out, "--iters", "50", "--dropout", dropout, "--resume")
-
-
+    assert refused.value.code == 2 and "other settings" in capsys.readouterr().err
 def test_sample_loads_the_checkpoint(corpus_file, tmp_path, capsys):
     out = tmp_path / "run"
     run(corpus_file, out, "--iters", "20")

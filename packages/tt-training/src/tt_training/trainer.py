@@ -97,6 +97,7 @@ class Trainer:
         self._resumed_from = None
         self._bar, self._log = None, MetricsLog(None)
         self._session_start = None  # set by fit()
+        self._train_seconds = 0.0   # time in training steps (batch, forward, backward, update)
 
     # --- one step, one pass -----------------------------------------------------------
     def train_step(self, inputs, targets):
@@ -128,6 +129,7 @@ class Trainer:
         """Train on `batches` until they end (returns True) or self.step reaches stop_at
         (returns False); sums the losses and metrics into `window`."""
         self.model.train()
+        tick = time.perf_counter()
         for inputs, targets in batches:
             lr = self._lr()
             loss, outputs = self.train_step(inputs, targets)
@@ -140,6 +142,8 @@ class Trainer:
             if self._bar is not None:
                 self._bar.update(1)
                 self._bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}", refresh=False)
+            now = time.perf_counter()
+            self._train_seconds, tick = self._train_seconds + now - tick, now
             if self.config.log_every and self.step % self.config.log_every == 0:
                 self._log.write("step", self.step, self.epoch, self._wall(), lr=lr, loss=loss)
             if self.step >= stop_at:
@@ -257,6 +261,7 @@ class Trainer:
             record.update(self._evaluate_all())
         previous, self._period_end = self._period_end, time.perf_counter()
         record["seconds"] = self._period_end - previous
+        record["train_seconds"], self._train_seconds = self._train_seconds, 0.0
         why = divergence(record, self.history, self.config.divergence_factor)
         if why is not None:
             raise self._diverged(why, record.get("train_loss"), self.step)
@@ -283,7 +288,7 @@ class Trainer:
         else:
             where = f"step {self.step}/{cfg.max_steps}"
         figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in record.items()
-                            if k not in ("epoch", "step", "lr", "seconds"))
+                            if k not in ("epoch", "step", "lr", "seconds", "train_seconds"))
         self._write(f"{where}: {figures}, lr {record['lr']:.2e}, {record['seconds']:.1f} s")
 
     def _write(self, line):
@@ -346,7 +351,7 @@ class Trainer:
             "module_rngs": [g.bit_generator.state
                             for g in _resume.module_generators(self.model)],
             "types": {name: type(getattr(self, name)).__name__
-                      for name in ("optimizer", "scheduler", "train_loader")},
+                      for name in ("optimizer", "scheduler")},
             "trainer": {name: copy.deepcopy(getattr(self, name))
                         for name in _resume.TRAINER_FIELDS},
         }
