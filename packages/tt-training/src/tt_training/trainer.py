@@ -238,17 +238,20 @@ class Trainer:
         every = cfg.eval_every or max(cfg.max_steps, 1)
         if self.step == 0 and not self.history and self.val_loader is not None:
             self._record("eval", {}, self._lr(), checkpoint=True)  # the untrained baseline
-        batches = iter(self.train_loader)
+        batches, fresh = iter(self.train_loader), True
         while self.step < cfg.max_steps and not self.stopped_early:
             window, lr = {"count": 0}, self._lr()
             stop_at = min(cfg.max_steps, (self.step // every + 1) * every)
             while self.step < stop_at:
                 before = self.step
-                if self._train_on(batches, window, stop_at):  # the loader ran out: next epoch
-                    if self.step == before:
-                        raise ValueError("train_loader yielded no batch in a whole pass")
-                    self.epoch += 1
-                    batches = iter(self.train_loader)
+                if not self._train_on(batches, window, stop_at):
+                    fresh = False
+                    continue
+                if fresh and self.step == before:  # the loader ran out: a new pass, unless empty
+                    raise ValueError("train_loader yielded no batch in a whole pass")
+                batches, fresh = iter(self.train_loader), True
+            if self._steps_per_epoch():  # passes over a loader of known length
+                self.epoch = self.step // self._steps_per_epoch()
             evals = self.step // every
             self._record("eval", self._means(window), lr, checkpoint=self.step == cfg.max_steps
                          or evals % cfg.checkpoint_every == 0)

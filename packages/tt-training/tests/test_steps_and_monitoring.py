@@ -1,0 +1,238 @@
+"""Trainer contract, part 2: step budgets, the metrics file, the divergence rule, progress."""
+
+import math
+
+import numpy as np
+import pytest
+from tt_dataloader import DataLoader, TensorDataset
+from tt_layers import Linear, ReLU
+from tt_networks import Sequential, cross_entropy
+from tt_optimizers import SGD, Adam, StepLR
+from tt_setup import seed_everything
+from tt_training import (
+    METRICS_FILE, DivergenceError, Trainer, TrainerConfig, load_checkpoint, read_metrics,
+)
+
+
+def make_data(n=96, features=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype(np.float32)
+    y = np.argmax(x @ rng.standard_normal((features, classes)), axis=1).astype(np.int64)
+    return x, y
+
+
+def make_trainer(tmp_path=None, loss_fn=cross_entropy, optimizer=Adam, lr=0.05, **config):
+    """48 training samples in batches of 16: 3 steps per epoch."""
+    seed_everything(0)
+    x, y = make_data()
+    model = Sequential(Linear(6, 16), ReLU(), Linear(16, 3))
+    opt = optimizer(model.parameters(), lr=lr)
+    scheduler = StepLR(opt, step_size=3, gamma=0.5)
+    train = DataLoader(TensorDataset(x[:48], y[:48]), batch_size=16, shuffle=True, seed=7)
+    val = DataLoader(TensorDataset(x[64:], y[64:]), batch_size=32)
+    config = TrainerConfig(progress=False, **config,
+                           checkpoint_dir=None if tmp_path is None else str(tmp_path))
+    return Trainer(model, opt, loss_fn, train, val, scheduler, config=config)
+
+
+def stepwise(tmp_path=None, max_steps=10, eval_every=4, **kwargs):
+    return make_trainer(tmp_path, max_steps=max_steps, eval_every=eval_every,
+                        scheduler_interval="step", **kwargs)
+
+
+def params_of(trainer):
+    return {k: v.copy() for k, v in trainer.model.state_dict().items()}
+
+
+def without_times(records):
+    return [{k: v for k, v in r.items() if not k.endswith("seconds") and k != "time"}
+            for r in records]
+
+
+class Interrupt:
+    """Wraps a loader; raises KeyboardInterrupt when asked for batch number `at` (0-based)."""
+
+    def __init__(self, loader, at):
+        self.loader, self.at, self.served = loader, at, 0
+
+    def __iter__(self):
+        for batch in self.loader:
+            if self.served == self.at:
+                raise KeyboardInterrupt
+            self.served += 1
+            yield batch
+
+    def __len__(self):
+        return len(self.loader)
+
+    def state_dict(self):
+        return self.loader.state_dict()
+
+
+# --- step budgets --------------------------------------------------------------------------
+def test_step_budget_takes_exactly_max_steps_and_evaluates_every_n():
+    trainer = stepwise(max_steps=10, eval_every=4)
+    trainer.fit()
+    assert trainer.step == 10
+    assert [h["step"] for h in trainer.history] == [0, 4, 8, 10]   # baseline, every 4, the end
+    assert trainer.epoch == 10 // 3                                  # 3 batches per pass
+    assert "train_loss" not in trainer.history[0]                    # nothing trained yet
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.05 * 0.5 ** (10 // 3))
+    assert [h["lr"] for h in trainer.history[1:]] == pytest.approx(
+        [0.05 * 0.5 ** (s // 3) for s in (0, 4, 8)])                # rate at each period start
+
+
+def test_step_mode_needs_a_per_step_scheduler():
+    with pytest.raises(ValueError, match="scheduler_interval='step'"):
+        TrainerConfig(max_steps=10)
+
+
+def test_step_resume_mid_epoch_equals_the_uninterrupted_run(tmp_path):
+    full = stepwise(max_steps=10, eval_every=4)
+    full.fit()
+    cut = stepwise(tmp_path, max_steps=10, eval_every=4)
+    cut.train_loader = Interrupt(cut.train_loader, at=6)      # dies in step 7, mid-epoch
+    with pytest.raises(KeyboardInterrupt):
+        cut.fit()
+    assert load_checkpoint(tmp_path / "last.npz")["trainer"]["step"] == 4   # 4 = 3 + 1
+    resumed = stepwise(tmp_path, max_steps=10, eval_every=4)
+    np.random.standard_normal(10)                              # the checkpoint restores it
+    resumed.resume(tmp_path / "last.npz")
+    resumed.fit()
+    for key, value in params_of(full).items():
+        np.testing.assert_array_equal(params_of(resumed)[key], value, err_msg=key)
+    assert without_times(resumed.history) == without_times(full.history)
+
+
+# --- the metrics file ----------------------------------------------------------------------
+def test_metrics_file_has_one_line_per_epoch_matching_history(tmp_path):
+    trainer = make_trainer(tmp_path, epochs=3, log_every=2)
+    trainer.fit()
+    records = read_metrics(tmp_path / METRICS_FILE)
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    steps = [r for r in records if r["kind"] == "step"]
+    assert without_times(epochs) == [{"kind": "epoch", **h} for h in
+                                      without_times(trainer.history)]
+    assert {"step", "epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+            "wall_seconds", "time", "seconds"} <= set(epochs[0])
+    assert [r["step"] for r in steps] == [2, 4, 6, 8]         # 9 steps, every 2nd
+    assert all(math.isfinite(r["loss"]) and r["lr"] > 0 for r in steps)
+    walls = [r["wall_seconds"] for r in records]
+    assert walls == sorted(walls) and walls[-1] <= trainer.wall_seconds
+
+
+def test_resume_drops_metrics_after_the_checkpoint_and_says_so(tmp_path):
+    cut = stepwise(tmp_path, max_steps=10, eval_every=4, log_every=1)
+    cut.train_loader = Interrupt(cut.train_loader, at=6)
+    with pytest.raises(KeyboardInterrupt):
+        cut.fit()
+    assert max(r["step"] for r in read_metrics(tmp_path / METRICS_FILE)) == 6
+    resumed = stepwise(tmp_path, max_steps=10, eval_every=4, log_every=1)
+    resumed.resume(tmp_path / "last.npz")
+    resumed.fit()
+    records = read_metrics(tmp_path / METRICS_FILE)
+    assert [r["step"] for r in records if r["kind"] == "step"] == list(range(1, 11))
+    (resume,) = [r for r in records if r["kind"] == "resume"]
+    assert resume["step"] == 4 and resume["dropped_records"] == 2   # steps 5 and 6
+    assert resume["checkpoint"] == str(tmp_path / "last.npz")
+
+
+def test_a_torn_last_line_is_skipped_but_a_torn_middle_line_is_an_error(tmp_path):
+    path = tmp_path / METRICS_FILE
+    path.write_text('{"kind": "epoch", "step": 1}\n{"kind": "ep')
+    assert read_metrics(path) == [{"kind": "epoch", "step": 1}]
+    path.write_text('{"kind": "ep\n{"kind": "epoch", "step": 1}\n')
+    with pytest.raises(ValueError, match="line 1"):
+        read_metrics(path)
+
+
+# --- divergence ----------------------------------------------------------------------------
+def nan_at_training_call(k):
+    """cross_entropy, except that the k-th training call (1-based) returns NaN."""
+    calls = [0]
+
+    def loss_fn(outputs, targets):
+        loss = cross_entropy(outputs, targets)
+        if outputs.requires_grad:
+            calls[0] += 1
+            if calls[0] == k:
+                return loss * float("nan")
+        return loss
+    return loss_fn
+
+
+def test_injected_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    trainer = stepwise(tmp_path, max_steps=10, eval_every=4, loss_fn=nan_at_training_call(7))
+    with pytest.raises(DivergenceError, match=r"step 7.*nan.*last\.npz \(step 4\)") as err:
+        trainer.fit()
+    assert err.value.step == 7 and math.isnan(err.value.loss)
+    assert err.value.checkpoint == str(tmp_path / "last.npz")
+    assert trainer.step == 6                                   # step 7 was never taken
+    assert all(np.isfinite(v).all() for v in params_of(trainer).values())
+    saved = load_checkpoint(tmp_path / "last.npz")
+    reference = stepwise(max_steps=4, eval_every=4)   # the same run, stopped after step 4
+    reference.fit()
+    assert saved["trainer"]["step"] == 4
+    for key, value in params_of(reference).items():
+        np.testing.assert_array_equal(saved["model"][key], value, err_msg=key)
+    last = read_metrics(tmp_path / METRICS_FILE)[-1]
+    assert last["kind"] == "diverged" and last["step"] == 7 and last["loss"] is None
+
+
+def test_a_loss_exploding_past_the_factor_stops_the_run(tmp_path):
+    scale = {"factor": 1.0}
+
+    def loss_fn(outputs, targets):   # from epoch 3 on the loss is 1000x larger
+        return cross_entropy(outputs, targets) * scale["factor"]
+
+    trainer = make_trainer(tmp_path, loss_fn=loss_fn, optimizer=SGD, lr=1e-4, epochs=4)
+    trainer.config.epochs = 2
+    trainer.fit()
+    before = (tmp_path / "last.npz").read_bytes()
+    trainer.config.epochs, scale["factor"] = 4, 1000.0
+    with pytest.raises(DivergenceError, match=r"train_loss .* more than 10 x its best"):
+        trainer.fit()
+    assert (tmp_path / "last.npz").read_bytes() == before
+    assert len(trainer.history) == 2
+
+
+def test_divergence_factor_none_keeps_only_the_finite_rule(tmp_path):
+    scale = {"factor": 1.0}
+
+    def loss_fn(outputs, targets):
+        return cross_entropy(outputs, targets) * scale["factor"]
+
+    trainer = make_trainer(loss_fn=loss_fn, optimizer=SGD, lr=1e-4, epochs=1,
+                           divergence_factor=None)
+    trainer.fit()
+    trainer.config.epochs, scale["factor"] = 2, 1000.0
+    trainer.fit()
+    assert trainer.history[1]["train_loss"] > 100 * trainer.history[0]["train_loss"]
+    with pytest.raises(ValueError, match="divergence_factor"):
+        TrainerConfig(divergence_factor=0.5)
+
+
+# --- progress ------------------------------------------------------------------------------
+def test_progress_lines_say_epoch_of_n_and_what_was_resumed(tmp_path, capsys):
+    trainer = make_trainer(tmp_path, epochs=2)
+    trainer.config.progress = True
+    trainer.config.epochs = 1
+    trainer.fit()
+    out = capsys.readouterr().out
+    assert "epoch 1/1: train loss" in out and "val accuracy" in out
+    again = make_trainer(tmp_path, epochs=2)
+    again.config.progress = True
+    again.resume(tmp_path / "last.npz")
+    again.fit()
+    out = capsys.readouterr().out
+    assert f"resumed from {tmp_path / 'last.npz'}: 1/2 epochs done (step 3); epoch 2 starts " \
+           "again from its first batch" in out
+    assert "epoch 2/2: train loss" in out and "epoch 1/" not in out
+
+
+def test_step_progress_lines_count_to_the_budget(capsys):
+    trainer = stepwise(max_steps=10, eval_every=5)
+    trainer.config.progress = True
+    trainer.fit()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step")]
+    assert [line.split(":")[0] for line in lines] == ["step 0/10", "step 5/10", "step 10/10"]
