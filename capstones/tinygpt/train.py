@@ -121,7 +121,8 @@ def check_args(args):
     if args.dropout is not None and not 0 <= args.dropout < 1:
         usage_error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.data is not None and not args.data.is_file():
-        usage_error(f"--data {args.data}: no such file")
+        what = "is a folder, not a file" if args.data.is_dir() else "does not exist"
+        usage_error(f"--data {args.data} {what}")
     for flag, path in (("--out", args.out), ("--cache-dir", args.cache_dir)):
         if path is not None and path.exists() and not path.is_dir():
             usage_error(f"{flag} {path} is a file, not a folder")

@@ -24,10 +24,17 @@ from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
-from tt_layers import Tanh
-from tt_networks import accuracy, binary_cross_entropy_with_logits, mlp, numerical_gradient
-from tt_setup import seed_everything
-from tt_tensor import float32, no_grad, tensor
+
+try:
+    from tt_layers import Tanh
+    from tt_networks import accuracy, binary_cross_entropy_with_logits, mlp, numerical_gradient
+    from tt_setup import seed_everything
+    from tt_tensor import float32, no_grad, tensor
+except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
+    if not (err.name or "").startswith("tt_"):
+        raise
+    sys.exit(f"XORNet needs TinyTorch's foundations ({err.name} is not installed): "
+             "pip install 'tinytorch[foundations]'")
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -126,10 +133,18 @@ def parse_args(argv):
                         default=defaults.method, help="how gradients are computed")
     parser.add_argument("--out", default=defaults.out, help="results directory")
     args = parser.parse_args(argv)
-    if args.hidden < 1 or args.steps < 0 or args.lr <= 0:
-        parser.error(f"need --hidden >= 1, --steps >= 0, --lr > 0; got {args.hidden}, "
-                     f"{args.steps}, {args.lr}")
+    if args.hidden < 1 or args.steps < 0 or not args.lr > 0:
+        usage_error(f"need --hidden >= 1, --steps >= 0, --lr > 0; got {args.hidden}, "
+                    f"{args.steps}, {args.lr}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        usage_error(f"--out {args.out} is a file, not a folder")
     return Config(**vars(args))
+
+
+def usage_error(message):
+    """One line on stderr and exit status 2, as argparse does for a bad argument."""
+    print(f"xornet.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def main(argv=None):
@@ -140,7 +155,11 @@ def main(argv=None):
     print(f"gradient method: {method} ({reason})")
 
     start = time.perf_counter()
-    model, loss, acc = train(config, method)
+    try:
+        model, loss, acc = train(config, method)
+    except KeyboardInterrupt:  # nothing is saved mid-run: a run takes seconds
+        print("\ninterrupted: no results written; run the same command again", file=sys.stderr)
+        raise SystemExit(130) from None
     wall = time.perf_counter() - start
 
     with no_grad():

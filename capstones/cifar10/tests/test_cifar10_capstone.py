@@ -1,5 +1,6 @@
 """The CIFAR-10 capstone end to end, in seconds, on tiny files in the official format."""
 
+import importlib.util
 import json
 import pickle
 import subprocess
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "train.py"
 
@@ -71,6 +73,50 @@ def test_interrupted_then_resumed_run_equals_the_uninterrupted_run(tmp_path):
 
 
 def test_missing_data_names_the_folder(tmp_path):
-    done = run("--data-dir", str(tmp_path / "nowhere"), "--quick", "--out", str(tmp_path / "o"))
-    assert done.returncode != 0
+    (tmp_path / "empty").mkdir()
+    done = run("--data-dir", str(tmp_path / "empty"), "--quick", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "cifar-10-batches-py" in done.stderr
+
+
+def load_program():
+    spec = importlib.util.spec_from_file_location("cifar10_train", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ctrl_c_says_where_the_checkpoint_is_and_resume_finishes_the_run(tmp_path, capsys,
+                                                                        monkeypatch):
+    data = write_fake_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    args = ["--data-dir", str(data), "--quick", "--epochs", "2", "--out", str(out),
+            "--no-progress"]
+    program = load_program()
+    real = program.make_loaders
+
+    def interrupted_in_epoch_2(data_dir, cfg):   # Ctrl-C at the first batch of epoch 2
+        train, test = real(data_dir, cfg)
+        batches = iter(range(10 ** 6))
+
+        class Loader(type(train)):
+            def __iter__(self):
+                for batch in super().__iter__():
+                    if next(batches) == len(self):
+                        raise KeyboardInterrupt
+                    yield batch
+        train.__class__ = Loader
+        return train, test
+
+    monkeypatch.setattr(program, "make_loaders", interrupted_in_epoch_2)
+    with pytest.raises(SystemExit) as stop:
+        program.main(args)
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"the last checkpoint is {out / 'last.npz'} (end of epoch 1)" in err
+    assert err.strip().endswith("--resume")
+    monkeypatch.setattr(program, "make_loaders", real)
+    assert program.main(args + ["--resume"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [h["epoch"] for h in results["history"]] == [1, 2]
