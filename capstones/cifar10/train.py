@@ -244,4 +244,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # outside training (fit() says where its checkpoint is)
+        print("\ninterrupted outside training: run the command again (with --resume if the "
+              "run folder holds a checkpoint)", file=sys.stderr)
+        sys.exit(130)

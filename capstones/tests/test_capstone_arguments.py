@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"xornet": ROOT / "xornet" / "xornet.py", "cifar10": ROOT / "cifar10" / "train.py",
-           "tinygpt": ROOT / "tinygpt" / "train.py"}
+           "tinygpt": ROOT / "tinygpt" / "train.py", "sample": ROOT / "tinygpt" / "sample.py"}
 
 # (capstone, arguments, what the error line must name); FILE is an existing file, MISSING a
 # path that does not exist, EMPTY an empty folder
@@ -40,6 +40,11 @@ BAD_ARGUMENTS = [
     ("tinygpt", ["--cache-dir", "FILE"], "is a file, not a folder"),
     ("tinygpt", ["--resume", "--out", "EMPTY"], "nothing to resume"),
     ("tinygpt", ["--resume", "--force"], "pick one"),
+    ("sample", ["--max-new-tokens", "-1"], "--max-new-tokens"),
+    ("sample", ["--top-k", "0"], "--top-k"),
+    ("sample", ["--top-p", "1.5"], "--top-p"),
+    ("sample", ["--temperature", "-1"], "--temperature"),
+    ("sample", ["--out", "EMPTY"], "is missing"),
 ]
 
 

@@ -8,14 +8,22 @@ Reads OUT/config.json (the model's shape), OUT/vocab.json (its characters) and O
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tt_embeddings import CharTokenizer
-from tt_generation import generate
-from tt_training import load_checkpoint
-from tt_transformers import GPT, GPTConfig
+
+try:
+    from tt_embeddings import CharTokenizer
+    from tt_generation import generate
+    from tt_training import CheckpointError, load_checkpoint
+    from tt_transformers import GPT, GPTConfig
+except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
+    if not (err.name or "").startswith("tt_"):
+        raise
+    sys.exit(f"TinyGPT needs TinyTorch's language modules ({err.name} is not installed): "
+             "pip install 'tinytorch[language]'")
 
 
 def parse_args(argv=None):
@@ -29,7 +37,21 @@ def parse_args(argv=None):
     p.add_argument("--top-p", type=float)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--no-cache", action="store_true", help="recompute instead of a KV cache")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    checks = [("--max-new-tokens", args.max_new_tokens >= 1, ">= 1"),
+              ("--temperature", args.temperature >= 0, ">= 0"),
+              ("--top-k", args.top_k >= 1, ">= 1"), ("--seed", args.seed >= 0, ">= 0"),
+              ("--top-p", args.top_p is None or 0 < args.top_p <= 1, "in (0, 1]")]
+    for flag, ok, rule in checks:
+        if not ok:
+            usage_error(f"{flag} must be {rule}, got {getattr(args, flag[2:].replace('-', '_'))}")
+    return args
+
+
+def usage_error(message):
+    """One line on stderr and exit status 2, as argparse does for a bad argument."""
+    print(f"sample.py: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def load_model(out):
@@ -47,7 +69,10 @@ def load_model(out):
 
 def main(argv=None):
     args = parse_args(argv)
-    model, tokenizer = load_model(args.out)
+    try:
+        model, tokenizer = load_model(args.out)
+    except (FileNotFoundError, CheckpointError, ValueError) as err:
+        usage_error(str(err))
     idx = np.array([tokenizer.encode(args.prompt)], dtype=np.int64)
     t0 = time.perf_counter()
     ids = generate(model, idx, args.max_new_tokens, temperature=args.temperature,

@@ -335,4 +335,9 @@ def report(trainer, corpus, cfg, out, first_step, wall):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # outside training (fit() says where its checkpoint is)
+        print("\ninterrupted outside training: run the command again (with --resume if the "
+              "run folder holds a checkpoint)", file=sys.stderr)
+        sys.exit(130)

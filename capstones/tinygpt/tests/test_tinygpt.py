@@ -102,8 +102,9 @@ def test_sample_loads_the_checkpoint(corpus_file, tmp_path, capsys):
     recomputed = sample.main(["--out", str(out), "--prompt", "a ", "--max-new-tokens", "20",
                               "--seed", "3", "--top-p", "0.9", "--no-cache"])
     assert cached == recomputed
-    with pytest.raises(FileNotFoundError, match="run train.py"):
+    with pytest.raises(SystemExit) as refused:
         sample.main(["--out", str(tmp_path / "nothing")])
+    assert refused.value.code == 2 and "run train.py" in capsys.readouterr().err
 
 
 def test_offline_default_corpus_is_python_documentation():
