@@ -49,6 +49,8 @@ def run_one(framework, seed, args):
         if framework == "tinytorch":
             cmd = [sys.executable, str(TRAIN), "--data", str(args.data), "--seed", str(seed),
                    "--out", str(out), "--no-progress"]
+            if (out / "ckpt.npz").is_file():  # an interrupted run: train.py refuses to restart it
+                cmd.append("--resume")
         else:
             cmd = [str(args.torch_python), str(TORCH_RUN), "--data", str(args.data),
                    "--seed", str(seed), "--out", str(out)] + TORCH_RECIPES[framework]

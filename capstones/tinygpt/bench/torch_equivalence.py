@@ -117,7 +117,7 @@ def main(argv=None):
         x, y = corpus.train[pos], corpus.train[pos + 1]
         for group in [*opt.param_groups, *topt.param_groups]:
             group["lr"] = tinygpt.lr_at(it, cfg)
-        loss = tinygpt.lm_loss(ours, x, y)
+        loss = tinygpt.lm_loss(ours(x), y)
         opt.zero_grad()
         loss.backward()
         clip_grad_norm_(ours.parameters(), cfg.grad_clip)
