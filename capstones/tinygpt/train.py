@@ -213,7 +213,7 @@ def make_trainer(cfg, corpus, out, progress=True):
     config = TrainerConfig(max_steps=cfg.max_iters, eval_every=cfg.eval_interval,
                            scheduler_interval="step", grad_clip=cfg.grad_clip or None,
                            checkpoint_dir=str(out), checkpoint_name="ckpt.npz",
-                           progress=progress)
+                           log_every=10, progress=progress)  # a step-loss line every 10 steps
     return Trainer(model, optimizer, lm_loss, batches, estimates, scheduler, metrics={},
                    config=config)
 

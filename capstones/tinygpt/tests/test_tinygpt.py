@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tt_training import read_metrics
+from tt_training import load_checkpoint, read_metrics
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -85,11 +85,41 @@ def test_resume_continues_exactly(corpus_file, tmp_path, monkeypatch, capsys, dr
     resumed = run(corpus_file, out, "--iters", "40", "--dropout", dropout, "--resume")
     assert resumed["steps_this_run"] == 20
     assert resumed["history"] == straight["history"]       # bit for bit
-    kinds = [(r["kind"], r["step"]) for r in read_metrics(out / "metrics.jsonl")]
+    records = read_metrics(out / "metrics.jsonl")
+    kinds = [(r["kind"], r["step"]) for r in records if r["kind"] != "step"]
     assert kinds == [("eval", 0), ("eval", 20), ("resume", 20), ("eval", 40)]
+    assert [r["step"] for r in records if r["kind"] == "step"] == [10, 20, 30, 40]  # 30 once
     with pytest.raises(SystemExit) as refused:
         run(corpus_file, out, "--iters", "50", "--dropout", dropout, "--resume")
     assert refused.value.code == 2 and "other settings" in capsys.readouterr().err
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_checkpoint(corpus_file, tmp_path,
+                                                                 monkeypatch, capsys):
+    out = tmp_path / "run"
+    calls = [0]
+    real_loss = train.lm_loss
+
+    def nan_in_step_25(logits, targets):
+        loss = real_loss(logits, targets)
+        if logits.requires_grad:            # a training step, not an evaluation
+            calls[0] += 1
+            if calls[0] == 25:
+                return loss * float("nan")
+        return loss
+
+    monkeypatch.setattr(train, "lm_loss", nan_in_step_25)
+    with pytest.raises(SystemExit) as stop:
+        run(corpus_file, out, "--iters", "40")
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"diverged at step 25: its loss is nan; the last good checkpoint, {out / 'ckpt.npz'} " \
+           "(step 20), is unchanged" in err
+    state = load_checkpoint(out / "ckpt.npz")
+    assert state["trainer"]["step"] == 20
+    assert all(np.isfinite(w).all() for w in state["model"].values())
+    assert read_metrics(out / "metrics.jsonl")[-1]["kind"] == "diverged"
+
+
 def test_sample_loads_the_checkpoint(corpus_file, tmp_path, capsys):
     out = tmp_path / "run"
     run(corpus_file, out, "--iters", "20")
