@@ -137,6 +137,20 @@ def test_resume_drops_metrics_after_the_checkpoint_and_says_so(tmp_path):
     assert resume["checkpoint"] == str(tmp_path / "last.npz")
 
 
+def test_a_line_torn_by_a_crash_is_removed_before_a_resumed_run_appends(tmp_path):
+    cut = stepwise(tmp_path, max_steps=10, eval_every=4)
+    cut.train_loader = Interrupt(cut.train_loader, at=6)
+    with pytest.raises(KeyboardInterrupt):
+        cut.fit()
+    with open(tmp_path / METRICS_FILE, "a") as f:
+        f.write('{"kind": "step", "st')                      # killed in mid-write
+    resumed = stepwise(tmp_path, max_steps=10, eval_every=4)
+    resumed.resume(tmp_path / "last.npz")
+    resumed.fit()
+    records = read_metrics(tmp_path / METRICS_FILE)       # every line parses
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 4, 8, 10]
+
+
 def test_a_torn_last_line_is_skipped_but_a_torn_middle_line_is_an_error(tmp_path):
     path = tmp_path / METRICS_FILE
     path.write_text('{"kind": "epoch", "step": 1}\n{"kind": "ep')

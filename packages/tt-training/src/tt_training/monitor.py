@@ -63,8 +63,10 @@ class MetricsLog:
         records = read_metrics(self.path)
         kept = [] if keep_until_step is None else [
             r for r in records if r.get("step", 0) <= keep_until_step]
-        if len(kept) != len(records):
-            text = "".join(json.dumps(r) + "\n" for r in kept)
+        text = "".join(json.dumps(r) + "\n" for r in kept)
+        with open(self.path, encoding="utf-8") as f:
+            unchanged = f.read() == text
+        if not unchanged:  # records dropped, or a line torn by a crash: the next append is clean
             atomic_write(self.path, lambda f: f.write(text), mode="w")
         return len(records) - len(kept)
 
