@@ -157,8 +157,8 @@ class Trainer:
             self._fit_steps() if stepwise else self._fit_epochs()
         finally:
             self._bar.close()
-            self._bar = None
             self.wall_seconds = self._wall()
+            self._bar = self._session_start = None  # the clock runs only inside fit()
         return self.history
 
     def _open_log(self):
