@@ -1,8 +1,15 @@
 """The course graph and the checks that keep every pyproject.toml faithful to it.
 
-    python tools/graph.py check   # declared graph, pins, extras, imports, requirement files
-    python tools/graph.py reqs    # write tools/requirements/<dist>.txt (used by tox)
+    python tools/graph.py check   # the dependency rule, pins, extras, imports, generated files
+    python tools/graph.py sync    # write every generated file: tools/requirements/<dist>.txt
+                                  # (used by tox), tox.ini's lists, the README's module table
+    python tools/graph.py reqs    # the same as sync (its older name)
     python tools/graph.py order   # distributions in dependency order
+
+The course graph is the course table, packages/tt-setup/src/tt_setup/course.json (read by
+course_table.py beside this file). The dependency rule: a module declares every course edge of
+the table, plus only the extra edges the table records, each to an earlier module with a reason;
+so every exit point's extra installs a closed set.
 
 Standard library only; Python >= 3.10 (tomllib where it exists, a small reader otherwise).
 """
@@ -16,6 +23,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # course_table.py, also when imported
+import course_table  # noqa: E402
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: read our own pyproject subset
@@ -24,39 +34,15 @@ except ModuleNotFoundError:  # Python 3.10: read our own pyproject subset
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Module(NamedTuple):
-    number: int
-    part: int  # 1, 2 or 3: the course part, and so the first exit point that has it
-    deps: tuple[str, ...]  # the sibling modules it depends on directly
-
-
-# The law: DESIGN.md section 1, written once. Everything else is checked against it.
-_PART_I_AND_II = ("tt-setup", "tt-tensor", "tt-activations", "tt-layers", "tt-networks",
-                  "tt-spatial", "tt-dataloader", "tt-normalization", "tt-autograd", "tt-optimizers")
-COURSE = {
-    "tt-setup": Module(1, 1, ()),
-    "tt-tensor": Module(2, 1, ()),
-    "tt-activations": Module(3, 1, ("tt-tensor",)),
-    "tt-layers": Module(4, 1, ("tt-tensor", "tt-activations")),
-    "tt-networks": Module(5, 1, ("tt-layers",)),
-    "tt-spatial": Module(6, 2, ("tt-tensor", "tt-layers")),
-    "tt-dataloader": Module(7, 2, ("tt-tensor",)),
-    "tt-normalization": Module(8, 2, ("tt-tensor", "tt-layers")),
-    "tt-autograd": Module(9, 2, ("tt-tensor", "tt-networks")),
-    "tt-optimizers": Module(10, 2, ("tt-autograd",)),
-    "tt-training": Module(11, 2, _PART_I_AND_II),
-    "tt-embeddings": Module(12, 3, ("tt-tensor", "tt-layers")),
-    "tt-attention": Module(13, 3, ("tt-tensor", "tt-layers")),
-    "tt-transformers": Module(14, 3, ("tt-attention", "tt-normalization")),
-    "tt-generation": Module(15, 3, ("tt-transformers",)),
-    "tt-regularization": Module(16, 3, ("tt-tensor", "tt-layers")),
-    "tt-systems": Module(17, 3, ("tt-training", "tt-generation")),
-}
+Module = course_table.Module
+# The course table of this checkout. check(root) reads root's own table instead.
+_COURSE_TABLE = course_table.load_course(ROOT)
+COURSE = _COURSE_TABLE.modules
 META = "tinytorch"
 META_BASE = ("tt-setup",)  # what `pip install tinytorch` brings without an extra
 META_MIN_VERSION = (0, 2, 0)  # an unrelated tinytorch 0.1.0 exists on PyPI
 TEST_EXTRA = "test"  # optional-dependencies group: siblings only the contract tests need
-EXTRAS = {"foundations": 1, "vision": 2, "language": 3, "all": 3}  # extra -> last part it has
+EXTRAS = _COURSE_TABLE.extras  # exit-point extra -> the last part it installs
 
 
 class Requirement(NamedTuple):
@@ -217,43 +203,93 @@ def test_closure(packages: dict[str, Package], name: str) -> set[str]:
     return allowed
 
 
-def exit_point(extra: str) -> list[str]:
-    """The modules an extra installs: every module of parts 1..EXTRAS[extra]."""
-    return [name for name, module in COURSE.items() if module.part <= EXTRAS[extra]]
+def exit_point(extra: str, course: course_table.Course | None = None) -> list[str]:
+    """The modules an extra installs: every module of parts 1..the extra's last part."""
+    course = course or _COURSE_TABLE
+    return [name for name, module in course.modules.items()
+            if module.part <= course.extras[extra]]
 
 
 # ---------------------------------------------------------------- checks (each returns problems)
 
-def check_packages_present(packages: dict[str, Package]) -> list[str]:
+def check_packages_present(packages: dict[str, Package],
+                           course: dict[str, Module] = COURSE) -> list[str]:
     """Exactly the seventeen modules and the meta-package live under packages/."""
-    expected = set(COURSE) | {META}
+    expected = set(course) | {META}
     problems = [f"packages/ has no package {name}" for name in sorted(expected - set(packages))]
     problems += [f"packages/ has {name}, which is not in the course graph"
                  for name in sorted(set(packages) - expected)]
     return problems
 
 
-def check_course_graph() -> list[str]:
-    """The law itself names only course modules and has no cycle."""
+def check_course_graph(course: course_table.Course | None = None) -> list[str]:
+    """The table itself: known names, extra edges only backwards and with a reason, no cycle,
+    and every exit point's modules closed under their declared edges."""
+    modules = (course or _COURSE_TABLE).modules
     problems = [f"course graph: {name} depends on unknown {dep}"
-                for name, module in COURSE.items() for dep in module.deps if dep not in COURSE]
-    _, cyclic = topological_order({name: module.deps for name, module in COURSE.items()})
+                for name, module in modules.items() for dep in module.declared
+                if dep not in modules]
+    for name, module in modules.items():
+        if module.import_name != name.replace("-", "_"):
+            problems.append(f"course table: {name} has import name {module.import_name!r}")
+        problems += [problem for to, reason in module.extra
+                     if (problem := extra_edge_problem(modules, name, to, reason))]
+    _, cyclic = topological_order({name: module.declared for name, module in modules.items()})
     if cyclic:
         problems.append(f"course graph has a cycle through {', '.join(cyclic)}")
+    return problems + check_exit_points_closed(course or _COURSE_TABLE)
+
+
+def extra_edge_problem(modules: dict[str, Module], name: str, to: str, reason: str) -> str:
+    """What is wrong with the extra edge name -> to ('' when nothing is)."""
+    if to not in modules:
+        return ""  # reported as an unknown dependency
+    module, target = modules[name], modules[to]
+    if to in module.deps:
+        return f"course table: {name} -> {to} is a course edge and also an extra edge"
+    if not reason.strip():
+        return f"course table: the extra edge {name} -> {to} has no reason"
+    if target.number >= module.number or target.part > module.part:
+        return (f"course table: the extra edge {name} -> {to} points forward (module "
+                f"{target.number:02d}, part {target.part}, is not before module "
+                f"{module.number:02d}, part {module.part}): an extra edge may only point to "
+                "an earlier module")
+    return ""
+
+
+def check_exit_points_closed(course: course_table.Course) -> list[str]:
+    """Installing an exit point's modules installs nothing outside it."""
+    graph = {name: module.declared for name, module in course.modules.items()}
+    problems = []
+    for extra in course.extras:
+        members = set(exit_point(extra, course))
+        for name in sorted(members):
+            outside = sorted(closure(graph, name) - members)
+            if outside:
+                problems.append(f"course table: tinytorch[{extra}] is not closed: {name} "
+                                f"needs {', '.join(outside)}")
     return problems
 
 
-def check_edges(packages: dict[str, Package]) -> list[str]:
-    """Each module declares exactly its course edges, as ~= ranges its siblings satisfy."""
+def check_edges(packages: dict[str, Package],
+                course: dict[str, Module] = COURSE) -> list[str]:
+    """Each module declares exactly its course edges plus its recorded extra edges, as ~=
+    ranges its siblings satisfy."""
     problems = []
-    for name, module in COURSE.items():
+    for name, module in course.items():
         if name not in packages:
             continue
         declared = siblings(packages[name].deps)
-        for dep in sorted(set(declared) - set(module.deps)):
-            problems.append(f"{name} declares {dep} but the course graph does not")
-        for dep in sorted(set(module.deps) - set(declared)):
-            problems.append(f"{name} is missing {dep} (the course graph says {name} -> {dep})")
+        for dep in sorted(set(declared) - set(module.declared)):
+            problems.append(f"{name} declares {dep} but the course graph does not (an extra "
+                            "edge must be recorded in the course table, with its reason)")
+        for dep in module.deps:
+            if dep not in declared:
+                problems.append(f"{name} is missing {dep} (the course graph says {name} -> {dep})")
+        for dep, reason in module.extra:
+            if dep not in declared:
+                problems.append(f"{name} is missing {dep} (an extra edge of the course table: "
+                                f"{reason})")
         for dep, req in sorted(declared.items()):
             if dep in packages:
                 problems += check_compatible(name, req, packages[dep].version)
@@ -295,7 +331,8 @@ def check_compatible(owner: str, req: Requirement, version: str) -> list[str]:
     return []
 
 
-def check_meta(packages: dict[str, Package]) -> list[str]:
+def check_meta(packages: dict[str, Package],
+               course: course_table.Course | None = None) -> list[str]:
     """The meta-package: version, base dependency, the four extras and their exact pins."""
     if META not in packages:
         return []
@@ -305,13 +342,14 @@ def check_meta(packages: dict[str, Package]) -> list[str]:
         problems.append(f"{META} is {meta.version}; it must be >= 0.2.0 "
                         "(an unrelated tinytorch 0.1.0 exists on PyPI)")
     problems += check_pins(packages, "base install", meta.deps, list(META_BASE))
-    for extra in sorted(set(meta.extras) - set(EXTRAS)):
+    for extra in sorted(set(meta.extras) - set((course or _COURSE_TABLE).extras)):
         problems.append(f"{META} has extra [{extra}], which is not an exit point")
-    for extra in EXTRAS:
+    for extra in (course or _COURSE_TABLE).extras:
         if extra not in meta.extras:
             problems.append(f"{META} is missing extra [{extra}]")
         else:
-            problems += check_pins(packages, f"[{extra}]", meta.extras[extra], exit_point(extra))
+            problems += check_pins(packages, f"[{extra}]", meta.extras[extra],
+                                   exit_point(extra, course))
     return problems
 
 
@@ -418,7 +456,7 @@ def write_requirement_files(packages: dict[str, Package], root: Path) -> list[Pa
     for path, text in requirement_files(packages, root).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text)
             written.append(path)
     return written
 
@@ -427,16 +465,56 @@ def write_requirement_files(packages: dict[str, Package], root: Path) -> list[Pa
 
 def check(root: Path) -> list[str]:
     """Every problem in the repository at root; an empty list means all is well."""
+    try:
+        course = course_table.load_course(root)
+    except ValueError as error:
+        return [str(error)]
     packages = load_packages(root)
-    return (check_course_graph() + check_packages_present(packages) + check_edges(packages)
-            + check_test_extras(packages) + check_meta(packages) + check_imports(packages)
-            + check_requirement_files(packages, root))
+    return (check_course_graph(course) + check_packages_present(packages, course.modules)
+            + check_edges(packages, course.modules) + check_test_extras(packages)
+            + check_meta(packages, course) + check_imports(packages)
+            + check_requirement_files(packages, root) + check_generated(root, course))
+
+
+def generated_files(root: Path, course: course_table.Course) -> dict[Path, str]:
+    """{file: the text it must have} for tox.ini and README.md (ValueError: cannot sync)."""
+    tox, readme = root / "tox.ini", root / "README.md"
+    return {tox: course_table.synced_tox(tox.read_text(encoding="utf-8"), course),
+            readme: course_table.synced_readme(readme.read_text(encoding="utf-8"), course)}
+
+
+def check_generated(root: Path, course: course_table.Course) -> list[str]:
+    """tox.ini's lists and the README's module table say what the course table says."""
+    try:
+        wanted = generated_files(root, course)
+    except (OSError, ValueError) as error:
+        return [str(error)]
+    return [f"{path.relative_to(root)} differs from the course table: "
+            "run python tools/graph.py sync"
+            for path, text in wanted.items() if path.read_text(encoding="utf-8") != text]
+
+
+def write_generated(root: Path, course: course_table.Course) -> list[Path]:
+    """Rewrite tox.ini's generated values and the README's module table where they drifted."""
+    written = []
+    for path, text in generated_files(root, course).items():
+        if path.read_text(encoding="utf-8") != text:
+            write_atomic(path, text)
+            written.append(path)
+    return written
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name beside `path`, then rename: never a half-written file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
-    parser.add_argument("command", choices=["check", "reqs", "order"])
+    parser.add_argument("command", choices=["check", "sync", "reqs", "order"])
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.command == "check":
@@ -446,8 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graph check: {len(problems)} problem(s)" if problems else "graph check: ok")
         return 1 if problems else 0
     packages = load_packages(root)
-    if args.command == "reqs":
-        for path in write_requirement_files(packages, root):
+    if args.command in ("sync", "reqs"):
+        written = write_requirement_files(packages, root)
+        written += write_generated(root, course_table.load_course(root))
+        for path in written:
             print(f"wrote {path.relative_to(root)}")
         return 0
     order, cyclic = topological_order(declared_graph(packages))

@@ -9,34 +9,10 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-EXIT_POINTS = {1: "foundations", 2: "vision", 3: "language"}  # part -> first extra that has it
+from .table import CourseModule, course_table
 
-
-@dataclass(frozen=True)
-class CourseModule:
-    """One module of the course: its number, distribution, import name and part (1, 2 or 3)."""
-
-    number: int
-    distribution: str
-    part: int
-
-    @property
-    def import_name(self) -> str:
-        return self.distribution.replace("-", "_")
-
-    @property
-    def extra(self) -> str:
-        """The smallest `tinytorch[...]` extra that installs this module."""
-        return EXIT_POINTS[self.part]
-
-
-COURSE_MODULES = tuple(CourseModule(number, f"tt-{name}", part) for number, name, part in [
-    (1, "setup", 1), (2, "tensor", 1), (3, "activations", 1), (4, "layers", 1),
-    (5, "networks", 1), (6, "spatial", 2), (7, "dataloader", 2), (8, "normalization", 2),
-    (9, "autograd", 2), (10, "optimizers", 2), (11, "training", 2), (12, "embeddings", 3),
-    (13, "attention", 3), (14, "transformers", 3), (15, "generation", 3),
-    (16, "regularization", 3), (17, "systems", 3),
-])
+# The seventeen modules in course order, from the course table (course.json).
+COURSE_MODULES = course_table().modules
 
 
 @dataclass(frozen=True)
