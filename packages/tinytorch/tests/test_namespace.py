@@ -114,3 +114,46 @@ def test_unknown_names_raise_attribute_error(fresh):
     assert not hasattr(tinytorch.nn, "NoSuchLayer")
     assert not hasattr(tinytorch, "no_such_function")
     assert not hasattr(tinytorch.nn, "__wrapped__")  # probes by inspect, copy, pickle
+
+
+def test_every_namespace_of_the_course_table_is_one_of_tinytorch():
+    table = importlib.import_module("tt_setup").course_table()
+    assert {ns.name for ns in table.namespaces} == {"tinytorch", *NAMESPACES}
+    for namespace in NAMESPACES:
+        spec = table.namespace(namespace)
+        assert NAMESPACES[namespace][1] == spec.primary
+        assert spec.sources[0] == spec.primary
+
+
+@pytest.mark.parametrize("packages, winner", [
+    (("tt_networks", "tt_layers"), "tt_layers"),  # the primary module first
+    (("tt_regularization", "tt_spatial", "tt_activations"), "tt_activations"),  # course order
+    (("tt_transformers", "tt_embeddings"), "tt_embeddings"),
+])
+def test_nn_searches_primary_first_then_course_order(fresh, packages, winner):
+    for package in packages:  # the same new public name in each, a different object each time
+        module = importlib.import_module(package)
+        fresh.setattr(module, "__all__", [*module.__all__, "probe_name"])
+        fresh.setattr(module, "probe_name", object(), raising=False)
+    nn = importlib.import_module("tinytorch.nn")
+    assert nn.probe_name is importlib.import_module(winner).probe_name
+
+
+@pytest.mark.parametrize("namespace", ["tinytorch", *NAMESPACES])
+def test_every_name_the_table_promises_resolves_in_its_namespace(namespace):
+    table = importlib.import_module("tt_setup").course_table()
+    module = importlib.import_module(namespace)
+    promised = [(m.import_name, name) for m in table.modules if m.namespace == namespace
+                for name in m.names]
+    assert promised
+    for package, name in promised:
+        assert name in importlib.import_module(package).__all__, (package, name)
+        assert getattr(module, name) is not None
+
+
+def test_a_promised_name_of_a_missing_package_names_that_package(fresh):
+    uninstall(fresh, "tt_regularization")
+    nn = importlib.import_module("tinytorch.nn")
+    with pytest.raises(ImportError, match=r"tinytorch\.nn\.Dropout needs tt-regularization "
+                                          r"\(module 16\).*tinytorch\[language\]"):
+        nn.Dropout

@@ -17,11 +17,12 @@ from tt_setup import seed_everything
 from ._lazy import Namespace
 from ._version import __version__
 
-# The rest is resolved lazily from tt_tensor's __all__: see __getattr__ and _lazy.Namespace.
+# The rest is resolved lazily from tt_tensor's __all__ (the course table's `tinytorch`
+# namespace): see __getattr__ and _lazy.Namespace.
 __all__ = ["__version__", "seed_everything"]
 
 _SUBMODULES = ("nn", "optim", "data", "autograd")
-_namespace = Namespace("tinytorch", primary="tt_tensor", sources=("tt_tensor",))
+_namespace = Namespace.from_course_table("tinytorch")
 
 
 def __getattr__(name):

@@ -10,7 +10,7 @@ import importlib
 import importlib.util
 import sys
 
-from tt_setup import COURSE_MODULES
+from tt_setup import COURSE_MODULES, course_table
 
 _MODULES = {module.import_name: module for module in COURSE_MODULES}
 
@@ -32,7 +32,8 @@ class Namespace:
     """A module namespace whose public names come from the `__all__` of `sources`, in order.
 
     `primary` is the package the namespace cannot work without; `known` maps names that
-    DESIGN.md promises to the package that provides them, to name it when it is missing.
+    the course table promises to the package that provides them, to name it when it is missing.
+    `Namespace.from_course_table(name)` builds one from the table's namespace `name`.
     """
 
     def __init__(self, module_name: str, primary: str, sources: tuple[str, ...],
@@ -41,6 +42,17 @@ class Namespace:
         self.primary = primary
         self.sources = sources
         self.known = known or {}
+
+    @classmethod
+    def from_course_table(cls, module_name: str) -> Namespace:
+        """The namespace the course table describes: its primary module first, then the
+        others in course order; their `names` become `known`."""
+        table = course_table()
+        spec = table.namespace(module_name)
+        modules = [table.module(distribution) for distribution in spec.sources]
+        known = {name: module.import_name for module in modules for name in module.names}
+        return cls(module_name, primary=modules[0].import_name,
+                   sources=tuple(module.import_name for module in modules), known=known)
 
     def require_primary(self) -> None:
         """Raise ImportError naming the extra to install when the primary package is missing."""

@@ -17,13 +17,10 @@ import tt_setup
 
 from ._version import __version__
 
-# tt_systems.COMMANDS' names, known here so that `tinytorch --help` needs no import of it.
-SYSTEMS_COMMANDS = {
-    "profile": "profile training steps: time, FLOPs, bytes per op and module",
-    "bench": "measure profiler overhead, memory, int8 quantization, serving",
-    "serve": "serve a TinyGPT export over HTTP on localhost",
-    "export": "turn a TinyGPT training run into an inference export",
-}
+# Module 17's subcommands and their help, from the course table (tt_systems.COMMANDS pairs the
+# same help with its entry points): `tinytorch --help` lists them without importing tt_systems.
+SYSTEMS = tt_setup.course_table().module("tt-systems")
+SYSTEMS_COMMANDS = dict(SYSTEMS.commands)
 OWN_COMMANDS = ("doctor", "new", "test")
 
 
@@ -94,8 +91,9 @@ def run_test(args: argparse.Namespace) -> int:
 def run_systems(name: str, argv: list[str]) -> int:
     """`tinytorch profile|bench|serve|export ...`: tt_systems' entry point for `name`."""
     if importlib.util.find_spec("tt_systems") is None:
-        print(f"tinytorch {name} comes with tt-systems (module 17), which is not installed: "
-              "pip install 'tinytorch[language]' from the local packages (see the README, "
+        print(f"tinytorch {name} comes with {SYSTEMS.distribution} (module "
+              f"{SYSTEMS.number:02d}), which is not installed: pip install "
+              f"'tinytorch[{SYSTEMS.extra}]' from the local packages (see the README, "
               "'Installing one exit point')", file=sys.stderr)
         return 2
     commands = importlib.import_module("tt_systems").COMMANDS
@@ -130,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     test.set_defaults(run=run_test)
     for name, help_text in SYSTEMS_COMMANDS.items():
-        commands.add_parser(name, help=f"{help_text} (tt-systems, tinytorch[language])",
-                            add_help=False)
+        commands.add_parser(name, add_help=False, help=f"{help_text} "
+                            f"({SYSTEMS.distribution}, tinytorch[{SYSTEMS.extra}])")
     return parser
 
 

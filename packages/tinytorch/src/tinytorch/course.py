@@ -20,6 +20,11 @@ from pathlib import Path
 
 from tt_setup import COURSE_MODULES, CourseModule
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 has no TOML reader: see CourseEntry.dependencies
+    tomllib = None
+
 COURSE_ENV = "TINYTORCH_COURSE"
 SHIPPED = Path(__file__).resolve().parent / "_course"
 
@@ -66,22 +71,33 @@ class CourseEntry:
         return match.group(1)
 
     def dependencies(self) -> list[str]:
-        """The sibling modules this one depends on directly (from its pyproject.toml)."""
-        return sibling_names(dependency_block(self.root / "pyproject.toml"))
+        """The sibling modules this one declares directly, from its pyproject.toml.
+
+        On Python 3.10 (no tomllib, and no TOML package is a dependency) they come from the
+        course table instead, which `tools/graph.py check` keeps equal to every pyproject.toml.
+        """
+        if tomllib is None:
+            return list(self.module.dependencies)
+        pyproject = self.root / "pyproject.toml"
+        try:
+            with pyproject.open("rb") as file:
+                requirements = tomllib.load(file).get("project", {}).get("dependencies", [])
+        except tomllib.TOMLDecodeError as error:
+            raise CourseError(f"{pyproject}: not valid TOML: {error}") from None
+        return sibling_names(requirements)
 
 
-def dependency_block(pyproject: Path) -> str:
-    """The text of the `dependencies = [...]` array of a pyproject.toml."""
-    text = pyproject.read_text(encoding="utf-8")
-    match = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.MULTILINE | re.DOTALL)
-    return match.group(1) if match else ""
-
-
-def sibling_names(text: str) -> list[str]:
-    """Every `tt-<name>` requirement named in `text`, in order of appearance."""
+def sibling_names(requirements: list[str]) -> list[str]:
+    """The course modules among PEP 508 requirement strings, in order (`tt-x~=0.1.0` -> tt-x).
+    """
     known = {module.distribution for module in COURSE_MODULES}
-    names = re.findall(r"""["'](tt-[a-z]+)""", text)
-    return [name for name in dict.fromkeys(names) if name in known]
+    names = []
+    for requirement in requirements:
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        name = re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+        if name in known and name not in names:
+            names.append(name)
+    return names
 
 
 def course_root() -> Path:

@@ -5,7 +5,7 @@ The public names of tt_dataloader: Dataset, TensorDataset, DataLoader, transform
 
 from ._lazy import Namespace
 
-_namespace = Namespace("tinytorch.data", primary="tt_dataloader", sources=("tt_dataloader",))
+_namespace = Namespace.from_course_table("tinytorch.data")
 _namespace.require_primary()
 __getattr__ = _namespace.getattr
 __dir__ = _namespace.dir

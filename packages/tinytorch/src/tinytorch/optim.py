@@ -5,7 +5,7 @@ The public names of tt_optimizers: Optimizer, SGD, Adam, AdamW, schedulers, clip
 
 from ._lazy import Namespace
 
-_namespace = Namespace("tinytorch.optim", primary="tt_optimizers", sources=("tt_optimizers",))
+_namespace = Namespace.from_course_table("tinytorch.optim")
 _namespace.require_primary()
 __getattr__ = _namespace.getattr
 __dir__ = _namespace.dir

@@ -21,6 +21,7 @@ from tt_layers import Flatten, Linear, ReLU
 from tt_networks import Sequential, cross_entropy, mlp
 from tt_normalization import BatchNorm2d
 from tt_optimizers import Adam
+from tt_setup import course_table
 from tt_spatial import Conv2d, MaxPool2d
 from tt_tensor import tensor
 from tt_training import atomic_write
@@ -294,9 +295,9 @@ def export_main(argv=None):
     return 0
 
 
-COMMANDS = {
-    "profile": (profile_main, "profile training steps: time, FLOPs, bytes per op and module"),
-    "bench": (bench_main, "measure profiler overhead, memory, int8 quantization, serving"),
-    "serve": (serve_main, "serve a TinyGPT export over HTTP on localhost"),
-    "export": (export_main, "turn a TinyGPT training run into an inference export"),
-}
+# Each command's help text is in the course table (tt_setup's course.json), which the tinytorch
+# command reads for its --help without importing this package.
+_MAINS = {"profile": profile_main, "bench": bench_main, "serve": serve_main,
+          "export": export_main}
+COMMANDS = {name: (_MAINS[name], help_text)
+            for name, help_text in course_table().module("tt-systems").commands}
