@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-import re
+import json
 import shutil
 import sys
 import time
@@ -127,20 +127,8 @@ def tests(session: nox.Session) -> None:
 
 # ---------------------------------------------------------------- the learner's loop (issue 8)
 
-FILL = """
-import sys
-from pathlib import Path
-from tinytorch.course import course_entry
-from tinytorch.new import fill_package
-entry, dest = course_entry(sys.argv[1]), Path(sys.argv[2])
-fill_package(dest, entry)
-for ref in entry.source_dir.rglob("*.py"):
-    if "__pycache__" in ref.parts or ref.name == "_version.py":
-        continue
-    mine = dest / "src" / entry.import_name / ref.relative_to(entry.source_dir)
-    assert mine.read_text() == ref.read_text(), f"{mine} differs from {ref} after the fill"
-print(f"filled {dest} from {entry.source_dir}: identical to the reference")
-"""
+class Failed(Exception):
+    """A check of the learner's loop failed (the message says which); sessions report it."""
 
 
 def install_editable(session: nox.Session, folder: Path | str) -> None:
@@ -161,14 +149,19 @@ def run_tests(session: nox.Session, *folders: str) -> None:
 
 
 def doctor_row(session: nox.Session, distribution: str) -> dict:
-    """The `tinytorch doctor` row of one module: version, code (own/reference), pip, location."""
-    text = session.run("tinytorch", "doctor", silent=True, success_codes=[0, 1])
-    for line in text.splitlines():
-        match = re.match(rf"\s+\d\d\s+{distribution}\s+(\S+)\s+(\S+)\s+(\S+)\s+(.*)$", line)
-        if match:
-            keys = ("version", "code", "pip", "location")
-            return dict(zip(keys, match.groups()))
-    session.error(f"tinytorch doctor printed no row for {distribution}:\n{text}")
+    """The `tinytorch doctor --json` record of one module: version, kind (reference/own),
+    pip (ok/conflict), location, ..."""
+    # stderr=None: warnings go to the terminal, only the JSON report is returned
+    text = session.run("tinytorch", "doctor", "--json", silent=True, success_codes=[0, 1],
+                       stderr=None)
+    try:
+        modules = json.loads(text)["modules"]
+    except (TypeError, ValueError, KeyError) as error:
+        raise Failed(f"tinytorch doctor --json printed no report ({error}):\n{text}") from None
+    for row in modules:
+        if row["distribution"] == distribution:
+            return row
+    raise Failed(f"tinytorch doctor --json has no record of {distribution}")
 
 
 def check_stubs_fail(session: nox.Session, name: str) -> None:
@@ -176,9 +169,9 @@ def check_stubs_fail(session: nox.Session, name: str) -> None:
     text = session.run("tinytorch", "test", name, silent=True, success_codes=[1])
     summary = text[text.find("summary of"):]
     if f"): {name}: implement " not in summary or "still raise NotImplementedError" not in summary:
-        session.error(f"{name}: the stubbed tests did not report NotImplementedError:\n{text}")
+        raise Failed(f"{name}: the stubbed tests did not report NotImplementedError:\n{text}")
     if "died (exit code" in text:
-        session.error(f"{name}: the test process died on the stubs:\n{text}")
+        raise Failed(f"{name}: the test process died on the stubs:\n{text}")
     session.log(summary)
 
 
@@ -188,10 +181,10 @@ def swap_one(session: nox.Session, name: str, scratch: Path) -> None:
     shutil.rmtree(dest, ignore_errors=True)
     session.run("tinytorch", "new", name, str(dest), silent=True)
     install_editable(session, dest)
-    if doctor_row(session, name)["code"] != "own":
-        session.error(f"{name}: doctor does not show the scaffold as own")
+    if doctor_row(session, name)["kind"] != "own":
+        raise Failed(f"{name}: doctor does not show the scaffold as own")
     check_stubs_fail(session, name)
-    session.run("python", "-c", FILL, name, str(dest))
+    session.run("python", str(ROOT / "tools" / "fill_check.py"), name, str(dest))
     install_editable(session, dest)
     session.run("tinytorch", "test", name)
     above = dependants(name)
@@ -222,12 +215,12 @@ def swap(session: nox.Session) -> None:
         start = time.perf_counter()
         try:
             swap_one(session, name, scratch)
-        except (CommandFailed, nox.sessions._SessionQuit) as error:
+        except (CommandFailed, Failed) as error:
             failed.append(f"{name} ({error})")
         finally:
             install_editable(session, ROOT / "packages" / name)
             times[name] = time.perf_counter() - start
-        if doctor_row(session, name)["code"] != "reference":
+        if reported(session, doctor_row, name)["kind"] != "reference":
             session.error(f"{name}: the reference was not restored")
     table = "\n".join(f"  {name:<18} {seconds:6.1f} s" for name, seconds in times.items())
     session.log(f"swap times:\n{table}\n  total              {sum(times.values()):6.1f} s")
@@ -244,11 +237,19 @@ def learner_packages() -> list:
     return [graph.load_package(p.parent) for p in sorted(LEARNERS.glob("*/pyproject.toml"))]
 
 
+def reported(session: nox.Session, check, *args):
+    """`check(session, *args)`, with a Failed check reported as the session's error."""
+    try:
+        return check(session, *args)
+    except Failed as error:
+        session.error(str(error))
+
+
 def check_own(session: nox.Session, package) -> None:
-    row = doctor_row(session, package.name)
-    if row["code"] != "own" or Path(row["location"]) != package.path or row["pip"] != "ok":
+    row = reported(session, doctor_row, package.name)
+    if row["kind"] != "own" or Path(row["location"]) != package.path or row["pip"] != "ok":
         session.error(f"doctor shows {package.name} as {row}, not own at {package.path}")
-    session.log(f"doctor: {package.name} {row['version']} {row['code']} at {row['location']}")
+    session.log(f"doctor: {package.name} {row['version']} {row['kind']} at {row['location']}")
 
 
 @nox.session
@@ -265,7 +266,7 @@ def learners(session: nox.Session) -> None:
         run_tests(session, *CAPSTONE_TESTS)
         session.run("python", "-m", "pip", "uninstall", "--yes", package.name)
         install_editable(session, ROOT / "packages" / package.name)
-        if doctor_row(session, package.name)["code"] != "reference":
+        if reported(session, doctor_row, package.name)["kind"] != "reference":
             session.error(f"{package.name}: the reference was not restored")
     for package in packages:  # the whole stack on all the learners' code at once
         install_editable(session, package.path)

@@ -18,8 +18,6 @@ TABLE = Path("packages/tt-setup/src/tt_setup/course.json")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")  # the py3XX tox factors and labels
 # tox envs beyond one per module, and the package whose requirement file each one installs
 OTHER_ENVS = {"tinytorch": "tinytorch", "tools": "tt-setup", "capstones": "tinytorch"}
-README_START = "<!-- module table: written by `python tools/graph.py sync` -->"
-README_END = "<!-- end of the module table -->"
 ROMAN = {1: "I", 2: "II", 3: "III"}
 
 
@@ -41,6 +39,8 @@ class Module(NamedTuple):
 class Course(NamedTuple):
     modules: dict[str, Module]  # distribution -> Module, in course order
     extras: dict[str, int]  # exit-point extra -> the last part it installs
+    parts: dict[int, dict]  # part -> its entry in the table: extra, title, capstone
+    namespaces: dict[str, tuple[str, ...]]  # tinytorch namespace -> its modules, search order
 
 
 def load_course(root: Path) -> Course:
@@ -53,13 +53,24 @@ def load_course(root: Path) -> Course:
             tuple((edge["to"], edge["reason"]) for edge in entry["extra_edges"]),
             entry["title"], entry["provides"], entry["import"])
             for entry in data["modules"]}
-        extras = {part["extra"]: part["part"] for part in data["parts"]}
+        parts = {part["part"]: part for part in data["parts"]}
+        namespaces = {entry["name"]: search_order(entry, data["modules"])
+                      for entry in data["namespaces"]}
+        extras = {part["extra"]: number for number, part in parts.items()}
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: cannot read the course table: {error}") from None
     except (KeyError, TypeError) as error:
         raise ValueError(f"{path}: missing or malformed field {error}") from None
     extras["all"] = max(extras.values())
-    return Course(modules, extras)
+    return Course(modules, extras, parts, namespaces)
+
+
+def search_order(namespace: dict, modules: list[dict]) -> tuple[str, ...]:
+    """The modules a tinytorch namespace searches: its primary, then the rest in course order
+    (what tt_setup.course_table() gives tinytorch)."""
+    members = [m["distribution"] for m in modules if m["namespace"] == namespace["name"]]
+    rest = [name for name in members if name != namespace["primary"]]
+    return (namespace["primary"], *rest)
 
 
 # ---------------------------------------------------------------- tox.ini
@@ -130,20 +141,69 @@ def readme_table(course: Course) -> str:
         rows.append(f"| {module.number:02d} | {name} | `{module.import_name}` | "
                     f"{ROMAN[module.part]} | {module.provides} | "
                     f"{depends_text(name, module, course)} |")
-    rows.append("")
-    rows.append("Extra edges (each to an earlier module, with its reason):")
-    rows.append("")
+    rows += ["", "Extra edges (each to an earlier module, with its reason):", ""]
     rows += [f"- {name} → {to}: {reason}" for name, module in course.modules.items()
              for to, reason in module.extra]
     return "\n".join(rows)
 
 
-def synced_readme(text: str, course: Course) -> str:
-    """The README's text with the table between its markers rewritten; ValueError without them.
+def parts_table(course: Course) -> str:
+    """ARCHITECTURE.md's overview: each part's modules, its exit point and its capstone."""
+    rows = ["| part | modules | exit point | capstone |", "|---|---|---|---|"]
+    for part in sorted(course.parts):
+        members = [(name, m) for name, m in course.modules.items() if m.part == part]
+        first, last = members[0][1].number, members[-1][1].number
+        names = ", ".join(short(name) for name, _ in members)
+        extra = course.parts[part]["extra"]
+        exit_point = f"`tinytorch[{extra}]`" + (" (= `[all]`)" if part == max(course.parts)
+                                                 else "")
+        rows.append(f"| {ROMAN[part]}, {extra} | {first:02d}–{last:02d}: {names} | "
+                    f"{exit_point} | {course.parts[part]['capstone']} |")
+    return "\n".join(rows)
+
+
+def extra_edges_table(course: Course) -> str:
+    """ARCHITECTURE.md's table of the extra edges and their reasons."""
+    rows = ["| module | extra edge | reason |", "|---|---|---|"]
+    for name, module in course.modules.items():
+        for to, reason in module.extra:
+            target = course.modules[to].number if to in course.modules else "??"
+            rows.append(f"| {module.number:02d} {name} | {target:>02} {to} | {reason} |")
+    return "\n".join(rows)
+
+
+def namespace_table(course: Course) -> str:
+    """tinytorch's README: where each namespace looks its names up, in order."""
+    rows = ["| name | comes from the `__all__` of |", "|---|---|"]
+    for name, members in course.namespaces.items():
+        shown = "tinytorch.<name>" if name == "tinytorch" else name
+        imports = ", ".join(course.modules[m].import_name if m in course.modules else m
+                            for m in members)
+        rows.append(f"| `{shown}` | {imports} |")
+    return "\n".join(rows)
+
+
+# file -> [(block name, what writes its text)]: the generated blocks of the Markdown files
+BLOCKS = {
+    "README.md": [("module table", readme_table)],
+    "ARCHITECTURE.md": [("parts table", parts_table), ("extra edges table", extra_edges_table)],
+    "packages/tinytorch/README.md": [("namespace table", namespace_table)],
+}
+
+
+def markers(block: str) -> tuple[str, str]:
+    return (f"<!-- {block}: written by `python tools/graph.py sync` -->",
+            f"<!-- end of the {block} -->")
+
+
+def synced_markdown(file: str, text: str, course: Course) -> str:
+    """The file's text with each generated block rewritten; ValueError when markers are missing.
     """
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        raise ValueError(f"README.md has no module table markers ({README_START} ... "
-                         f"{README_END})")
-    head = text[:start + len(README_START)]
-    return f"{head}\n{readme_table(course)}\n{text[end:]}"
+    for block, render in BLOCKS[file]:
+        start_marker, end_marker = markers(block)
+        start, end = text.find(start_marker), text.find(end_marker)
+        if start < 0 or end < start:
+            raise ValueError(f"{file} has no {block} markers ({start_marker} ... {end_marker})")
+        head = text[:start + len(start_marker)]
+        text = f"{head}\n{render(course)}\n{text[end:]}"
+    return text

@@ -477,14 +477,18 @@ def check(root: Path) -> list[str]:
 
 
 def generated_files(root: Path, course: course_table.Course) -> dict[Path, str]:
-    """{file: the text it must have} for tox.ini and README.md (ValueError: cannot sync)."""
-    tox, readme = root / "tox.ini", root / "README.md"
-    return {tox: course_table.synced_tox(tox.read_text(encoding="utf-8"), course),
-            readme: course_table.synced_readme(readme.read_text(encoding="utf-8"), course)}
+    """{file: the text it must have} for tox.ini and the Markdown files with generated blocks
+    (README.md, ARCHITECTURE.md); ValueError when one cannot be synced."""
+    tox = root / "tox.ini"
+    wanted = {tox: course_table.synced_tox(tox.read_text(encoding="utf-8"), course)}
+    for name in course_table.BLOCKS:
+        text = (root / name).read_text(encoding="utf-8")
+        wanted[root / name] = course_table.synced_markdown(name, text, course)
+    return wanted
 
 
 def check_generated(root: Path, course: course_table.Course) -> list[str]:
-    """tox.ini's lists and the README's module table say what the course table says."""
+    """tox.ini's lists and the Markdown tables say what the course table says."""
     try:
         wanted = generated_files(root, course)
     except (OSError, ValueError) as error:
@@ -495,7 +499,7 @@ def check_generated(root: Path, course: course_table.Course) -> list[str]:
 
 
 def write_generated(root: Path, course: course_table.Course) -> list[Path]:
-    """Rewrite tox.ini's generated values and the README's module table where they drifted."""
+    """Rewrite tox.ini's generated values and the Markdown tables where they drifted."""
     written = []
     for path, text in generated_files(root, course).items():
         if path.read_text(encoding="utf-8") != text:

@@ -16,7 +16,8 @@ import graph  # noqa: E402
 
 @pytest.fixture
 def repo(tmp_path):
-    """The real pyprojects, version files, course table, tox.ini and README; no code.
+    """The real pyprojects, version files, course table, tox.ini, README and ARCHITECTURE.md;
+    no code.
 
     Its requirement files are generated, so it passes the check before a test edits it.
     """
@@ -26,7 +27,8 @@ def repo(tmp_path):
         for name in ("pyproject.toml", version_file.group(1)):
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(package.path / name, copy / name)
-    for name in (graph.course_table.TABLE, Path("tox.ini"), Path("README.md")):
+    generated = [Path("tox.ini"), *map(Path, graph.course_table.BLOCKS)]
+    for name in (graph.course_table.TABLE, *generated):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     graph.write_requirement_files(graph.load_packages(tmp_path), tmp_path)

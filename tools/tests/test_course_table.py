@@ -29,8 +29,9 @@ def test_a_recorded_extra_edge_with_its_declaration_passes(repo, edit):
     change_table(repo, lambda m: m["tt-attention"]["extra_edges"].append(
         {"to": "tt-embeddings", "reason": "a reason"}))
     declare(repo, "tt-attention", "tt-embeddings", edit)
-    found = graph.check(repo)
-    assert found == ["README.md differs from the course table: run python tools/graph.py sync"]
+    assert graph.check(repo) == [
+        "README.md differs from the course table: run python tools/graph.py sync",
+        "ARCHITECTURE.md differs from the course table: run python tools/graph.py sync"]
     assert graph.main(["--root", str(repo), "sync"]) == 0
     assert graph.check(repo) == []
     assert "| tensor, layers; extra: embeddings |" in (repo / "README.md").read_text()
@@ -128,9 +129,21 @@ def test_readme_drift_is_named_and_sync_repairs_it(repo, edit):
 
 
 def test_a_readme_without_the_markers_is_named(repo, edit):
-    edit(repo / "README.md", course_table.README_END, "")
+    edit(repo / "README.md", course_table.markers("module table")[1], "")
     [problem] = graph.check(repo)
     assert problem.startswith("README.md has no module table markers")
+
+
+def test_architecture_tables_follow_the_table_and_sync_repairs_them(repo):
+    change_table(repo, lambda m: m["tt-systems"]["extra_edges"][0].update(reason="tokens"))
+    assert graph.check(repo) == [
+        "README.md differs from the course table: run python tools/graph.py sync",
+        "ARCHITECTURE.md differs from the course table: run python tools/graph.py sync"]
+    graph.main(["--root", str(repo), "sync"])
+    assert graph.check(repo) == []
+    text = (repo / "ARCHITECTURE.md").read_text()
+    assert "| 17 tt-systems | 12 tt-embeddings | tokens |" in text
+    assert "| I, foundations | 01–05: setup, tensor, activations, layers, networks |" in text
 
 
 def expand(pattern):

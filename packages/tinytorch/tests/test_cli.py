@@ -1,11 +1,14 @@
 """The `tinytorch` command: --version and doctor, run as a user would, in a subprocess."""
 
+import json
 import os
+import platform
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 
+import numpy
 import tt_setup
 
 import tinytorch
@@ -60,3 +63,29 @@ def test_no_command_prints_usage_and_exits_2():
     done = run()
     assert done.returncode == 2
     assert "usage: tinytorch" in done.stderr
+
+
+def test_doctor_json_is_the_report_as_data():
+    done = run("doctor", "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == (0 if report["ok"] else 1)
+    assert report["python"] == platform.python_version()
+    assert report["numpy"] == numpy.__version__
+    assert report["blas"] == tt_setup.system_info()["blas"]
+    rows = [{key: row[key] for key in ("number", "distribution", "import_name", "installed",
+                                       "version", "location", "editable", "kind")}
+            for row in report["modules"]]
+    assert rows == [vars(record) for record in tt_setup.module_report()]
+    assert all(row["pip"] in ("ok", "conflict", "-") for row in report["modules"])
+    assert {check["name"] for check in report["checks"]} >= {"BLAS", "pip check"}
+
+
+def test_doctor_json_reports_a_module_that_fails_to_import(tmp_path):
+    broken = tmp_path / "shadow"
+    (broken / "tt_tensor").mkdir(parents=True)
+    (broken / "tt_tensor" / "__init__.py").write_text("raise RuntimeError('broken on purpose')\n")
+    done = run("doctor", "--json", env=dict(os.environ, PYTHONPATH=str(broken)))
+    report = json.loads(done.stdout)
+    assert done.returncode == 1 and report["ok"] is False
+    [failed] = [check for check in report["checks"] if check["name"] == "import tt_tensor"]
+    assert failed["ok"] is False and "broken on purpose" in failed["detail"]

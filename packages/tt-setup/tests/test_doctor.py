@@ -1,12 +1,21 @@
 """doctor() returns checks with fix hints; format_report() renders them with the modules."""
 
+import json
 import subprocess
 import sys
 import venv
 
 import pytest
 
-from tt_setup import Check, ModuleRecord, doctor, format_report, module_report, system_info
+from tt_setup import (
+    Check,
+    ModuleRecord,
+    doctor,
+    format_report,
+    module_report,
+    report_dict,
+    system_info,
+)
 
 
 def by_name(checks):
@@ -104,3 +113,33 @@ def test_report_survives_a_system_info_that_failed():
     text = format_report([Check("BLAS", False, "system_info() failed", "finish it")], [], info)
     assert "system_info() failed: NotImplementedError" in text
 
+
+
+def test_report_dict_is_json_and_carries_the_text_report_s_facts():
+    records = [ModuleRecord(2, "tt-tensor", "tt_tensor", True, "0.1.0", "/a", True, "reference"),
+               ModuleRecord(3, "tt-activations", "tt_activations", True, "0.1.0+own", "/b",
+                            True, "own"),
+               ModuleRecord(4, "tt-layers", "tt_layers", False)]
+    checks = [Check("python >= 3.10", True, "3.12.1", "install Python"),
+              Check("pip check", False, "tt-activations 0.1.0+own has requirement "
+                    "tt-tensor~=0.2.0, but you have tt-tensor 0.1.0.", "fix it")]
+    info = system_info()
+    report = json.loads(json.dumps(report_dict(checks, records, info)))
+    assert report["ok"] is False
+    assert (report["python"], report["numpy"], report["blas"]) == (
+        info["python_version"], info["numpy_version"], info["blas"])
+    assert report["system"] == json.loads(json.dumps(info))
+    modules = {row["distribution"]: row for row in report["modules"]}
+    assert modules["tt-activations"] == {
+        "number": 3, "distribution": "tt-activations", "import_name": "tt_activations",
+        "installed": True, "version": "0.1.0+own", "location": "/b", "editable": True,
+        "kind": "own", "pip": "conflict"}
+    assert modules["tt-layers"]["installed"] is False and modules["tt-layers"]["pip"] == "-"
+    assert report["checks"][1] == {"name": "pip check", "ok": False,
+                                   "detail": checks[1].detail, "hint": "fix it"}
+
+
+def test_report_dict_survives_a_system_info_that_failed():
+    info = {"error": "tt_setup.system_info() failed: NotImplementedError"}
+    report = report_dict([Check("BLAS", False, "failed", "finish it")], [], info)
+    assert report["system"] == info and report["python"] is None and report["ok"] is False

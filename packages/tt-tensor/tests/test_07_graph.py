@@ -9,7 +9,8 @@ import pytest
 
 import tt_tensor as tt
 
-# The primitives named by the course (DESIGN section 3); tt-autograd has one rule for each.
+# The primitives named by the course (ARCHITECTURE.md, "How gradients work"); tt-autograd has
+# one rule for each.
 EXPECTED_PRIMITIVES = {
     "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh", "where", "astype",
     "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem", "pad",

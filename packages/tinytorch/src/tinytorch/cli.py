@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import importlib.util
 import sys
 from pathlib import Path
@@ -41,13 +42,18 @@ def version_text() -> str:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    """Print the environment, the modules and the checks; exit 1 if any check failed."""
+    """Print the environment, the modules and the checks (as text, or JSON with --json);
+    exit 1 if any check failed."""
     checks = tt_setup.doctor()
     try:
         info = tt_setup.system_info()
     except Exception as error:  # a learner's tt_setup may not implement it yet
         info = {"error": f"tt_setup.system_info() failed: {type(error).__name__}: {error}"}
-    print(tt_setup.format_report(checks, tt_setup.module_report(), info))
+    if args.json:
+        report = tt_setup.report_dict(checks, tt_setup.module_report(), info)
+        print(json.dumps(report, indent=1))
+    else:
+        print(tt_setup.format_report(checks, tt_setup.module_report(), info))
     return 0 if all(check.ok for check in checks) else 1
 
 
@@ -111,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the tinytorch version and the installed module versions")
     commands = parser.add_subparsers(dest="command", metavar="command")
     doctor = commands.add_parser("doctor", help="check the environment and the module packages")
+    doctor.add_argument("--json", action="store_true",
+                        help="print the report as JSON (python, numpy, BLAS, per module its "
+                             "distribution, version, kind and location; the checks)")
     doctor.set_defaults(run=run_doctor)
     new = commands.add_parser(
         "new", help="write your own copy of a module to implement (tinytorch new activations DIR)",

@@ -6,7 +6,7 @@ from .allocator import tune_allocator
 from .doctor import Check, doctor
 from .environment import seed_everything, system_info
 from .modules import COURSE_MODULES, ModuleRecord, classify_install, module_report
-from .report import format_report
+from .report import format_report, report_dict
 from .table import (
     CourseModule,
     CourseNamespace,
@@ -33,6 +33,7 @@ __all__ = [
     "doctor",
     "format_report",
     "module_report",
+    "report_dict",
     "seed_everything",
     "system_info",
     "tune_allocator",

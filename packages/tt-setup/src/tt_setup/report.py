@@ -1,8 +1,10 @@
-"""The text `tinytorch doctor` prints: the machine, the seventeen modules, the checks."""
+"""What `tinytorch doctor` prints: the machine, the seventeen modules, the checks, as text
+(`format_report`) or as plain data for `tinytorch doctor --json` (`report_dict`)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 
 from .doctor import Check
 from .modules import ModuleRecord
@@ -15,6 +17,22 @@ def format_report(checks: list[Check], modules: list[ModuleRecord], info: dict) 
                else f"all {len(checks)} checks passed")
     return "\n".join(["TinyTorch doctor", *format_system(info), "",
                       *format_modules(modules, checks), "", *format_checks(checks), "", summary])
+
+
+def report_dict(checks: list[Check], modules: list[ModuleRecord], info: dict) -> dict:
+    """The same report as plain data (JSON-ready): `ok`, `python`, `numpy`, `blas`, `system`
+    (all of system_info(), or {"error": ...}), `modules` (one dict per module: its
+    ModuleRecord fields plus `pip`, as in the text) and `checks` (name, ok, detail, hint)."""
+    pip = next((check for check in checks if check.name == "pip check"), None)
+    return {
+        "ok": all(check.ok for check in checks),
+        "python": info.get("python_version"),
+        "numpy": info.get("numpy_version"),
+        "blas": info.get("blas"),
+        "system": info,
+        "modules": [{**asdict(record), "pip": pip_status(record, pip)} for record in modules],
+        "checks": [asdict(check) for check in checks],
+    }
 
 
 def format_system(info: dict) -> list[str]:

@@ -36,6 +36,7 @@ class CoursePart:
     number: int
     extra: str
     title: str
+    capstone: str = ""  # the program that closes the part
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def parse_table(text: str, where: str) -> CourseTable:
     """The CourseTable in `text` (JSON); `where` names the file in error messages."""
     try:
         data = json.loads(text)
-        parts = tuple(CoursePart(p["part"], p["extra"], p["title"]) for p in data["parts"])
+        parts = tuple(CoursePart(p["part"], p["extra"], p["title"], p.get("capstone", ""))
+                      for p in data["parts"])
         extras = {part.number: part.extra for part in parts}
         modules = tuple(_module(entry, extras) for entry in data["modules"])
         namespaces = tuple(_namespace(entry, modules) for entry in data["namespaces"])
