@@ -151,9 +151,16 @@ def test_every_name_the_table_promises_resolves_in_its_namespace(namespace):
         assert getattr(module, name) is not None
 
 
-def test_a_promised_name_of_a_missing_package_names_that_package(fresh):
-    uninstall(fresh, "tt_regularization")
+PROMISED = [(module, name) for module in importlib.import_module("tt_setup").COURSE_MODULES
+            if module.namespace == "tinytorch.nn" and module.distribution != "tt-layers"
+            for name in module.names]
+
+
+@pytest.mark.parametrize("module, name", PROMISED, ids=[name for _, name in PROMISED])
+def test_every_promised_nn_name_of_a_missing_package_names_it(fresh, module, name):
+    uninstall(fresh, module.import_name)
     nn = importlib.import_module("tinytorch.nn")
-    with pytest.raises(ImportError, match=r"tinytorch\.nn\.Dropout needs tt-regularization "
-                                          r"\(module 16\).*tinytorch\[language\]"):
-        nn.Dropout
+    with pytest.raises(ImportError, match=rf"tinytorch\.nn\.{name} needs {module.distribution} "
+                                          rf"\(module {module.number:02d}\).*"
+                                          rf"tinytorch\[{module.extra}\]"):
+        getattr(nn, name)

@@ -126,7 +126,7 @@ def find_module(name: str) -> CourseModule:
             return module
     names = ", ".join(m.distribution.removeprefix("tt-") for m in COURSE_MODULES)
     raise CourseError(f"no course module {name!r}: give a name ({names}), tt-<name> or a "
-                      "number 01-17")
+                      f"number 01-{len(COURSE_MODULES):02d}")
 
 
 def course_entry(name: str, root: Path | None = None) -> CourseEntry:
