@@ -1,8 +1,10 @@
 """The course table as tools/graph.py sees it, and the text it generates from it.
 
 The table is `packages/tt-setup/src/tt_setup/course.json` (tt_setup.course_table() reads the
-same file at run time). From it come tox.ini's env_list, labels and set_env lines, and the module
-table of the root README; `python tools/graph.py sync` writes them and `check` fails on drift.
+same file at run time). From it come tox.ini's env_list, labels and set_env lines, and the
+tables between markers in README.md (modules), ARCHITECTURE.md (parts, extra edges) and
+packages/tinytorch/README.md (namespaces); `python tools/graph.py sync` writes them and
+`python tools/graph.py check` fails when they drift.
 
 Standard library only, so that it works before anything is installed.
 """
@@ -207,3 +209,44 @@ def synced_markdown(file: str, text: str, course: Course) -> str:
         head = text[:start + len(start_marker)]
         text = f"{head}\n{render(course)}\n{text[end:]}"
     return text
+
+
+# ---------------------------------------------------------------- checking and writing
+
+def generated_files(root: Path, course: Course) -> dict[Path, str]:
+    """{file: the text it must have} for tox.ini and the Markdown files with generated blocks
+    (README.md, ARCHITECTURE.md); ValueError when one cannot be synced."""
+    tox = root / "tox.ini"
+    wanted = {tox: synced_tox(tox.read_text(encoding="utf-8"), course)}
+    for name in BLOCKS:
+        text = (root / name).read_text(encoding="utf-8")
+        wanted[root / name] = synced_markdown(name, text, course)
+    return wanted
+
+
+def check_generated(root: Path, course: Course) -> list[str]:
+    """tox.ini's lists and the Markdown tables say what the course table says."""
+    try:
+        wanted = generated_files(root, course)
+    except (OSError, ValueError) as error:
+        return [str(error)]
+    return [f"{path.relative_to(root)} differs from the course table: "
+            "run python tools/graph.py sync"
+            for path, text in wanted.items() if path.read_text(encoding="utf-8") != text]
+
+
+def write_generated(root: Path, course: Course) -> list[Path]:
+    """Rewrite tox.ini's generated values and the Markdown tables where they drifted."""
+    written = []
+    for path, text in generated_files(root, course).items():
+        if path.read_text(encoding="utf-8") != text:
+            write_atomic(path, text)
+            written.append(path)
+    return written
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary name beside `path`, then rename: never a half-written file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

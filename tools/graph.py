@@ -36,7 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 Module = course_table.Module
 # The course table of this checkout. check(root) reads root's own table instead.
-_COURSE_TABLE = course_table.load_course(ROOT)
+try:
+    _COURSE_TABLE = course_table.load_course(ROOT)
+except ValueError:  # check() reports what is wrong with it; nothing else can run
+    _COURSE_TABLE = course_table.Course({}, {}, {}, {})
 COURSE = _COURSE_TABLE.modules
 META = "tinytorch"
 META_BASE = ("tt-setup",)  # what `pip install tinytorch` brings without an extra
@@ -456,7 +459,7 @@ def write_requirement_files(packages: dict[str, Package], root: Path) -> list[Pa
     for path, text in requirement_files(packages, root).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, text)
+            course_table.write_atomic(path, text)
             written.append(path)
     return written
 
@@ -473,46 +476,8 @@ def check(root: Path) -> list[str]:
     return (check_course_graph(course) + check_packages_present(packages, course.modules)
             + check_edges(packages, course.modules) + check_test_extras(packages)
             + check_meta(packages, course) + check_imports(packages)
-            + check_requirement_files(packages, root) + check_generated(root, course))
-
-
-def generated_files(root: Path, course: course_table.Course) -> dict[Path, str]:
-    """{file: the text it must have} for tox.ini and the Markdown files with generated blocks
-    (README.md, ARCHITECTURE.md); ValueError when one cannot be synced."""
-    tox = root / "tox.ini"
-    wanted = {tox: course_table.synced_tox(tox.read_text(encoding="utf-8"), course)}
-    for name in course_table.BLOCKS:
-        text = (root / name).read_text(encoding="utf-8")
-        wanted[root / name] = course_table.synced_markdown(name, text, course)
-    return wanted
-
-
-def check_generated(root: Path, course: course_table.Course) -> list[str]:
-    """tox.ini's lists and the Markdown tables say what the course table says."""
-    try:
-        wanted = generated_files(root, course)
-    except (OSError, ValueError) as error:
-        return [str(error)]
-    return [f"{path.relative_to(root)} differs from the course table: "
-            "run python tools/graph.py sync"
-            for path, text in wanted.items() if path.read_text(encoding="utf-8") != text]
-
-
-def write_generated(root: Path, course: course_table.Course) -> list[Path]:
-    """Rewrite tox.ini's generated values and the Markdown tables where they drifted."""
-    written = []
-    for path, text in generated_files(root, course).items():
-        if path.read_text(encoding="utf-8") != text:
-            write_atomic(path, text)
-            written.append(path)
-    return written
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary name beside `path`, then rename: never a half-written file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+            + check_requirement_files(packages, root)
+            + course_table.check_generated(root, course))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -530,7 +495,11 @@ def main(argv: list[str] | None = None) -> int:
     packages = load_packages(root)
     if args.command in ("sync", "reqs"):
         written = write_requirement_files(packages, root)
-        written += write_generated(root, course_table.load_course(root))
+        try:
+            written += course_table.write_generated(root, course_table.load_course(root))
+        except (OSError, ValueError) as error:
+            print(f"error: {error}")
+            return 1
         for path in written:
             print(f"wrote {path.relative_to(root)}")
         return 0

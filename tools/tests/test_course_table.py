@@ -128,10 +128,14 @@ def test_readme_drift_is_named_and_sync_repairs_it(repo, edit):
     assert (repo / "README.md").read_text() == (ROOT / "README.md").read_text()
 
 
-def test_a_readme_without_the_markers_is_named(repo, edit):
+def test_a_readme_without_the_markers_is_named(repo, edit, capsys):
     edit(repo / "README.md", course_table.markers("module table")[1], "")
     [problem] = graph.check(repo)
     assert problem.startswith("README.md has no module table markers")
+    before = (repo / "README.md").read_text()
+    assert graph.main(["--root", str(repo), "sync"]) == 1
+    assert capsys.readouterr().out.startswith("error: README.md has no module table markers")
+    assert (repo / "README.md").read_text() == before
 
 
 def test_architecture_tables_follow_the_table_and_sync_repairs_them(repo):
