@@ -8,6 +8,7 @@ import pytest
 import tt_setup
 
 from tinytorch.course import CourseError, all_entries, course_entry, dependants
+from tinytorch.new import create_package
 
 HAS_TOMLLIB = sys.version_info >= (3, 11)
 
@@ -56,3 +57,11 @@ def test_a_broken_pyproject_names_the_file(tmp_path, monkeypatch):
             entry.dependencies()
     else:  # Python 3.10 reads the course table and never opens the file
         assert entry.dependencies() == ["tt-layers"]
+
+
+def test_a_learner_s_own_tt_setup_gets_the_course_table_unchanged(tmp_path):
+    entry = course_entry("setup")
+    create_package(entry, tmp_path / "my-setup")
+    mine = tmp_path / "my-setup" / "src" / "tt_setup" / "course.json"
+    assert mine.read_bytes() == (entry.source_dir / "course.json").read_bytes()
+    assert tt_setup.course_table(mine) == tt_setup.course_table()
