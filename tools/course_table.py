@@ -235,6 +235,24 @@ def check_generated(root: Path, course: Course) -> list[str]:
             for path, text in wanted.items() if path.read_text(encoding="utf-8") != text]
 
 
+def heading(name: str, module: Module) -> str:
+    """The first line of a module's README: `# tt-layers (module 04, Part I)`."""
+    return f"# {name} (module {module.number:02d}, Part {ROMAN[module.part]})"
+
+
+def check_headings(root: Path, course: Course) -> list[str]:
+    """Each module's README opens with its number and part as the course table has them."""
+    problems = []
+    for name, module in course.modules.items():
+        readme = root / "packages" / name / "README.md"
+        if readme.is_file():
+            first = readme.read_text(encoding="utf-8").partition("\n")[0]
+            if first != heading(name, module):
+                problems.append(f"packages/{name}/README.md opens with {first!r}; the course "
+                                f"table says {heading(name, module)!r}")
+    return problems
+
+
 def write_generated(root: Path, course: Course) -> list[Path]:
     """Rewrite tox.ini's generated values and the Markdown tables where they drifted."""
     written = []

@@ -477,7 +477,8 @@ def check(root: Path) -> list[str]:
             + check_edges(packages, course.modules) + check_test_extras(packages)
             + check_meta(packages, course) + check_imports(packages)
             + check_requirement_files(packages, root)
-            + course_table.check_generated(root, course))
+            + course_table.check_generated(root, course)
+            + course_table.check_headings(root, course))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,3 +195,19 @@ def test_tt_setup_reads_the_same_table_as_the_tools():
         for name, m in graph.COURSE.items()]
     assert {part.extra: part.number for part in table.parts} == {
         extra: last for extra, last in graph.EXTRAS.items() if extra != "all"}
+
+
+def test_a_module_readme_heading_must_match_the_table(repo):
+    readme = repo / "packages/tt-layers/README.md"
+    readme.write_text("# tt-layers (module 04, Part I)\n\ntext\n")
+    assert graph.check(repo) == []
+    readme.write_text("# tt-layers (module 05, Part I)\n")
+    assert graph.check(repo) == [
+        "packages/tt-layers/README.md opens with '# tt-layers (module 05, Part I)'; the course "
+        "table says '# tt-layers (module 04, Part I)'"]
+
+
+def test_every_module_readme_opens_with_its_number_and_part():
+    for name, module in graph.COURSE.items():
+        first = (ROOT / "packages" / name / "README.md").read_text().splitlines()[0]
+        assert first == course_table.heading(name, module)
