@@ -89,12 +89,12 @@ def test_a_missing_field_is_named(tmp_path):
 def test_a_wrong_import_name_is_named(tmp_path):
     data = shipped()
     data["modules"][2]["import"] = "tt_activation"
-    with pytest.raises(CourseTableError, match="tt-activations: import name 'tt_activation'"):
+    with pytest.raises(CourseTableError, match=r"course\.json: tt-activations: import name 'tt_activation'"):
         course_table(write(tmp_path, data))
 
 
 def test_a_namespace_whose_primary_is_not_a_member_is_named(tmp_path):
     data = shipped()
     data["namespaces"][1]["primary"] = "tt-tensor"
-    with pytest.raises(CourseTableError, match="namespace tinytorch.nn: its primary tt-tensor"):
+    with pytest.raises(CourseTableError, match=r"course\.json: namespace tinytorch.nn: its primary tt-tensor"):
         course_table(write(tmp_path, data))

@@ -130,6 +130,8 @@ def parse_table(text: str, where: str) -> CourseTable:
         raise CourseTableError(f"{where}: not valid JSON: {error}") from None
     except (KeyError, TypeError) as error:
         raise CourseTableError(f"{where}: missing or malformed field {error}") from None
+    except CourseTableError as error:  # a value that contradicts another: name the file too
+        raise CourseTableError(f"{where}: {error}") from None
     return CourseTable(parts, modules, namespaces)
 
 
