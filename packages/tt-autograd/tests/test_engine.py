@@ -13,7 +13,7 @@ from tt_tensor import (
     Function, add_op_hook, enable_grad, float64, is_grad_enabled, no_grad, tensor,
 )
 
-from tt_autograd import backward, grad, gradcheck, topological_order
+from tt_autograd import RULES, backward, grad, gradcheck, topological_order
 
 
 def leaf(values):
@@ -352,6 +352,19 @@ def test_function_backward_of_the_wrong_shape_is_a_clear_error():
         WrongShape.apply(x).sum().backward()
 
 
+def test_fused_functions_reach_the_engine_through_the_rule_table():
+    """One door for every op: RULES[node.op] is a Function's own (checked) backward too."""
+    values = np.array([[0.5, -1.0], [2.0, 0.25]])
+    y = SquareSum.apply(leaf(values))
+    (part,) = RULES[y.grad_fn.op](np.asarray(3.0), y.grad_fn, y.data, (True,))
+    np.testing.assert_array_equal(part, 6.0 * values)
+    wrong = WrongShape.apply(leaf(np.ones((2, 3))))
+    with pytest.raises(RuntimeError, match=r"WrongShape"):
+        RULES[wrong.grad_fn.op](np.ones((2, 3)), wrong.grad_fn, wrong.data, (True,))
+    with pytest.raises(KeyError):
+        RULES["not_an_op"]
+
+
 def test_op_hooks_see_backward_events():
     x = leaf([1.0, 2.0])
     y = (x * x).sum()
@@ -365,6 +378,55 @@ def test_op_hooks_see_backward_events():
     count = len(events)
     (x * 2.0).sum().backward()
     assert len(events) == count  # removed hooks see nothing
+
+
+# --- in-place writes to saved tensors (version counters) ------------------------------
+def test_writing_a_saved_input_in_place_makes_backward_raise():
+    """y = (x @ w).sum(); x[0] = 100; y.backward() would give a wrong w.grad: PyTorch raises."""
+    x = tensor(np.ones((4, 3)), dtype=float64)  # data: does not require grad, so writable
+    w = leaf(np.arange(6.0).reshape(3, 2))
+    y = (x @ w).sum()
+    assert x._version == 0
+    x[0] = 100.0
+    assert x._version == 1
+    with pytest.raises(RuntimeError, match=r"op 'matmul' \(a tensor of shape \(4, 3\)"):
+        y.backward()
+    assert w.grad is None
+
+
+def test_every_write_counts_and_a_fused_function_is_checked_too():
+    x = tensor(np.ones(3), dtype=float64)
+    x[0] = 2.0
+    x[1:] = tensor([3.0, 4.0], dtype=float64)
+    assert x._version == 2
+    w = leaf([1.0, 2.0, 3.0])
+    y = SquareSum.apply(w * x)
+    z = SquareSum.apply(w)  # its input w was not written: fine
+    x[2] = 0.0
+    z.backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0, 6.0])
+    with pytest.raises(RuntimeError, match="'mul'"):
+        y.backward()
+
+
+def test_writes_before_the_op_or_to_other_tensors_do_not_raise():
+    x = tensor(np.ones((4, 3)), dtype=float64)
+    x[0] = 2.0  # before the op: the op used the new values
+    w = leaf(np.ones((3, 2)))
+    y = (x @ w).sum()
+    other = tensor(np.zeros(3), dtype=float64)
+    other[0] = 1.0  # a tensor the graph does not hold
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, np.repeat(x.data.sum(axis=0)[:, None], 2, 1))
+
+
+def test_grad_checks_saved_tensors_as_backward_does():
+    x = tensor(np.ones(3), dtype=float64)
+    w = leaf([1.0, 2.0, 3.0])
+    y = (w * x).sum()
+    x[1] = 5.0
+    with pytest.raises(RuntimeError, match=r"'mul'.*\(3,\)"):
+        grad(y, [w])
 
 
 # --- bad input ------------------------------------------------------------------------

@@ -9,7 +9,8 @@ function of float64 leaves plus the arrays those leaves start from; shapes cover
 import numpy as np
 import pytest
 from tt_tensor import (
-    PRIMITIVES, add_op_hook, broadcast_to, concatenate, float32, float64, getitem, matmul,
+    PRIMITIVES, Primitive, add_op_hook, broadcast_to, concatenate, float32, float64, getitem,
+    matmul,
     maximum, pad, permute, reshape, sliding_window, tensor, where,
 )
 from tt_tensor import max as tt_max
@@ -200,6 +201,7 @@ def test_every_primitive_has_a_rule_and_cases():
     primitives = set(PRIMITIVES)
     assert primitives - set(RULES) == set(), "primitives without a gradient rule"
     assert set(RULES) - primitives == set(), "rules for names that are not primitives"
+    assert len(RULES) == len(Primitive), "one rule per declared primitive"
     assert set(CASES) == primitives, "CASES must have an entry for every primitive"
     assert all(len(cases) >= 2 for cases in CASES.values())
 
@@ -223,19 +225,46 @@ def test_case_runs_its_primitive_forward_and_backward(name, label):
 
 
 # --- exact checks that central differences cannot make --------------------------------------
-@pytest.mark.parametrize("axis,keepdims", [(None, False), (None, True), (1, False), (0, True),
-                                           ((0, 1), False), (-1, True)])
-def test_max_ties_share_the_gradient_equally(axis, keepdims):
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_max_over_everything_shares_ties_equally(keepdims):
+    """PyTorch's max() without dim: the k tied maxima get g / k each."""
     x = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [3.0, -1.0, 3.0, 3.0]])
+    a = tensor(x, dtype=float64, requires_grad=True)
+    out = tt_max(a, None, keepdims)
+    out.backward(np.full(out.shape, 6.0))
+    mask = x == x.max()
+    np.testing.assert_array_equal(a.grad.data, 6.0 * mask / mask.sum())
+
+
+def _first_max_mask(x, axes):
+    """Closed form of "the first maximum in C order over `axes`", by NumPy's argmax."""
+    rest = [i for i in range(x.ndim) if i not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    one_hot = np.arange(flat.shape[-1]) == np.argmax(flat, axis=-1)[..., None]
+    return one_hot.reshape(moved.shape).transpose(np.argsort(rest + list(axes)))
+
+
+@pytest.mark.parametrize("axis,keepdims", [(1, False), (0, True), ((0, 1), False), (-1, True),
+                                           ((1, 2), True), (2, False)])
+def test_max_over_axes_gives_ties_to_the_first_index(axis, keepdims):
+    """PyTorch's max(dim) (and max_pool2d): the gradient goes to the first of tied maxima."""
+    x = np.array([[[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [3.0, -1.0, 3.0, 3.0]],
+                  [[3.0, 3.0, 1.0, 3.0], [0.0, 0.0, 5.0, 5.0], [3.0, 2.0, 1.0, 3.0]]])
     a = tensor(x, dtype=float64, requires_grad=True)
     out = tt_max(a, axis, keepdims)
     upstream = np.arange(1.0, out.data.size + 1).reshape(out.shape)
     out.backward(upstream)
-    mask = x == x.max(axis=axis, keepdims=True)
-    share = mask / mask.sum(axis=axis, keepdims=True)
-    up = upstream if keepdims or axis is None else np.expand_dims(upstream, axis)
-    np.testing.assert_array_equal(a.grad.data, share * up)
-    assert a.grad.data.sum() == pytest.approx(upstream.sum())
+    axes = tuple(sorted(i % x.ndim for i in np.atleast_1d(axis)))
+    up = upstream if keepdims else np.expand_dims(upstream, axes)
+    np.testing.assert_array_equal(a.grad.data, _first_max_mask(x, axes) * up)
+    assert np.count_nonzero(a.grad.data) == out.data.size  # one index per reduced slice
+
+
+def test_max_tie_goes_to_the_first_index_along_a_dim():
+    a = tensor([[5.0, 1.0, 5.0, 5.0]], dtype=float64, requires_grad=True)
+    a.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [[1.0, 0.0, 0.0, 0.0]])
 
 
 def test_max_tie_closed_form():

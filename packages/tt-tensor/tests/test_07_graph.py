@@ -35,6 +35,30 @@ def test_primitives_are_the_course_set_of_public_functions():
         assert name in tt.__all__ and callable(getattr(tt, name)), name
 
 
+def test_each_primitive_is_declared_once_and_recorded_as_its_declaration(x):
+    assert tuple(tt.Primitive) == tt.PRIMITIVES
+    assert {p.value for p in tt.Primitive} == EXPECTED_PRIMITIVES
+    assert tt.Primitive("add") is tt.Primitive.ADD and str(tt.Primitive.ADD) == "add"
+    node = (x + 1.0).grad_fn
+    assert node.op is tt.Primitive.ADD and node.op == "add"
+    assert type(node.name) is str and node.name == "add"
+    assert tt.sum(x).grad_fn.op is tt.Primitive.SUM
+
+
+def test_in_place_writes_count_and_a_node_notices_them(x):
+    data = tt.tensor(np.ones((2, 3, 4)))
+    out = x * data
+    out.grad_fn.check_saved()  # nothing written since the op: no error
+    assert data._version == 0
+    data[0, 0, 0] = 5.0
+    data[1] = tt.zeros(3, 4)
+    assert data._version == 2 and x._version == 0
+    with pytest.raises(RuntimeError, match=r"input 1 of op 'mul' \(a tensor of shape \(2, 3, 4\)"):
+        out.grad_fn.check_saved()
+    later = x * data  # recorded after the writes: sees the new values
+    later.grad_fn.check_saved()
+
+
 # --- one node per primitive: op, exact inputs, attributes ----------------------------------
 BINARY = [("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
           ("div", lambda a, b: a / b), ("pow", lambda a, b: a ** b),

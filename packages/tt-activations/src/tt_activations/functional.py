@@ -34,7 +34,9 @@ def sigmoid(x):
     """
     x = as_tensor(x)
     ### BEGIN SOLUTION
-    z = exp(-x.abs())  # never overflows: the exponent is <= 0
+    # z = exp(-|x|), never overflows; -|x| taken on the same branch as the where below, so
+    # the gradient at 0 is sigmoid'(0) = 1/4 (x.abs() has gradient 0 at 0, as in PyTorch)
+    z = exp(where(x.data >= 0, -x, x))
     return where(x.data >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
     ### END SOLUTION
 
@@ -50,7 +52,7 @@ def tanh(x):
 def _erf(x):
     """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
     ### BEGIN SOLUTION
-    ax = x.abs()
+    ax = where(x.data >= 0, x, -x)  # |x| on the branch of the final where (x.abs()'(0) is 0)
     t = 1.0 / (1.0 + _ERF_P * ax)
     poly = 0.0
     for a in reversed(_ERF_A):  # Horner: t * (a1 + t * (a2 + ... + t * a5))

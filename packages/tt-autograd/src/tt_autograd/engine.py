@@ -8,7 +8,7 @@ sum of its gradients (a recursive engine that walks every path instead is expone
 import time
 
 import numpy as np
-from tt_tensor import Function, from_numpy, hooks_active, notify
+from tt_tensor import from_numpy, hooks_active, notify
 
 from .rules import RULES
 
@@ -46,26 +46,14 @@ def topological_order(root):
 
 
 def input_grads(node, grad, out):
-    """The gradients of one node's inputs, given the gradient of its output."""
-    if isinstance(node.op, type) and issubclass(node.op, Function):
-        return _function_grads(node, grad)
+    """The gradients of one node's inputs, given the gradient of its output.
+
+    One door for every op: RULES answers for primitives and fused Functions alike. Saved
+    inputs written in place since the op ran are refused first (Node.check_saved).
+    """
+    node.check_saved()
     needs = tuple(t.requires_grad for t in node.inputs)
     return RULES[node.op](grad, node, out, needs)
-
-
-def _function_grads(node, grad):
-    """A fused Function's backward, checked: one gradient (or None) per input, of its shape."""
-    parts = node.op.backward(node.ctx, grad)
-    if not isinstance(parts, (tuple, list)):
-        parts = (parts,)  # one input's gradient may come bare, as in PyTorch
-    if len(parts) != len(node.inputs):
-        raise RuntimeError(f"{node.name}.backward returned {len(parts)} gradient(s) for "
-                           f"{len(node.inputs)} input(s)")
-    for i, (t, part) in enumerate(zip(node.inputs, parts)):
-        if part is not None and np.shape(part) != t.shape:
-            raise RuntimeError(f"{node.name}.backward returned a gradient of shape "
-                               f"{np.shape(part)} for input {i} of shape {t.shape}")
-    return parts
 
 
 def _seed_gradient(tensor, gradient):

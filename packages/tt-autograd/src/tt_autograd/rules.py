@@ -8,6 +8,33 @@ returns one gradient per input (None where not needed). Each rule's math is on i
 import itertools
 
 import numpy as np
+from tt_tensor import Function
+from tt_tensor import Primitive as P
+
+
+class RuleTable(dict):
+    """{op: rule}. The primitives' rules are its entries; a fused `Function` subclass is its
+    own rule (its backward, checked), so the engine asks one table for every node's op."""
+
+    def __missing__(self, op):
+        if isinstance(op, type) and issubclass(op, Function):
+            return _function_rule
+        raise KeyError(f"no gradient rule for op {op!r}: not a tt_tensor Primitive or Function")
+
+
+def _function_rule(g, node, out, needs):
+    # a fused op's own backward: one gradient (or None) per input, each of the input's shape
+    parts = node.op.backward(node.ctx, g)
+    if not isinstance(parts, (tuple, list)):
+        parts = (parts,)  # one input's gradient may come bare, as in PyTorch
+    if len(parts) != len(node.inputs):
+        raise RuntimeError(f"{node.name}.backward returned {len(parts)} gradient(s) for "
+                           f"{len(node.inputs)} input(s)")
+    for i, (t, part) in enumerate(zip(node.inputs, parts)):
+        if part is not None and np.shape(part) != t.shape:
+            raise RuntimeError(f"{node.name}.backward returned a gradient of shape "
+                               f"{np.shape(part)} for input {i} of shape {t.shape}")
+    return parts
 
 
 def unbroadcast(grad, shape):
@@ -65,11 +92,18 @@ def _div(g, node, out, needs):
 
 def _pow(g, node, out, needs):
     # d(a^b) = b a^(b-1) da + a^b ln(a) db   (ln(a) taken as 0 where a <= 0)
+    # b = 0 gives da = 0 everywhere, also at a = 0 where 0 * 0^-1 would be NaN (PyTorch's rule)
     ### BEGIN SOLUTION
     a, b = node.inputs
     ga = gb = None
     if needs[0]:
-        ga = unbroadcast(g * b.data * np.power(a.data, b.data - 1), a.shape)
+        zero = b.data == 0
+        if zero.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = np.where(zero, 0, b.data * np.power(a.data, b.data - 1))
+        else:
+            local = b.data * np.power(a.data, b.data - 1)
+        ga = unbroadcast(g * local, a.shape)
     if needs[1]:
         safe_log = np.log(np.where(a.data > 0, a.data, 1))
         gb = unbroadcast(g * out * safe_log, b.shape)
@@ -154,16 +188,37 @@ def _sum(g, node, out, needs):
 
 
 def _max(g, node, out, needs):
-    # d max(a) = gradient to the arg-max entries (ties share it equally)
+    # d max(a) over all entries = g shared equally by the k tied maxima (PyTorch's max());
+    # over axes = g to the first maximum of each slice (PyTorch's max(dim), max_pool2d)
     ### BEGIN SOLUTION
     (a,) = node.inputs
     axis = node.attrs["axis"]
-    if axis is not None and not node.attrs["keepdims"]:
+    finite = bool(np.isfinite(g).all())
+    if axis is None:
+        mask = a.data == out
+        return (_masked(g / mask.sum(dtype=g.dtype), mask, finite),)
+    if not node.attrs["keepdims"]:
         g, out = np.expand_dims(g, axis), np.expand_dims(out, axis)
-    mask = a.data == out
-    count = mask.sum(axis=axis, keepdims=True, dtype=g.dtype)
-    return (_masked(g / count, mask, bool(np.isfinite(g).all())),)
+    return (_masked(g, _first_max(a.data, axis, out), finite),)
     ### END SOLUTION
+
+
+def _first_max(a, axes, out):
+    """A mask of a's shape: True at the first maximum (in C order over `axes`) of each slice.
+
+    `out` holds the maxima with the reduced axes kept. One axis: the first True of a == out
+    is where the running count of Trues along the axis is 1 (an elementwise sweep when the
+    axis leads, as in max-pooling). Several axes are flattened into one first.
+    """
+    if len(axes) == 1:
+        mask = a == out
+        return mask & (np.cumsum(mask, axis=axes[0]) == 1)
+    rest = [i for i in range(a.ndim) if i not in axes]
+    moved = a.transpose(rest + list(axes))  # reduced axes last, then flattened into one
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    keep = np.zeros(flat.shape, dtype=bool)
+    np.put_along_axis(keep, np.argmax(flat, axis=-1)[..., None], True, axis=-1)
+    return keep.reshape(moved.shape).transpose(np.argsort(rest + list(axes)))
 
 
 def _column_major(x):
@@ -278,10 +333,11 @@ def _concatenate(g, node, out, needs):
     ### END SOLUTION
 
 
-RULES = {
-    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow, "maximum": _maximum,
-    "neg": _neg, "exp": _exp, "log": _log, "tanh": _tanh, "where": _where, "astype": _astype,
-    "sum": _sum, "max": _max, "matmul": _matmul, "reshape": _reshape, "permute": _permute,
-    "broadcast_to": _broadcast_to, "getitem": _getitem, "pad": _pad,
-    "sliding_window": _sliding_window, "concatenate": _concatenate,
-}
+# The gradient rule of every primitive, keyed by its declaration in tt-tensor.
+RULES = RuleTable({
+    P.ADD: _add, P.SUB: _sub, P.MUL: _mul, P.DIV: _div, P.POW: _pow, P.MAXIMUM: _maximum,
+    P.NEG: _neg, P.EXP: _exp, P.LOG: _log, P.TANH: _tanh, P.WHERE: _where, P.ASTYPE: _astype,
+    P.SUM: _sum, P.MAX: _max, P.MATMUL: _matmul, P.RESHAPE: _reshape, P.PERMUTE: _permute,
+    P.BROADCAST_TO: _broadcast_to, P.GETITEM: _getitem, P.PAD: _pad,
+    P.SLIDING_WINDOW: _sliding_window, P.CONCATENATE: _concatenate,
+})

@@ -125,10 +125,11 @@ def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
     input, target = _same_shape("binary_cross_entropy_with_logits", input, target)
     ### BEGIN SOLUTION
     x = input
-    # max(x, 0) as where(x >= 0, ...): the same branch as |x| at 0, so the gradient there is
-    # exactly sigmoid(0) - t
+    # max(x, 0) and |x| both on the branch x >= 0, so the gradient at 0 is exactly
+    # sigmoid(0) - t (x.abs() alone has gradient 0 at 0, as in PyTorch)
     positive_part = where(x.data >= 0, x, 0.0)
-    loss = positive_part - x * target + log(1.0 + exp(-x.abs()))
+    magnitude = where(x.data >= 0, x, -x)
+    loss = positive_part - x * target + log(1.0 + exp(-magnitude))
     return _reduce(loss, reduction)
     ### END SOLUTION
 

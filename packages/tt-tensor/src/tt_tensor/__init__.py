@@ -2,13 +2,15 @@
 
 Every op here computes with NumPy. When grad mode is on and an input requires a gradient, the
 result records a `Node` (op, inputs, attributes) in `grad_fn`; tt-autograd turns those records
-into gradients. `PRIMITIVES` names the ops that have gradient rules; everything else is composed.
+into gradients. `Primitive` declares the ops that have gradient rules (`PRIMITIVES` lists them);
+everything else is composed.
 """
 
 import numpy as np
 
+from . import _methods
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._graph import Context, Function, Node
+from ._graph import PRIMITIVES, Context, Node, Primitive
 from ._hooks import HookHandle, OpEvent, add_op_hook, hooks_active, notify
 from ._version import __version__
 from .composed import (
@@ -19,11 +21,14 @@ from .creation import (
     arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
     randn_like, tensor, zeros, zeros_like,
 )
+from .function import Function
 from .ops import (
-    PRIMITIVES, add, astype, broadcast_to, concatenate, div, exp, getitem, log, matmul, max,
+    add, astype, broadcast_to, concatenate, div, exp, getitem, log, matmul, max,
     maximum, mul, neg, pad, permute, pow, reshape, sliding_window, sub, sum, tanh, where,
 )
 from .tensor import Tensor, as_tensor
+
+_methods.attach()  # Tensor's operators and op methods (x + y, x.sum(), ...)
 
 float32 = np.float32
 float64 = np.float64
@@ -37,8 +42,8 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "eye", "randn",
     "rand", "arange", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
     "float32", "float64", "int64",
-    # primitives (PRIMITIVES lists their names)
-    "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh",
+    # primitives (declared by Primitive, listed in PRIMITIVES)
+    "Primitive", "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh",
     "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem",
     "pad", "sliding_window", "concatenate",
     # composed ops

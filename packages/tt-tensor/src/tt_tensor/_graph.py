@@ -1,23 +1,71 @@
-"""The recorded graph: a `Node` per op result, and `Function`, the extension point for fused ops.
+"""The recorded graph: the primitives' declarations, a `Node` per op result, and the write
+clock that lets backward notice in-place writes. A leaf module (no other tt_tensor import).
 
 tt-tensor records *what* was computed (op, inputs, attributes). It knows nothing of derivatives:
-the gradient rule of every primitive lives in tt-autograd, and a fused `Function` carries its
-own backward next to its forward.
+the gradient rule of every primitive lives in tt-autograd, keyed by the `Primitive` below, and a
+fused `Function` carries its own backward next to its forward.
 """
 
-import time
+import enum
+import itertools
 
-import numpy as np
 
-from ._grad_mode import is_grad_enabled
-from ._hooks import hooks_active, notify
+class Primitive(str, enum.Enum):
+    """The primitive ops, declared once: the op a node records, the name hooks report, and the
+    key of tt-autograd's gradient rules. A str, so `node.op == "add"` holds."""
+
+    # elementwise (NumPy broadcasting)
+    ADD = "add"
+    SUB = "sub"
+    MUL = "mul"
+    DIV = "div"
+    POW = "pow"
+    MAXIMUM = "maximum"
+    NEG = "neg"
+    EXP = "exp"
+    LOG = "log"
+    TANH = "tanh"
+    WHERE = "where"
+    ASTYPE = "astype"
+    # reductions
+    SUM = "sum"
+    MAX = "max"
+    # linear algebra
+    MATMUL = "matmul"
+    # movement
+    RESHAPE = "reshape"
+    PERMUTE = "permute"
+    BROADCAST_TO = "broadcast_to"
+    GETITEM = "getitem"
+    PAD = "pad"
+    SLIDING_WINDOW = "sliding_window"
+    CONCATENATE = "concatenate"
+
+    def __str__(self):
+        return self.value
+
+
+PRIMITIVES = tuple(Primitive)
+
+# In-place writes (Tensor.__setitem__) tick this clock; a node keeps the time it was recorded.
+# While the clock has not moved since, no input of the node can have been written: backward's
+# check is then one comparison per node, and recording pays one global read per op.
+_ticks = itertools.count(1)
+_last_write = 0
+
+
+def tick():
+    """Advance the write clock (an in-place write happened) and return the new time."""
+    global _last_write
+    _last_write = next(_ticks)
+    return _last_write
 
 
 class Node:
-    """How a tensor was made: `op` (a primitive's name or a Function subclass), its input
-    tensors, its attributes (axis, shape, index, ...) and, for a Function, its saved context."""
+    """How a tensor was made: `op` (a `Primitive` or a Function subclass), its input tensors,
+    its attributes (axis, shape, index, ...) and, for a Function, its saved context."""
 
-    __slots__ = ("op", "inputs", "attrs", "ctx", "freed")
+    __slots__ = ("op", "inputs", "attrs", "ctx", "freed", "stamp")
 
     def __init__(self, op, inputs, attrs=None, ctx=None):
         self.op = op
@@ -25,70 +73,33 @@ class Node:
         self.attrs = attrs if attrs is not None else {}
         self.ctx = ctx
         self.freed = False  # set by the engine once a backward pass released the graph
+        self.stamp = _last_write  # the write clock when the inputs were used
 
     @property
     def name(self):
-        """The op's name: the primitive's string, or the Function subclass's name."""
-        return self.op if isinstance(self.op, str) else self.op.__name__
+        """The op's name: the primitive's (as a plain str), or the Function subclass's."""
+        return self.op.value if isinstance(self.op, Primitive) else self.op.__name__
+
+    def check_saved(self):
+        """Raise RuntimeError if an input was written in place after this node used it.
+
+        Backward reads the inputs' values (the saved tensors), so a write in between would
+        silently give wrong gradients; PyTorch raises too. Engines call this before a rule.
+        """
+        if _last_write == self.stamp:
+            return
+        for position, tensor in enumerate(self.inputs):
+            if getattr(tensor, "_written_at", 0) > self.stamp:
+                raise RuntimeError(
+                    f"backward: input {position} of op '{self.name}' (a tensor of shape "
+                    f"{tensor.shape}, {tensor.dtype}) was modified in place after the op used "
+                    f"it (it is now at version {tensor._version}); its gradient would be "
+                    "wrong. Write into a copy, or do the write after backward"
+                )
 
     def __repr__(self):
         return f"<Node {self.name} of {len(self.inputs)} input(s)>"
 
 
-def record(data, inputs, op, attrs=None, ctx=None):
-    """Wrap the array `data` as the result of `op` on `inputs`; record a node when needed."""
-    out = _tensor.Tensor.__new__(_tensor.Tensor)
-    out.data = data
-    out.grad = None
-    out.retains_grad = False
-    if is_grad_enabled() and any(t.requires_grad for t in inputs):
-        out.requires_grad = True
-        out.grad_fn = Node(op, inputs, attrs, ctx)
-    else:
-        out.requires_grad = False
-        out.grad_fn = None
-    return out
-
-
 class Context:
     """Scratch space a Function's forward fills for its backward (`ctx.x = ...`)."""
-
-
-class Function:
-    """A fused op: forward and backward side by side. Subclass it and define
-
-        @staticmethod
-        def forward(ctx, *arrays, **attrs) -> ndarray
-        @staticmethod
-        def backward(ctx, grad) -> tuple   # one ndarray (or None) per input array
-
-    then call `MyOp.apply(*tensors, **attrs)`. Only add one where profiling shows the composed
-    version is too slow, together with a test that both agree (values and gradients).
-    """
-
-    @staticmethod
-    def forward(ctx, *arrays, **attrs):
-        raise NotImplementedError("Function subclasses define forward(ctx, *arrays, **attrs)")
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise NotImplementedError("Function subclasses define backward(ctx, grad)")
-
-    @classmethod
-    def apply(cls, *inputs, **attrs):
-        """Run forward on the inputs' arrays and record the result as one node of op `cls`."""
-        return _apply_function(cls, inputs, attrs)
-
-
-def _apply_function(cls, inputs, attrs):
-    tensors = tuple(_tensor.as_tensor(x) for x in inputs)
-    start = time.perf_counter() if hooks_active() else None
-    ctx = Context()
-    data = np.asarray(cls.forward(ctx, *(t.data for t in tensors), **attrs))
-    out = record(data, tensors, cls, attrs, ctx)
-    if start is not None:
-        notify(cls.__name__, "forward", tensors, out, time.perf_counter() - start)
-    return out
-
-
-from . import tensor as _tensor  # noqa: E402  (last: tensor.py imports this module too)

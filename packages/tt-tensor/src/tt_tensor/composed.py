@@ -3,15 +3,9 @@
 import numpy as np
 
 from . import ops
-from .ops import _axes, _dim, _plain_index  # noqa: F401  (shared index/axis helpers)
-from .tensor import Tensor, as_tensor
-
-
-def _shape_arg(args):
-    """Accept both f(2, 3) and f((2, 3)) for shapes and axes."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
+from ._helpers import axes_arg as _axes
+from ._helpers import dim_arg as _dim
+from .tensor import Tensor, as_tensor, make
 
 
 def sqrt(x):
@@ -52,17 +46,25 @@ def minimum(a, b):
 
 
 def abs(x):
-    """|x|, as where(x >= 0, x, -x)."""
+    """|x|, as x * sign(x) with sign(x) a constant: the gradient is sign(x), 0 at x = 0
+    (PyTorch's)."""
     x = as_tensor(x)
-    return ops.where(x.data >= 0, x, ops.neg(x))
+    return ops.mul(x, np.sign(x.data))
+
+
+def _data(v):
+    return v.data if isinstance(v, Tensor) else v
 
 
 def clip(x, min=None, max=None):
-    """Limit x to [min, max] (either bound may be None)."""
+    """Limit x to [min, max] (either bound may be None). The gradient passes to x where
+    min <= x <= max, bounds included (PyTorch's clamp), and to a tensor bound where x is
+    beyond it."""
+    x = as_tensor(x)
     if min is not None:
-        x = ops.maximum(x, min)
+        x = ops.where(x.data < _data(min), min, x)
     if max is not None:
-        x = minimum(x, max)
+        x = ops.where(x.data > _data(max), max, x)
     return x
 
 
@@ -120,13 +122,13 @@ def stack(tensors, axis=0):
 
 def argmax(x, axis=None):
     """Index of the maximum (an int64 tensor; not differentiable)."""
-    return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis=axis)))
+    return make(np.asarray(np.argmax(as_tensor(x).data, axis=axis)))
 
 
 def _compare(np_fn, a, b):
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
-    return Tensor._wrap(np.asarray(np_fn(a, b)))
+    return make(np.asarray(np_fn(a, b)))
 
 
 def eq(a, b):

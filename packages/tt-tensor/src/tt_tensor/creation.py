@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .tensor import DEFAULT_FLOAT, Tensor, as_tensor
+from ._helpers import DEFAULT_FLOAT, to_array
+from .tensor import Tensor, as_tensor, make
 
 
 def _shape(args):
@@ -15,13 +16,14 @@ def _shape(args):
 
 
 def _leaf(array, requires_grad):
-    t = Tensor._wrap(array)
+    t = make(array)
     return t.requires_grad_(True) if requires_grad else t
 
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of `data` (floats -> float32 unless `dtype` says otherwise)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    array = to_array(data.data if isinstance(data, Tensor) else data, dtype)
+    return _leaf(array, requires_grad)
 
 
 def from_numpy(array):
@@ -71,7 +73,7 @@ def arange(start, stop=None, step=1, dtype=None):
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if ints else DEFAULT_FLOAT
-    return Tensor._wrap(np.arange(start, stop, step, dtype=dtype))
+    return make(np.arange(start, stop, step, dtype=dtype))
 
 
 def zeros_like(x, dtype=None, requires_grad=False):

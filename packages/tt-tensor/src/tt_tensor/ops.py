@@ -1,40 +1,29 @@
 """The primitive ops. Only these have gradient rules (in tt-autograd); every other op in
 TinyTorch, here or in later modules, is a composition of them.
 
-Each primitive computes its result with NumPy and hands it to `record`, which attaches a graph
-node when grad mode is on and an input requires a gradient.
+Each primitive computes its result with NumPy and hands it to `make`, which attaches a graph
+node (recording its `Primitive`) when grad mode is on and an input requires a gradient.
 """
-
-import builtins
 
 import numpy as np
 
-from ._graph import record
+from ._graph import Primitive as P
+from ._helpers import axes_arg as _axes
+from ._helpers import dim_arg as _dim
+from ._helpers import plain_index
 from ._hooks import observed
-from .tensor import Tensor, as_tensor
-
-PRIMITIVES = (
-    # elementwise (NumPy broadcasting)
-    "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh", "where",
-    "astype",
-    # reductions
-    "sum", "max",
-    # linear algebra
-    "matmul",
-    # movement
-    "reshape", "permute", "broadcast_to", "getitem", "pad", "sliding_window", "concatenate",
-)
+from .tensor import Tensor, as_tensor, make
 
 
-def _primitive(name):
-    """Mark a function as the primitive `name`: op hooks see each call under that name."""
-    return lambda fn: observed(name, fn)
+def _primitive(op):
+    """Mark a function as the primitive `op`: op hooks see each call under its name."""
+    return lambda fn: observed(op.value, fn, Tensor)
 
 
 def _constant(value, like_dtype):
     """A Python number becomes a tensor of the other operand's float dtype (no upcasting)."""
     if isinstance(value, (int, float, bool)) and np.issubdtype(like_dtype, np.floating):
-        return Tensor._wrap(np.asarray(value, dtype=like_dtype))
+        return make(np.asarray(value, dtype=like_dtype))
     return as_tensor(value)
 
 
@@ -56,95 +45,95 @@ def _binary(name, np_fn, a, b):
         data = np_fn(a.data, b.data)
     except ValueError:
         raise _broadcast_error(name, a, b) from None
-    return record(data, (a, b), name)
+    return make(data, (a, b), name)
 
 
-@_primitive("add")
+@_primitive(P.ADD)
 def add(a, b):
     """a + b, elementwise with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("add", np.add, a, b)
+    return _binary(P.ADD, np.add, a, b)
     ### END SOLUTION
 
 
-@_primitive("sub")
+@_primitive(P.SUB)
 def sub(a, b):
     """a - b, elementwise with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("sub", np.subtract, a, b)
+    return _binary(P.SUB, np.subtract, a, b)
     ### END SOLUTION
 
 
-@_primitive("mul")
+@_primitive(P.MUL)
 def mul(a, b):
     """a * b, elementwise with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("mul", np.multiply, a, b)
+    return _binary(P.MUL, np.multiply, a, b)
     ### END SOLUTION
 
 
-@_primitive("div")
+@_primitive(P.DIV)
 def div(a, b):
     """a / b, elementwise with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("div", np.true_divide, a, b)
+    return _binary(P.DIV, np.true_divide, a, b)
     ### END SOLUTION
 
 
-@_primitive("pow")
+@_primitive(P.POW)
 def pow(a, b):
     """a ** b, elementwise with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("pow", np.power, a, b)
+    return _binary(P.POW, np.power, a, b)
     ### END SOLUTION
 
 
-@_primitive("maximum")
+@_primitive(P.MAXIMUM)
 def maximum(a, b):
     """Elementwise max(a, b) with broadcasting."""
     ### BEGIN SOLUTION
-    return _binary("maximum", np.maximum, a, b)
+    return _binary(P.MAXIMUM, np.maximum, a, b)
     ### END SOLUTION
 
 
 def _unary(name, np_fn, x):
     x = as_tensor(x)
-    return record(np_fn(x.data), (x,), name)
+    return make(np_fn(x.data), (x,), name)
 
 
-@_primitive("neg")
+@_primitive(P.NEG)
 def neg(x):
     """-x."""
     ### BEGIN SOLUTION
-    return _unary("neg", np.negative, x)
+    return _unary(P.NEG, np.negative, x)
     ### END SOLUTION
 
 
-@_primitive("exp")
+@_primitive(P.EXP)
 def exp(x):
     """e ** x."""
     ### BEGIN SOLUTION
-    return _unary("exp", np.exp, x)
+    return _unary(P.EXP, np.exp, x)
     ### END SOLUTION
 
 
-@_primitive("log")
+@_primitive(P.LOG)
 def log(x):
     """Natural logarithm."""
     ### BEGIN SOLUTION
-    return _unary("log", np.log, x)
+    return _unary(P.LOG, np.log, x)
     ### END SOLUTION
 
 
-@_primitive("tanh")
+@_primitive(P.TANH)
 def tanh(x):
     """Hyperbolic tangent (a primitive: NumPy's is exact and never overflows)."""
     ### BEGIN SOLUTION
-    return _unary("tanh", np.tanh, x)
+    return _unary(P.TANH, np.tanh, x)
     ### END SOLUTION
 
 
-@_primitive("where")
+@_primitive(P.WHERE)
 def where(condition, a, b):
     """Elementwise `a` where `condition` holds, else `b`. The condition gets no gradient."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
@@ -157,39 +146,17 @@ def where(condition, a, b):
         raise ValueError(
             f"where: condition {cond.shape}, a {a.shape} and b {b.shape} cannot be broadcast"
         ) from None
-    return record(data, (a, b), "where", {"condition": cond})
+    return make(data, (a, b), P.WHERE, {"condition": cond})
 
 
-@_primitive("astype")
+@_primitive(P.ASTYPE)
 def astype(x, dtype):
     """x converted to `dtype` (float32 <-> float64 keeps the gradient flowing)."""
     x = as_tensor(x)
-    return record(x.data.astype(dtype), (x,), "astype", {"dtype": np.dtype(dtype)})
+    return make(x.data.astype(dtype), (x,), P.ASTYPE, {"dtype": np.dtype(dtype)})
 
 
-def _axes(axis, ndim, name):
-    """Normalise an axis argument to a sorted tuple of non-negative ints, or None for all."""
-    if axis is None:
-        return None
-    if ndim == 0 and axis in (0, -1, (), (0,), (-1,)):
-        return ()  # a 0-d tensor reduces over "its" only axis to itself, as in NumPy
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dims")
-        out.append(int(a) % builtins.max(ndim, 1))
-    return tuple(sorted(out))
-
-
-def _dim(dim, ndim, name):
-    """One axis in [-ndim, ndim) as a non-negative int; anything else is refused by name."""
-    if not -ndim <= dim < ndim:
-        raise ValueError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dims")
-    return int(dim) % ndim
-
-
-@_primitive("sum")
+@_primitive(P.SUM)
 def sum(x, axis=None, keepdims=False):
     """Sum over `axis` (an int, a tuple, or None for all)."""
     x = as_tensor(x)
@@ -197,10 +164,10 @@ def sum(x, axis=None, keepdims=False):
     ### BEGIN SOLUTION
     data = np.asarray(np.sum(x.data, axis=axis, keepdims=keepdims))
     ### END SOLUTION
-    return record(data, (x,), "sum", {"axis": axis, "keepdims": keepdims})
+    return make(data, (x,), P.SUM, {"axis": axis, "keepdims": keepdims})
 
 
-@_primitive("max")
+@_primitive(P.MAX)
 def max(x, axis=None, keepdims=False):
     """Maximum over `axis` (an int, a tuple, or None for all)."""
     x = as_tensor(x)
@@ -210,10 +177,10 @@ def max(x, axis=None, keepdims=False):
     ### BEGIN SOLUTION
     data = np.asarray(np.max(x.data, axis=axis, keepdims=keepdims))
     ### END SOLUTION
-    return record(data, (x,), "max", {"axis": axis, "keepdims": keepdims})
+    return make(data, (x,), P.MAX, {"axis": axis, "keepdims": keepdims})
 
 
-@_primitive("matmul")
+@_primitive(P.MATMUL)
 def matmul(a, b):
     """Matrix product a @ b with NumPy's rules (batched over leading axes)."""
     a, b = as_tensor(a), as_tensor(b)
@@ -229,10 +196,10 @@ def matmul(a, b):
             f"matmul: shapes {a.shape} and {b.shape} are not aligned "
             f"({a.shape[-1]} != {inner})"
         ) from None
-    return record(data, (a, b), "matmul")
+    return make(data, (a, b), P.MATMUL)
 
 
-@_primitive("reshape")
+@_primitive(P.RESHAPE)
 def reshape(x, shape):
     """The same elements in a new shape (one entry may be -1)."""
     x = as_tensor(x)
@@ -244,10 +211,10 @@ def reshape(x, shape):
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
             f"into {shape}"
         ) from None
-    return record(data, (x,), "reshape", {"shape": shape})
+    return make(data, (x,), P.RESHAPE, {"shape": shape})
 
 
-@_primitive("permute")
+@_primitive(P.PERMUTE)
 def permute(x, axes):
     """Reorder the axes: output axis i is input axis axes[i]."""
     x = as_tensor(x)
@@ -258,10 +225,10 @@ def permute(x, axes):
     axes = tuple(_dim(a, x.ndim, "permute") for a in given)
     if sorted(axes) != list(range(x.ndim)):
         raise bad
-    return record(x.data.transpose(axes), (x,), "permute", {"axes": axes})
+    return make(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
 
 
-@_primitive("broadcast_to")
+@_primitive(P.BROADCAST_TO)
 def broadcast_to(x, shape):
     """A read-only broadcast view of x with the given shape."""
     x = as_tensor(x)
@@ -270,33 +237,24 @@ def broadcast_to(x, shape):
         data = np.broadcast_to(x.data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return record(data, (x,), "broadcast_to", {"shape": shape})
+    return make(data, (x,), P.BROADCAST_TO, {"shape": shape})
 
 
-def _plain_index(index):
-    """An index with tensors replaced by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
-@_primitive("getitem")
+@_primitive(P.GETITEM)
 def getitem(x, index):
     """x[index]: ints, slices, None, Ellipsis, boolean masks and integer arrays, as in NumPy."""
     x = as_tensor(x)
-    index = _plain_index(index)
+    index = plain_index(index, Tensor)
     try:
         data = x.data[index]
     except IndexError as err:
         raise IndexError(
             f"getitem: index {index!r} is invalid for shape {x.shape}: {err}"
         ) from None
-    return record(np.asarray(data), (x,), "getitem", {"index": index})
+    return make(np.asarray(data), (x,), P.GETITEM, {"index": index})
 
 
-@_primitive("pad")
+@_primitive(P.PAD)
 def pad(x, pad_width, value=0.0):
     """Constant padding; pad_width is NumPy's: an int, (before, after), or one pair per axis."""
     x = as_tensor(x)
@@ -308,10 +266,10 @@ def pad(x, pad_width, value=0.0):
         raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
     pairs = tuple((int(b), int(a)) for b, a in pairs)
     data = np.pad(x.data, pairs, mode="constant", constant_values=value)
-    return record(data, (x,), "pad", {"pad_width": pairs, "value": value})
+    return make(data, (x,), P.PAD, {"pad_width": pairs, "value": value})
 
 
-@_primitive("sliding_window")
+@_primitive(P.SLIDING_WINDOW)
 def sliding_window(x, window_shape, stride=1):
     """A read-only view of every window over the last len(window_shape) axes.
 
@@ -338,10 +296,10 @@ def sliding_window(x, window_shape, stride=1):
         writeable=False,
     )
     ### END SOLUTION
-    return record(data, (x,), "sliding_window", {"window_shape": window, "stride": strides})
+    return make(data, (x,), P.SLIDING_WINDOW, {"window_shape": window, "stride": strides})
 
 
-@_primitive("concatenate")
+@_primitive(P.CONCATENATE)
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis."""
     tensors = tuple(as_tensor(t) for t in tensors)
@@ -353,4 +311,4 @@ def concatenate(tensors, axis=0):
     except ValueError:  # AxisError is a ValueError too
         shapes = [t.shape for t in tensors]
         raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
-    return record(data, tensors, "concatenate", {"axis": axis})
+    return make(data, tensors, P.CONCATENATE, {"axis": axis})

@@ -1,36 +1,18 @@
-"""The Tensor: an ndarray, whether it requires a gradient, and how it was made (`grad_fn`)."""
+"""The Tensor: an ndarray, whether it requires a gradient, and how it was made (`grad_fn`).
+
+This file holds the data structure and `make`, the one way tt_tensor makes a Tensor inside
+(creation functions, op results, constants, views). The operators and op methods (`x + y`,
+`x.sum()`, ...) forward to the functions of ops.py and composed.py, which import this file;
+`_methods.py` attaches them to the class, so the import graph has no circle.
+"""
 
 import importlib
 
 import numpy as np
 
-DEFAULT_FLOAT = np.float32
-
-
-def _to_array(data, dtype=None):
-    """A fresh ndarray from numbers, nested lists, arrays or tensors.
-
-    Floats default to float32, integers to int64, booleans stay bool; `dtype` overrides.
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, np.ndarray):
-        arr = data
-    else:
-        try:
-            arr = np.array(data)
-        except ValueError as err:
-            raise ValueError(f"tensor(): ragged or malformed nested sequence: {err}") from None
-    if arr.dtype.kind not in "biuf":
-        shown = repr(data) if len(repr(data)) < 60 else repr(data)[:57] + "..."
-        raise TypeError(f"tensor(): expected numbers, got {arr.dtype} data {shown}")
-    if dtype is not None:
-        return np.array(arr, dtype=dtype)
-    if arr.dtype.kind == "f":
-        return np.array(arr, dtype=DEFAULT_FLOAT)
-    if arr.dtype.kind in "iu":
-        return np.array(arr, dtype=np.int64)
-    return np.array(arr)
+from ._grad_mode import is_grad_enabled
+from ._graph import Node, tick
+from ._helpers import DEFAULT_FLOAT, plain_index, to_array
 
 
 class Tensor:
@@ -41,24 +23,21 @@ class Tensor:
     (None for leaves: tensors created by the user).
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "retains_grad", "__weakref__")
+    # _writes / _written_at are set by the first in-place write only (unset reads as 0), so
+    # making a tensor costs nothing for them.
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "retains_grad", "_writes",
+                 "_written_at", "__weakref__")
     __array_priority__ = 1000  # ndarray op Tensor -> Tensor's reflected method
+    __hash__ = object.__hash__  # identity, although == is elementwise
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad = None
         self.grad_fn = None
         self.retains_grad = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
-
-    @classmethod
-    def _wrap(cls, array):
-        """A leaf tensor around an existing array, without copying or converting it."""
-        t = cls.__new__(cls)
-        t.data, t.grad, t.grad_fn, t.retains_grad, t.requires_grad = array, None, None, False, False
-        return t
 
     # --- properties computed from the data -------------------------------------------------
     @property
@@ -77,6 +56,11 @@ class Tensor:
     def is_leaf(self):
         """True for tensors not made by a recorded op."""
         return self.grad_fn is None
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor has had (PyTorch's name)."""
+        return getattr(self, "_writes", 0)
 
     def size(self, dim=None):
         """The shape (PyTorch's name), or the length of one axis."""
@@ -108,7 +92,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (no grad_fn, requires_grad False)."""
-        return Tensor._wrap(self.data)
+        return make(self.data)
 
     def requires_grad_(self, flag=True):
         """Set requires_grad in place (only float tensors can require gradients)."""
@@ -141,6 +125,21 @@ class Tensor:
             ) from None
         engine.backward(self, gradient, retain_graph=retain_graph)
 
+    def __setitem__(self, index, value):
+        """Write into the data in place; refused on tensors that are part of a graph.
+
+        Each write counts (`_version`), so that backward through an op that used the old
+        values raises instead of silently giving a wrong gradient.
+        """
+        if self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
+                "use tt_tensor.where or build a new tensor"
+            )
+        self.data[plain_index(index, Tensor)] = value.data if isinstance(value, Tensor) else value
+        self._writes = self._version + 1
+        self._written_at = tick()
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
@@ -160,155 +159,24 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    __hash__ = object.__hash__
 
-    # --- operators: each is a primitive (ops) or a composition (composed) ------------------
-    def __add__(self, other):
-        return ops.add(self, other)
+def make(data, inputs=(), op=None, attrs=None, ctx=None):
+    """The one way to make a Tensor inside tt_tensor: wrap the ndarray `data` (no copy).
 
-    def __radd__(self, other):
-        return ops.add(other, self)
-
-    def __sub__(self, other):
-        return ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.div(other, self)
-
-    def __pow__(self, other):
-        return ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.matmul(other, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __getitem__(self, index):
-        return ops.getitem(self, index)
-
-    def __setitem__(self, index, value):
-        """Write into the data in place; refused on tensors that are part of a graph."""
-        if self.requires_grad or self.grad_fn is not None:
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad would corrupt its gradient; "
-                "use tt_tensor.where or build a new tensor"
-            )
-        self.data[composed._plain_index(index)] = value.data if isinstance(value, Tensor) else value
-
-    def __eq__(self, other):
-        return composed.eq(self, other)
-
-    def __ne__(self, other):
-        return composed.ne(self, other)
-
-    def __lt__(self, other):
-        return composed.lt(self, other)
-
-    def __le__(self, other):
-        return composed.le(self, other)
-
-    def __gt__(self, other):
-        return composed.gt(self, other)
-
-    def __ge__(self, other):
-        return composed.ge(self, other)
-
-    # --- methods with PyTorch's names ---------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return composed.mean(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, correction=1):
-        return composed.var(self, axis, keepdims, correction)
-
-    def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return composed.min(self, axis, keepdims)
-
-    def argmax(self, axis=None):
-        return composed.argmax(self, axis)
-
-    def exp(self):
-        return ops.exp(self)
-
-    def log(self):
-        return ops.log(self)
-
-    def sqrt(self):
-        return composed.sqrt(self)
-
-    def tanh(self):
-        return ops.tanh(self)
-
-    def abs(self):
-        return composed.abs(self)
-
-    def clip(self, min=None, max=None):
-        return composed.clip(self, min, max)
-
-    def reshape(self, *shape):
-        return ops.reshape(self, composed._shape_arg(shape))
-
-    view = reshape
-
-    def permute(self, *axes):
-        return ops.permute(self, composed._shape_arg(axes))
-
-    def transpose(self, dim0, dim1):
-        return composed.transpose(self, dim0, dim1)
-
-    @property
-    def T(self):
-        return ops.permute(self, tuple(reversed(range(self.ndim))))
-
-    def broadcast_to(self, *shape):
-        return ops.broadcast_to(self, composed._shape_arg(shape))
-
-    expand = broadcast_to
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return composed.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim=None):
-        return composed.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return composed.unsqueeze(self, dim)
-
-    def astype(self, dtype):
-        return ops.astype(self, dtype)
-
-    def float(self):
-        return ops.astype(self, np.float32)
-
-    def double(self):
-        return ops.astype(self, np.float64)
-
-    def long(self):
-        return ops.astype(self, np.int64)
+    With `inputs`, it is the result of `op` on them: a graph node is recorded when grad mode
+    is on and an input requires a gradient. Without, it is a leaf that does not require grad.
+    """
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.retains_grad = False
+    if inputs and is_grad_enabled() and any(t.requires_grad for t in inputs):
+        out.requires_grad = True
+        out.grad_fn = Node(op, inputs, attrs, ctx)
+    else:
+        out.requires_grad = False
+        out.grad_fn = None
+    return out
 
 
 def as_tensor(x):
@@ -317,8 +185,5 @@ def as_tensor(x):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
-        return Tensor._wrap(x)
-    return Tensor(x)
-
-
-from . import composed, ops  # noqa: E402  (the operator methods above call into these)
+        return make(x)
+    return make(to_array(x))
