@@ -3,6 +3,7 @@ state_dict round trips and their errors, module hooks."""
 
 import copy
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -302,6 +303,23 @@ def test_hooks_can_replace_inputs_and_outputs():
 def test_hook_registration_needs_a_callable():
     with pytest.raises(TypeError, match="callable"):
         L.register_module_forward_hook("not a function")
+
+
+def test_module_hooks_see_only_the_calls_of_their_own_thread():
+    lin = L.Linear(3, 2)
+    main, worker = [], []
+
+    def work():
+        with L.register_module_forward_hook(lambda m, inputs, out: worker.append(m)):
+            lin(zeros(1, 3))
+            lin(zeros(1, 3))
+
+    with L.register_module_forward_pre_hook(lambda m, inputs: main.append(m)):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join(timeout=30)
+        lin(zeros(1, 3))
+    assert main == [lin] and worker == [lin, lin]
 
 
 def test_deepcopy_and_pickle_give_independent_modules():

@@ -127,11 +127,49 @@ def test_a_profiler_cannot_be_entered_twice():
 
 def test_other_threads_are_not_recorded():
     layer = Linear(4, 3)
+    seen = []
     with Profiler() as prof:
-        worker = threading.Thread(target=lambda: layer(randn(2, 4)))
+        # the profiler's hooks are not even registered for the other thread: its ops run free
+        worker = threading.Thread(target=lambda: seen.append((hooks_active(), layer(randn(2, 4)))))
         worker.start()
         worker.join(timeout=10)
+        assert hooks_active()
     assert prof.summary()["total"]["calls"] == 0
+    assert len(seen) == 1 and seen[0][0] is False
+
+
+def test_two_threads_profiling_at_once_record_only_their_own_ops():
+    """Hooks are per thread: each profiler sees its own thread's forward ops and modules."""
+    barrier = threading.Barrier(2, timeout=30)
+    profiles = {}
+
+    def work(name, layers, calls):
+        model = Sequential(*layers)
+        with Profiler(model) as prof:
+            barrier.wait()  # both profilers are running before either thread computes
+            for _ in range(calls):
+                model(randn(2, 4))
+            barrier.wait()
+        profiles[name] = prof
+
+    threads = [threading.Thread(target=work, args=("relu", [Linear(4, 4), ReLU()], 7)),
+               threading.Thread(target=work, args=("linear", [Linear(4, 3)], 5))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    ops = {name: {r.name: r.calls for r in prof.records} for name, prof in profiles.items()}
+    linear = {"matmul": 1, "permute": 1, "add": 1}  # x @ W.T + b
+    with Profiler() as alone:
+        ReLU()(randn(2, 4))
+    relu = {r.name: r.calls for r in alone.records}
+    assert ops["linear"] == {op: 5 * n for op, n in linear.items()}
+    assert ops["relu"] == {op: 7 * (linear.get(op, 0) + relu.get(op, 0))
+                           for op in set(linear) | set(relu)}
+    modules = {name: {r.name: r.calls for r in prof.module_records}
+               for name, prof in profiles.items()}
+    assert modules["linear"] == {"Sequential": 5, "0": 5}
+    assert modules["relu"] == {"Sequential": 7, "0": 7, "1": 7}
 
 
 def test_without_a_model_modules_go_by_class_name():

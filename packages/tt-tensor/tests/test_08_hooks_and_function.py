@@ -1,5 +1,7 @@
 """Task 8: observing ops (add_op_hook) and the fused-op extension point (Function)."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -194,3 +196,63 @@ def test_function_returning_a_numpy_scalar_gives_a_0d_array():
     out = SumOfSquares.apply(x)
     assert isinstance(out.data, np.ndarray) and out.shape == ()
     np.testing.assert_allclose(out.item(), (x.data ** 2).sum(), rtol=1e-6)
+
+
+# --- hooks are per context (thread) ---------------------------------------------------------
+def _in_thread(fn):
+    """Run fn() in a new thread and return what it returned (re-raising what it raised)."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except BaseException as err:  # noqa: BLE001  (handed back to the test's thread)
+            result["error"] = err
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def test_a_hook_sees_only_the_ops_of_its_own_thread():
+    x = tt.ones(3)
+    main, worker = [], []
+
+    def work():
+        with tt.add_op_hook(worker.append):
+            (x * 2.0).sum()
+        return tt.hooks_active()
+
+    with tt.add_op_hook(main.append):
+        x + 1.0
+        active_in_worker_after = _in_thread(work)
+        assert tt.hooks_active()
+        assert not _in_thread(tt.hooks_active)  # a new thread starts with no hooks
+    assert [e.op for e in main] == ["add"]
+    assert [e.op for e in worker] == ["mul", "sum"]
+    assert not active_in_worker_after and not tt.hooks_active()
+
+
+def test_two_threads_with_hooks_at_once_each_see_their_own_ops():
+    barrier = threading.Barrier(2, timeout=30)
+
+    def work(op, repeats):
+        seen = []
+        with tt.add_op_hook(seen.append):
+            barrier.wait()  # both hooks registered before either thread runs its ops
+            for _ in range(repeats):
+                op(tt.ones(4))
+            barrier.wait()
+        return [e.op for e in seen]
+
+    out = {}
+    threads = [threading.Thread(target=lambda: out.setdefault("exp", work(tt.exp, 30))),
+               threading.Thread(target=lambda: out.setdefault("neg", work(tt.neg, 20)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert out == {"exp": ["exp"] * 30, "neg": ["neg"] * 20}

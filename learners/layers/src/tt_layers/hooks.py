@@ -1,27 +1,46 @@
-"""Global module-call hooks: the observation point a profiler uses to time every Module.
+"""Module-call hooks: the observation point a profiler uses to time every Module.
 
 PyTorch's names: `register_module_forward_pre_hook(fn)` calls fn(module, inputs) before each
-forward, `register_module_forward_hook(fn)` calls fn(module, inputs, output) after it. While
-none is registered, `Module.__call__` pays a single truthiness check.
+forward, `register_module_forward_hook(fn)` calls fn(module, inputs, output) after it. Like
+tt_tensor's op hooks, they are registered per context (a `ContextVar`): a hook registered in
+one thread sees the modules called in that thread only, and a new thread starts with none.
+While no hook is registered in any context, `Module.__call__` pays one check of a count.
 """
 
+import contextvars
 import itertools
+import threading
 
-_forward_pre_hooks = {}
-_forward_hooks = {}
+# (id, hook) pairs of the current context, immutable tuples: a copied context keeps its own.
+_pre = contextvars.ContextVar("tt_layers_forward_pre_hooks", default=())
+_post = contextvars.ContextVar("tt_layers_forward_hooks", default=())
 _ids = itertools.count()
+_lock = threading.Lock()
+registered = 0  # hooks registered in all contexts together; Module.__call__ reads it
+
+
+def _count(change):
+    global registered
+    with _lock:
+        registered += change
 
 
 class RemovableHandle:
-    """Returned by the register functions; `remove()` unregisters (also usable with `with`)."""
+    """Returned by the register functions; `remove()` (in the same context) unregisters; also
+    usable with `with`."""
 
     def __init__(self, hooks, hook):
         self.id = next(_ids)
         self._hooks = hooks
-        hooks[self.id] = hook
+        hooks.set(hooks.get() + ((self.id, hook),))
+        _count(+1)
 
     def remove(self):
-        self._hooks.pop(self.id, None)
+        current = self._hooks.get()
+        kept = tuple(pair for pair in current if pair[0] != self.id)
+        if len(kept) != len(current):
+            self._hooks.set(kept)
+            _count(-1)
 
     def __enter__(self):
         return self
@@ -37,32 +56,33 @@ def _check(name, hook):
 
 
 def register_module_forward_pre_hook(hook):
-    """Call hook(module, inputs) before every Module's forward; a non-None result (a tuple,
-    or one value) replaces the positional inputs. Returns a RemovableHandle."""
+    """Call hook(module, inputs) before every Module's forward in this context (thread); a
+    non-None result (a tuple, or one value) replaces the positional inputs. Returns a
+    RemovableHandle."""
     _check("register_module_forward_pre_hook", hook)
-    return RemovableHandle(_forward_pre_hooks, hook)
+    return RemovableHandle(_pre, hook)
 
 
 def register_module_forward_hook(hook):
-    """Call hook(module, inputs, output) after every Module's forward; a non-None result
-    replaces the output. Returns a RemovableHandle."""
+    """Call hook(module, inputs, output) after every Module's forward in this context
+    (thread); a non-None result replaces the output. Returns a RemovableHandle."""
     _check("register_module_forward_hook", hook)
-    return RemovableHandle(_forward_hooks, hook)
+    return RemovableHandle(_post, hook)
 
 
 def hooks_active():
-    """True while at least one module hook is registered."""
-    return bool(_forward_pre_hooks or _forward_hooks)
+    """True while at least one module hook is registered in the current context."""
+    return bool(registered) and bool(_pre.get() or _post.get())
 
 
 def call_with_hooks(module, args, kwargs):
-    """Run module.forward between the registered pre- and post-hooks."""
-    for hook in tuple(_forward_pre_hooks.values()):
+    """Run module.forward between the pre- and post-hooks registered in this context."""
+    for _, hook in _pre.get():
         result = hook(module, args)
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
     output = module.forward(*args, **kwargs)
-    for hook in tuple(_forward_hooks.values()):
+    for _, hook in _post.get():
         result = hook(module, args, output)
         if result is not None:
             output = result

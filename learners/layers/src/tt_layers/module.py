@@ -87,7 +87,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if not (hooks._forward_pre_hooks or hooks._forward_hooks):
+        if not hooks.registered:
             return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)
 

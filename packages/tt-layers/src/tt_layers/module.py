@@ -40,7 +40,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if not (hooks._forward_pre_hooks or hooks._forward_hooks):  # the common, free path
+        if not hooks.registered:  # the common, free path
             return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)
 

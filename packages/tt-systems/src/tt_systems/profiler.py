@@ -1,12 +1,13 @@
 """Profiler: per op and per module, how often, how long, how many FLOPs and bytes.
 
 It observes through the two documented hooks only: `tt_tensor.add_op_hook` (every primitive
-op, forward and backward, with its wall time) and tt_layers' global module forward hooks. Both
-are registered on `__enter__` and removed on `__exit__`, so outside a `with Profiler()` block
-the ops pay nothing beyond tt_tensor's own "is any hook registered?" check.
+op, forward and backward, with its wall time) and tt_layers' module forward hooks. Both are
+registered on `__enter__` and removed on `__exit__`, so outside a `with Profiler()` block the
+ops pay nothing beyond tt_tensor's own "is any hook registered?" check. Both kinds of hook are
+per context (thread), so a profiler sees the work of the thread that entered it and nothing
+of any other thread's.
 """
 
-import threading
 import time
 import weakref
 from dataclasses import asdict, dataclass
@@ -63,7 +64,8 @@ class Profiler:
     """`with Profiler(model) as prof: ...` then `prof.table()`, `prof.summary()`, `prof.records`.
 
     model (optional): names modules by their dotted path in it; others go by class name.
-    Only the thread that entered the block is recorded (hooks are process-wide).
+    Only the thread that entered the block is recorded: its hooks are registered in that
+    thread's context, so other threads never call them (two threads may profile at once).
     """
 
     def __init__(self, model=None, record_modules=True):
@@ -81,7 +83,6 @@ class Profiler:
         self._names = self._module_names()
         self._stack, self._owners, self._owners_now = [], {}, ()
         self._seen = weakref.WeakValueDictionary()  # gradient buffers counted already
-        self._thread = threading.get_ident()
         self._handles = [add_op_hook(self._on_op)]
         if self.record_modules:
             self._handles += [register_module_forward_pre_hook(self._before_module),
@@ -104,8 +105,6 @@ class Profiler:
 
     # --- the hooks -------------------------------------------------------------------------
     def _on_op(self, event):
-        if threading.get_ident() != self._thread:
-            return
         if event.phase == "backward":
             self._on_backward(event)
             return
@@ -158,8 +157,6 @@ class Profiler:
         record.bytes += nbytes
 
     def _before_module(self, module, inputs):
-        if threading.get_ident() != self._thread:
-            return None
         key = self._names.get(id(module)) or type(module).__name__
         if key not in self._modules:
             self._modules[key] = ModuleRecord(key, type(module).__name__)
@@ -168,8 +165,6 @@ class Profiler:
         return None
 
     def _after_module(self, module, inputs, output):
-        if threading.get_ident() != self._thread:
-            return None
         while self._stack:  # a forward that raised never reached its post-hook: skip it
             key, ident, start = self._stack.pop()
             if ident == id(module):
