@@ -3,6 +3,8 @@ PyTorch 2.13 and is compared with its closed form."""
 
 import numpy as np
 import pytest
+import tt_activations as A
+import tt_networks as N
 from tt_tensor import abs as tt_abs
 from tt_tensor import clip, float64, tensor
 from tt_tensor import pow as tt_pow
@@ -67,3 +69,24 @@ def test_pow_with_an_exponent_tensor_holding_0_masks_only_there():
     tt_pow(a, b).backward(np.ones(4))
     # d a^b / da = b a^(b-1), and 0 where b == 0 (PyTorch's masked_fill)
     np.testing.assert_array_equal(a.grad.data, [0.0, 0.0, 0.0, 6.0])
+
+
+# --- compositions that meet |x| at 0 keep PyTorch's derivative there -------------------------
+@pytest.mark.parametrize("name, fn, expected", [
+    ("relu", A.relu, 0.0),
+    ("sigmoid", A.sigmoid, 0.25),
+    ("tanh", A.tanh, 1.0),
+    ("gelu", A.gelu, 0.5),  # Phi(0) + 0 * phi(0)
+    ("gelu_tanh", lambda x: A.gelu(x, approximate="tanh"), 0.5),
+])
+def test_activation_derivatives_at_0(name, fn, expected):
+    x = leaf([0.0])
+    fn(x).sum().backward()
+    assert x.grad.data[0] == pytest.approx(expected, abs=1e-7), name
+
+
+@pytest.mark.parametrize("target", [0.0, 0.3, 1.0])
+def test_bce_with_logits_at_0_is_sigmoid_0_minus_target(target):
+    x = leaf([0.0])
+    N.binary_cross_entropy_with_logits(x, tensor([target], dtype=float64)).backward()
+    assert x.grad.data[0] == pytest.approx(0.5 - target, abs=1e-12)

@@ -64,6 +64,36 @@ def test_max_pool_gradient_goes_to_the_maximum_only():
     np.testing.assert_array_equal(x.grad.data[0, 0], expected)
 
 
+def _first_max_per_window(x, kernel, stride):
+    """The closed form of PyTorch's max_pool2d gradient with ties: 1 at the first maximum
+    (row-major within the window) of each window, summed over overlapping windows."""
+    (kh, kw), (sh, sw) = kernel, stride
+    H, W = x.shape
+    grad = np.zeros_like(x)
+    for i in range((H - kh) // sh + 1):
+        for j in range((W - kw) // sw + 1):
+            window = x[i * sh:i * sh + kh, j * sw:j * sw + kw]
+            r, c = np.unravel_index(np.argmax(window), window.shape)  # argmax: first maximum
+            grad[i * sh + r, j * sw + c] += 1.0
+    return grad
+
+
+@pytest.mark.parametrize("kernel, stride", [((2, 2), (2, 2)), ((3, 3), (1, 1)), ((2, 3), (1, 2))])
+def test_max_pool_ties_send_the_gradient_to_one_index(kernel, stride):
+    """Tied maxima in a window: all of the gradient goes to the first one, as in PyTorch
+    (not split between them)."""
+    x = np.array([[1.0, 1.0, 0.0, 2.0, 2.0],
+                  [1.0, 1.0, 2.0, 2.0, 0.0],
+                  [0.0, 3.0, 3.0, 0.0, 3.0],
+                  [3.0, 3.0, 1.0, 1.0, 1.0]])
+    t = tt.tensor(x[None, None], dtype=tt.float64, requires_grad=True)
+    out = max_pool2d(t, kernel, stride)
+    out.sum().backward()
+    expected = _first_max_per_window(x, kernel, stride)
+    np.testing.assert_array_equal(t.grad.data[0, 0], expected)
+    assert t.grad.data.sum() == out.data.size  # one unit of gradient per window, none split
+
+
 def test_avg_pool_gradient_counts_overlaps():
     x = tt.tensor(np.zeros((1, 1, 3, 3)), requires_grad=True)
     avg_pool2d(x, 2, stride=1).sum().backward()  # four 2x2 windows overlap in the centre

@@ -24,8 +24,9 @@ def relu(x):
     """relu(x) = max(x, 0), elementwise."""
     x = as_tensor(x)
     ### BEGIN SOLUTION
-    # (x + |x|) / 2: x where x > 0, else exactly 0
-    return (x + x.abs()) * 0.5
+    # (x + |x|) / 2: x where x > 0, else exactly 0; |x| taken as -x at 0, so that the
+    # gradient there is 0 as in PyTorch (x.abs() has gradient 0 at 0, which would give 1/2)
+    return (x + where(x.data > 0, x, -x)) * 0.5
     ### END SOLUTION
 
 
@@ -46,7 +47,7 @@ def tanh(x):
     x = as_tensor(x)
     ### BEGIN SOLUTION
     # odd function: tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) in (0, 1]
-    e = exp(-2.0 * x.abs())
+    e = exp(-2.0 * where(x.data >= 0, x, -x))  # |x| on the branch of the where below
     magnitude = (1.0 - e) / (1.0 + e)
     return where(x.data < 0, -magnitude, magnitude)
     ### END SOLUTION
@@ -56,7 +57,7 @@ def _erf(x):
     """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
     ### BEGIN SOLUTION
     # erf(x) = 1 - erfc(x) for x >= 0 and odd symmetry; erfc from _erfc (rel. error 1.2e-7)
-    ax = x.abs()
+    ax = where(x.data >= 0, x, -x)  # |x| on the branch of the where below
     y = 1.0 - _erfc_nonnegative(ax)
     return where(x.data >= 0, y, -y)
     ### END SOLUTION
@@ -77,7 +78,7 @@ def gelu(x, approximate="none"):
         u = _SQRT_2_OVER_PI * x * (1.0 + 0.044715 * x * x)
         return x * (0.5 + 0.5 * tanh(u))
     # Phi(x) = erfc(-x / sqrt 2) / 2; erfc of a negative argument is 2 - erfc(|.|)
-    z = x.abs() * (1.0 / math.sqrt(2.0))
+    z = where(x.data >= 0, x, -x) * (1.0 / math.sqrt(2.0))  # |x|, branch as phi's
     tail = 0.5 * _erfc_nonnegative(z)  # P(N > |x|)
     phi = where(x.data >= 0, 1.0 - tail, tail)
     return x * phi

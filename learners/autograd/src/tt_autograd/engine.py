@@ -16,7 +16,7 @@ array laid out like the leaf, so no two gradients alias and none aliases the cal
 import time
 
 import numpy as np
-from tt_tensor import Function, from_numpy, hooks_active, notify
+from tt_tensor import from_numpy, hooks_active, notify
 
 from .rules import RULES
 
@@ -115,23 +115,10 @@ def _seed(tensor, gradient):
 
 
 def _apply_rule(node, g, out):
-    """The gradients of a node's inputs (one per input, None where not needed)."""
-    if isinstance(node.op, type) and issubclass(node.op, Function):
-        return _function_parts(node, g)
+    """The gradients of a node's inputs (one per input, None where not needed); the table
+    holds the fused Functions' rules too. Refused if a saved input was written in place."""
+    node.check_saved()
     return RULES[node.op](g, node, out, tuple(t.requires_grad for t in node.inputs))
-
-
-def _function_parts(node, g):
-    parts = node.op.backward(node.ctx, g)
-    parts = tuple(parts) if isinstance(parts, (tuple, list)) else (parts,)
-    if len(parts) != len(node.inputs):
-        raise RuntimeError(f"{node.name}.backward returned {len(parts)} gradient(s) for "
-                           f"{len(node.inputs)} input(s)")
-    for position, (tensor, part) in enumerate(zip(node.inputs, parts)):
-        if part is not None and np.shape(part) != tensor.shape:
-            raise RuntimeError(f"{node.name}.backward returned a gradient of shape "
-                               f"{np.shape(part)} for input {position} of shape {tensor.shape}")
-    return parts
 
 
 def _store(tensor, g):

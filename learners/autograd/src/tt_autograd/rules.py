@@ -11,8 +11,18 @@ per input, None where not needed. The families share their plumbing:
 """
 
 import numpy as np
+from tt_tensor import Function
 
-RULES = {}
+class _Table(dict):
+    """RULES: a primitive's rule by name; a fused Function (a class) is its own rule."""
+
+    def __missing__(self, op):
+        if isinstance(op, type) and issubclass(op, Function):
+            return FusedRule()
+        raise KeyError(op)
+
+
+RULES = _Table()
 
 
 def unbroadcast(grad, shape):
@@ -51,6 +61,26 @@ class Rule:
 
     def __repr__(self):
         return f"<rule {self.name}>"
+
+
+class FusedRule(Rule):
+    """A tt_tensor.Function's own backward, checked: one gradient (or None) per input, each
+    shaped like its input."""
+
+    name = "fused"
+
+    def __call__(self, g, node, out, needs):
+        parts = node.op.backward(node.ctx, g)
+        parts = tuple(parts) if isinstance(parts, (tuple, list)) else (parts,)
+        if len(parts) != len(node.inputs):
+            raise RuntimeError(f"{node.name}.backward returned {len(parts)} gradient(s) for "
+                               f"{len(node.inputs)} input(s)")
+        for position, (tensor, part) in enumerate(zip(node.inputs, parts)):
+            if part is not None and np.shape(part) != tensor.shape:
+                raise RuntimeError(f"{node.name}.backward returned a gradient of shape "
+                                   f"{np.shape(part)} for input {position} of shape "
+                                   f"{tensor.shape}")
+        return parts
 
 
 class Elementwise(Rule):
@@ -108,8 +138,12 @@ class Div(Elementwise):
 @registers("pow")
 class Pow(Elementwise):
     def partials(self, g, a, b, out, needs):
-        # out = a^b: d out = b a^(b-1) da + out ln(a) db, ln(a) read as 0 where a <= 0
-        da = g * b * np.power(a, b - 1) if needs[0] else None
+        # out = a^b: d out = b a^(b-1) da + out ln(a) db, ln(a) read as 0 where a <= 0;
+        # where b == 0, da is 0 (also at a == 0, where b a^(b-1) would be 0 * inf)
+        da = None
+        if needs[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                da = g * np.where(b == 0, 0.0, b * np.power(a, b - 1))
         db = None
         if needs[1]:
             ln_a = np.log(np.where(a > 0, a, 1.0))
@@ -176,11 +210,25 @@ class Sum(Unary):
 @registers("max")
 class Max(Unary):
     def grad_input(self, g, x, out, attrs):
-        # every entry equal to the max shares the gradient equally
+        # over everything: the tied maxima share the gradient equally (torch's max());
+        # over axes: the first maximum of each slice takes it all (torch's max(dim))
         peak = _kept(out, attrs, x.ndim)
         winners = x.data == peak
+        if attrs["axis"] is not None:
+            winners = _first_only(winners, attrs["axis"])
         ties = winners.sum(axis=attrs["axis"], keepdims=True)
         return np.where(winners, _kept(g, attrs, x.ndim) / ties, 0.0).astype(g.dtype)
+
+
+def _first_only(winners, axes):
+    """Keep the first True of each slice over `axes` (C order): by a running count along
+    the reduced axes flattened to one, last."""
+    rest = [i for i in range(winners.ndim) if i not in axes]
+    order = rest + list(axes)
+    moved = winners.transpose(order)
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    first = flat & (np.cumsum(flat, axis=-1) == 1)
+    return first.reshape(moved.shape).transpose(np.argsort(order))
 
 
 @registers("reshape")

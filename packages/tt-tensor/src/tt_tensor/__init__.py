@@ -43,8 +43,8 @@ __all__ = [
     "rand", "arange", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
     "float32", "float64", "int64",
     # primitives (declared by Primitive, listed in PRIMITIVES)
-    "Primitive", "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log", "tanh",
-    "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem",
+    "Primitive", "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log",
+    "tanh", "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem",
     "pad", "sliding_window", "concatenate",
     # composed ops
     "sqrt", "mean", "var", "min", "minimum", "abs", "clip", "transpose", "flatten", "squeeze",
