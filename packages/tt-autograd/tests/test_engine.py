@@ -420,6 +420,28 @@ def test_writes_before_the_op_or_to_other_tensors_do_not_raise():
     np.testing.assert_array_equal(w.grad.data, np.repeat(x.data.sum(axis=0)[:, None], 2, 1))
 
 
+@pytest.mark.parametrize("write", ["base", "view"])
+def test_a_write_through_a_tensor_sharing_the_memory_counts_too(write):
+    """Views share what is written (PyTorch: views share the base's version counter)."""
+    base = tensor(np.ones((4, 3)), dtype=float64)
+    view = base.T  # base does not require grad: no node, a leaf viewing base's memory
+    w = leaf(np.ones((4, 2)))
+    y = (view @ w).sum()
+    (base if write == "base" else view)[0] = 7.0
+    with pytest.raises(RuntimeError, match=r"op 'matmul' \(a tensor of shape \(3, 4\)"):
+        y.backward()
+
+
+def test_a_write_into_unrelated_memory_does_not_count():
+    x = tensor(np.ones((4, 3)), dtype=float64)
+    copy = tensor(x)  # tensor() copies
+    w = leaf(np.ones((3, 2)))
+    y = (x @ w).sum()
+    copy[0] = 7.0
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, np.full((3, 2), 4.0))
+
+
 def test_grad_checks_saved_tensors_as_backward_does():
     x = tensor(np.ones(3), dtype=float64)
     w = leaf([1.0, 2.0, 3.0])

@@ -8,6 +8,9 @@ fused `Function` carries its own backward next to its forward.
 
 import enum
 import itertools
+import weakref
+
+import numpy as np
 
 
 class Primitive(str, enum.Enum):
@@ -52,13 +55,35 @@ PRIMITIVES = tuple(Primitive)
 # check is then one comparison per node, and recording pays one global read per op.
 _ticks = itertools.count(1)
 _last_write = 0
+# id(root array) -> (time of its last write, weak reference to it). A write counts for every
+# tensor whose data views the same root array (PyTorch: views share their version counter).
+_writes = {}
 
 
-def tick():
-    """Advance the write clock (an in-place write happened) and return the new time."""
+def _root(array):
+    """The ndarray that owns the memory `array` views (itself when it owns its data)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _forget(key):
+    return lambda ref: _writes.pop(key, None)  # the root array is gone: so is its entry
+
+
+def written(array):
+    """Note an in-place write into `array`: advance the write clock, stamp its root array."""
     global _last_write
     _last_write = next(_ticks)
-    return _last_write
+    root = _root(array)
+    _writes[id(root)] = (_last_write, weakref.ref(root, _forget(id(root))))
+
+
+def _written_since(array, stamp):
+    """True if the memory of `array` (any view of its root) was written after `stamp`."""
+    root = _root(array)
+    entry = _writes.get(id(root))
+    return entry is not None and entry[0] > stamp and entry[1]() is root
 
 
 class Node:
@@ -89,12 +114,12 @@ class Node:
         if _last_write == self.stamp:
             return
         for position, tensor in enumerate(self.inputs):
-            if getattr(tensor, "_written_at", 0) > self.stamp:
+            if _written_since(tensor.data, self.stamp):
                 raise RuntimeError(
                     f"backward: input {position} of op '{self.name}' (a tensor of shape "
                     f"{tensor.shape}, {tensor.dtype}) was modified in place after the op used "
-                    f"it (it is now at version {tensor._version}); its gradient would be "
-                    "wrong. Write into a copy, or do the write after backward"
+                    "it (written through it, or through a tensor sharing its memory); its "
+                    "gradient would be wrong. Write into a copy, or do the write after backward"
                 )
 
     def __repr__(self):

@@ -11,7 +11,7 @@ import importlib
 import numpy as np
 
 from ._grad_mode import is_grad_enabled
-from ._graph import Node, tick
+from ._graph import Node, written
 from ._helpers import DEFAULT_FLOAT, plain_index, to_array
 
 
@@ -23,10 +23,10 @@ class Tensor:
     (None for leaves: tensors created by the user).
     """
 
-    # _writes / _written_at are set by the first in-place write only (unset reads as 0), so
-    # making a tensor costs nothing for them.
+    # _writes is set by the first in-place write only (unset reads as 0), so making a tensor
+    # costs nothing for it.
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "retains_grad", "_writes",
-                 "_written_at", "__weakref__")
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray op Tensor -> Tensor's reflected method
     __hash__ = object.__hash__  # identity, although == is elementwise
 
@@ -138,7 +138,7 @@ class Tensor:
             )
         self.data[plain_index(index, Tensor)] = value.data if isinstance(value, Tensor) else value
         self._writes = self._version + 1
-        self._written_at = tick()
+        written(self.data)
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
