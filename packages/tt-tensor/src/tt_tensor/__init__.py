@@ -44,8 +44,8 @@ __all__ = [
     "float32", "float64", "int64",
     # primitives (declared by Primitive, listed in PRIMITIVES)
     "Primitive", "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log",
-    "tanh", "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to", "getitem",
-    "pad", "sliding_window", "concatenate",
+    "tanh", "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to",
+    "getitem", "pad", "sliding_window", "concatenate",
     # composed ops
     "sqrt", "mean", "var", "min", "minimum", "abs", "clip", "transpose", "flatten", "squeeze",
     "unsqueeze", "stack", "cat", "argmax", "eq", "ne", "lt", "le", "gt", "ge",
