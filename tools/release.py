@@ -1,0 +1,392 @@
+"""Releases: the manifest of released versions, the content check and the one bump command.
+
+    python tools/release.py check                      # sources match the hash of their version
+    python tools/release.py bump tt-attention minor    # new version, changelog, ranges, pins, hash
+    python tools/release.py bump tt-a minor tt-b patch # several at once (one meta-package bump)
+    python tools/release.py rehash tt-attention        # re-record an unpublished version's hash
+    python tools/release.py hash tt-attention          # print the content hash and its files
+
+The manifest is releases.json at the repository root. The content hash, the changelog rules and
+the versioning policy are described in CONTRIBUTING.md ("Versions and releases").
+Standard library only, like tools/graph.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import graph  # noqa: E402  (tools/graph.py: the course graph and the pyproject reader)
+
+ROOT = graph.ROOT
+MANIFEST = "releases.json"
+LEVELS = ("major", "minor", "patch")
+# What hatchling leaves out of an sdist here (the repository's .gitignore), and so do we.
+SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".tox", ".nox", ".venv", ".git", "build", "dist",
+                "wheelhouse", "runs", "results"}
+SKIPPED_SUFFIXES = (".pyc", ".egg-info", ".npz.tmp")
+UNRELEASED = "## [Unreleased]"
+
+
+# ---------------------------------------------------------------- content hash
+
+def content_files(package_dir: Path) -> list[str]:
+    """Relative posix paths of the files that go into the package's sdist (a wheel holds a
+    subset): everything under the package folder except caches and build output."""
+    found = []
+    for folder, dirs, files in os.walk(package_dir):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS
+                         and not d.endswith(SKIPPED_SUFFIXES))
+        for name in files:
+            if not name.endswith(SKIPPED_SUFFIXES):
+                found.append((Path(folder) / name).relative_to(package_dir).as_posix())
+    return sorted(found)
+
+
+def without_unreleased(changelog: str) -> str:
+    """The changelog with the body of its Unreleased section removed (the heading stays).
+
+    Notes gathered for the next release are not part of any release, so writing them must not
+    change the hash and force a bump; edits to released sections do count."""
+    start = changelog.find(UNRELEASED)
+    if start < 0:
+        return changelog
+    body = start + len(UNRELEASED)
+    end = changelog.find("\n## [", body)
+    return changelog[:body] + "\n" + (changelog[end:] if end >= 0 else "")
+
+
+def content_hash(package_dir: Path) -> str:
+    """sha256 of the lines `<sha256 of the file>  <relative path>` (sorted by path, as
+    `sha256sum` prints them), CHANGELOG.md counted without its Unreleased notes."""
+    lines = []
+    for relative in content_files(package_dir):
+        data = (package_dir / relative).read_bytes()
+        if relative == "CHANGELOG.md":
+            data = without_unreleased(data.decode("utf-8")).encode("utf-8")
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- the manifest
+
+def load_manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    if not path.is_file():
+        return {"distributions": {}}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{MANIFEST}: not valid JSON ({error})") from None
+
+
+ABOUT = ("Released versions of each TinyTorch distribution, written by tools/release.py. sha256: "
+         "the content hash of the distribution's sources for that version (CONTRIBUTING.md, "
+         "'Versions and releases'); date: the release date in its CHANGELOG.md.")
+
+
+def save_manifest(root: Path, manifest: dict) -> None:
+    """Write releases.json through a temporary file, so a failure leaves the old one intact."""
+    path = root / MANIFEST
+    manifest["about"] = ABOUT
+    manifest["distributions"] = {name: dict(sorted(versions.items(), key=version_key))
+                                 for name, versions in sorted(manifest["distributions"].items())}
+    manifest = {"about": manifest.pop("about"), **manifest}
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def version_key(item: tuple[str, dict]) -> tuple[int, ...]:
+    return graph.release(item[0])
+
+
+def record(manifest: dict, package: graph.Package, date: str, keep_date: bool = False) -> str:
+    """Record the package's current version with the hash of its current sources (`keep_date`:
+    an entry that exists keeps its release date)."""
+    digest = content_hash(package.path)
+    versions = manifest["distributions"].setdefault(package.name, {})
+    if keep_date and package.version in versions:
+        date = versions[package.version]["date"]
+    versions[package.version] = {"date": date, "sha256": digest}
+    return digest
+
+
+# ---------------------------------------------------------------- the check
+
+def bump_hint(name: str) -> str:
+    return (f"python tools/release.py bump {name} patch   "
+            "(minor for a contract change; see CONTRIBUTING.md)")
+
+
+def check(root: Path) -> list[str]:
+    """Every distribution's sources match the hash recorded for its current version."""
+    manifest = load_manifest(root)
+    problems = []
+    for name, package in sorted(graph.load_packages(root).items()):
+        versions = manifest["distributions"].get(name, {})
+        entry = versions.get(package.version)
+        if entry is None:
+            problems.append(f"{name} {package.version} is not in {MANIFEST}: set versions with "
+                            f"`python tools/release.py bump {name} <major|minor|patch>`")
+        elif content_hash(package.path) != entry["sha256"]:
+            problems.append(f"{name}: the sources differ from {name} {package.version} as "
+                            f"recorded in {MANIFEST}; bump it: {bump_hint(name)}")
+        problems += check_changelog(package)
+    return problems
+
+
+def check_changelog(package: graph.Package) -> list[str]:
+    """The changelog exists, has an Unreleased section and a section for the current version."""
+    path = package.path / "CHANGELOG.md"
+    if not path.is_file():
+        return [f"{package.name} has no CHANGELOG.md"]
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    if UNRELEASED not in text:
+        problems.append(f"{package.name}/CHANGELOG.md has no '{UNRELEASED}' section")
+    if f"## [{package.version}] - " not in text:
+        problems.append(f"{package.name}/CHANGELOG.md has no '## [{package.version}] - <date>' "
+                        "section for the current version")
+    return problems
+
+
+# ---------------------------------------------------------------- versions and ranges
+
+def next_version(version: str, level: str) -> str:
+    major, minor, patch = (graph.release(version) + (0, 0, 0))[:3]
+    if level == "major":
+        return f"{major + 1}.0.0"
+    if level == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def is_breaking(old: str, new: str) -> bool:
+    """A new major, or a new minor while in 0.x: the contract may have changed."""
+    before, after = graph.release(old)[:2], graph.release(new)[:2]
+    return after[0] != before[0] or (after[0] == 0 and after[1] != before[1])
+
+
+def compatible_range(version: str) -> str:
+    """The range a dependant declares on `version`: its series (0.x: the minor; then the major).
+
+    `~=0.3.0` is >=0.3.0,<0.4 and `~=1.2` is >=1.2,<2; never `~=0.3`, which would accept every
+    later 0.x and so contracts that changed."""
+    major, minor, patch = (graph.release(version) + (0, 0, 0))[:3]
+    return f"~={major}.{minor}.{patch}" if major == 0 else f"~={major}.{minor}"
+
+
+class Plan(NamedTuple):
+    new: dict[str, str]  # distribution -> its new version
+    why: dict[str, list[str]]  # distribution -> generated changelog lines (ranges, pins)
+
+
+def plan_bumps(packages: dict[str, graph.Package], levels: dict[str, str]) -> Plan:
+    """New versions: the requested ones, then a patch for every dependant whose range must move
+    to a new series (repeated until nothing moves), then one bump of the meta-package."""
+    levels = dict(levels)
+    why: dict[str, list[str]] = {name: [] for name in packages}
+    new: dict[str, str] = {}
+    settled = False
+    while not settled:
+        settled = True
+        for name, level in list(levels.items()):
+            version = next_version(packages[name].version, level)
+            if new.get(name) == version:
+                continue
+            new[name], settled = version, False
+            if not is_breaking(packages[name].version, version):
+                continue
+            for other, package in packages.items():
+                if other == graph.META or name not in uses(package):
+                    continue
+                why[other].append(f"Requires {name}{compatible_range(version)} "
+                                  f"(was {uses(package)[name]}).")
+                if other not in levels:
+                    levels[other] = "patch"
+    modules = sorted((n for n in new if n != graph.META), key=lambda n: graph.COURSE[n].number)
+    if modules and graph.META in packages:
+        why[graph.META].append("Pins " + ", ".join(f"{n} {new[n]}" for n in modules) + ".")
+        new[graph.META] = next_version(packages[graph.META].version, levels.get(graph.META, "patch"))
+    return Plan(new, {name: lines for name, lines in why.items() if name in new})
+
+
+def uses(package: graph.Package) -> dict[str, str]:
+    """Sibling -> declared range, over the dependencies and every extra."""
+    reqs = package.deps + [req for extra in package.extras.values() for req in extra]
+    return {req.name: req.spec for req in reqs if req.name in graph.COURSE}
+
+
+# ---------------------------------------------------------------- rewriting files
+
+def rewrite_requirements(text: str, plan: Plan, old: dict[str, str]) -> str:
+    """Exact pins follow every new version; ranges move when the new version is breaking."""
+    def replace(match: re.Match) -> str:
+        name, operator = graph.normalise(match.group(2)), match.group(3)
+        if name not in plan.new:
+            return match.group(0)
+        if operator == "==":
+            spec = f"=={plan.new[name]}"
+        elif is_breaking(old[name], plan.new[name]):
+            spec = compatible_range(plan.new[name])
+        else:
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}{spec}{match.group(5)}"
+    return re.sub(r"""(["'])(tt[-_][a-z]+)\s*(~=|==)\s*([0-9][0-9.]*)(["'])""", replace, text)
+
+
+def set_version(package: graph.Package, version: str) -> None:
+    pyproject = graph.read_toml(package.path / "pyproject.toml")
+    path = package.path / pyproject["tool"]["hatch"]["version"]["path"]
+    text = re.sub(r"""(__version__\s*=\s*)["'][^"']+["']""", rf'\g<1>"{version}"',
+                  path.read_text(encoding="utf-8"), count=1)
+    write_text(path, text)
+
+
+def release_changelog(text: str, version: str, date: str, lines: list[str]) -> str:
+    """Move the Unreleased notes (plus `lines`, under Changed) into `## [version] - date`."""
+    start = text.find(UNRELEASED)
+    if start < 0:
+        raise ValueError(f"no '{UNRELEASED}' section")
+    body_start = start + len(UNRELEASED)
+    end = text.find("\n## [", body_start)
+    end = len(text) if end < 0 else end + 1
+    body = add_changed(text[body_start:end].strip("\n"), lines)
+    section = f"{UNRELEASED}\n\n## [{version}] - {date}\n\n{body}\n\n"
+    return text[:start] + section + text[end:].lstrip("\n")
+
+
+def add_changed(body: str, lines: list[str]) -> str:
+    """Append `- line` entries to the body's `### Changed` list (made when missing)."""
+    if not lines:
+        return body
+    items = "\n".join(f"- {line}" for line in lines)
+    match = re.search(r"^### Changed\n(?:.*\n?)*?(?=^### |\Z)", body, flags=re.MULTILINE)
+    if match is None:
+        return (body + "\n\n" if body else "") + f"### Changed\n\n{items}"
+    changed = match.group(0).rstrip("\n") + "\n" + items
+    rest = body[match.end():]
+    return body[:match.start()] + changed + ("\n\n" + rest if rest else "")
+
+
+def unreleased_notes(text: str) -> str:
+    start = text.find(UNRELEASED)
+    end = text.find("\n## [", start + len(UNRELEASED))
+    return text[start + len(UNRELEASED):end if end >= 0 else len(text)].strip()
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write through a temporary name, so that a failure leaves the old file intact."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+# ---------------------------------------------------------------- bump
+
+def bump(root: Path, levels: dict[str, str], date: str) -> Plan:
+    """Apply the plan: versions, changelogs, ranges, pins, requirement files, manifest."""
+    packages = graph.load_packages(root)
+    problems = [f"unknown distribution {name}" for name in levels if name not in packages]
+    problems += [f"{name}: nothing under '{UNRELEASED}' in its CHANGELOG.md: write what changed "
+                 "first" for name in levels if name in packages
+                 and not unreleased_notes(read_changelog(packages[name]))]
+    if problems:
+        raise SystemExit("release.py bump: " + "; ".join(problems))
+    plan = plan_bumps(packages, levels)
+    old = {name: package.version for name, package in packages.items()}
+    for name, package in packages.items():  # ranges and pins first, then the versions
+        path = package.path / "pyproject.toml"
+        text = path.read_text(encoding="utf-8")
+        if (updated := rewrite_requirements(text, plan, old)) != text:
+            write_text(path, updated)
+    for name, version in plan.new.items():
+        package = packages[name]
+        set_version(package, version)
+        changelog = read_changelog(package)
+        write_text(package.path / "CHANGELOG.md",
+                   release_changelog(changelog, version, date, plan.why[name]))
+    packages = graph.load_packages(root)
+    graph.write_requirement_files(packages, root)
+    manifest = load_manifest(root)
+    for name in plan.new:
+        record(manifest, packages[name], date)
+    save_manifest(root, manifest)
+    return plan
+
+
+def read_changelog(package: graph.Package) -> str:
+    path = package.path / "CHANGELOG.md"
+    if not path.is_file():
+        raise SystemExit(f"release.py: {package.name} has no CHANGELOG.md")
+    return path.read_text(encoding="utf-8")
+
+
+def parse_levels(words: list[str]) -> dict[str, str]:
+    """`tt-a minor tt-b patch` -> {'tt-a': 'minor', 'tt-b': 'patch'}."""
+    if not words or len(words) % 2:
+        raise SystemExit("release.py bump: give pairs of <distribution> <major|minor|patch>")
+    levels = {}
+    for name, level in zip(words[::2], words[1::2]):
+        if level not in LEVELS:
+            raise SystemExit(f"release.py bump: {name}: level {level!r} is not one of "
+                             f"{', '.join(LEVELS)}")
+        levels[graph.normalise(name)] = level
+    return levels
+
+
+# ---------------------------------------------------------------- command line
+
+def today() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
+    parser.add_argument("--date", default=None, help="release date (default: today, UTC)")
+    parser.add_argument("command", choices=["check", "bump", "rehash", "hash"])
+    parser.add_argument("args", nargs="*", help="bump: pairs <dist> <level>; rehash/hash: dists")
+    args = parser.parse_args(argv)
+    root, date = args.root.resolve(), args.date or today()
+    if args.command == "check":
+        problems = check(root)
+        for problem in problems:
+            print(f"error: {problem}")
+        print(f"release check: {len(problems)} problem(s)" if problems else "release check: ok")
+        return 1 if problems else 0
+    if args.command == "bump":
+        plan = bump(root, parse_levels(args.args), date)
+        for name, version in plan.new.items():
+            print(f"{name} -> {version}")
+        return 0
+    packages = graph.load_packages(root)
+    unknown = [name for name in args.args if graph.normalise(name) not in packages]
+    if unknown or not args.args:
+        raise SystemExit(f"release.py {args.command}: name distributions "
+                         f"(unknown: {', '.join(unknown) or '-'})")
+    chosen = [packages[graph.normalise(name)] for name in args.args]
+    if args.command == "hash":
+        for package in chosen:
+            print(f"{package.name} {package.version} {content_hash(package.path)}")
+            print("".join(f"  {path}\n" for path in content_files(package.path)), end="")
+        return 0
+    manifest = load_manifest(root)
+    for package in chosen:
+        digest = record(manifest, package, date, keep_date=args.date is None)
+        print(f"{package.name} {package.version} {digest}")
+    save_manifest(root, manifest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
