@@ -3,7 +3,7 @@
     nox -s build            wheels of all 18 distributions into dist/
     nox -s smoke            per exit point: a fresh venv installs tinytorch[<extra>] offline
     nox -s build smoke      both, in that order
-    nox -s check            python tools/graph.py check
+    nox -s check            python tools/graph.py check, python tools/release.py check
     nox -s tests            one dev venv (everything editable), every test directory
     nox -s swap             the learner's loop for every module (long; not part of CI):
                             scaffold, stubs fail, fill from the reference, whole stack passes
@@ -93,8 +93,10 @@ def smoke(session: nox.Session, extra: str) -> None:
 
 @nox.session(venv_backend="none")
 def check(session: nox.Session) -> None:
-    """The declared graph, pins, extras, imports and tox requirement files agree."""
+    """The declared graph, pins, extras, imports and tox requirement files agree, and every
+    distribution's sources match the hash recorded for its version (tools/release.py)."""
     session.run(sys.executable, str(ROOT / "tools" / "graph.py"), "check")
+    session.run(sys.executable, str(ROOT / "tools" / "release.py"), "check")
 
 
 def install_dev(session: nox.Session) -> None:
