@@ -1,8 +1,9 @@
 """Cross-package jobs. Per-package isolation lives in tox.ini; these sessions see the whole repo.
 
-    nox -s build            wheels of all 18 distributions into dist/
+    nox -s build            wheels and sdists of all 18 into dist/ (reproducible, twine check)
     nox -s smoke            per exit point: a fresh venv installs tinytorch[<extra>] offline
     nox -s build smoke      both, in that order
+    nox -s oldest           each module's tests with the oldest siblings its ranges allow
     nox -s check            python tools/graph.py check, python tools/release.py check
     nox -s tests            one dev venv (everything editable), every test directory
     nox -s swap             the learner's loop for every module (long; not part of CI):
@@ -16,8 +17,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +37,7 @@ EXTRAS = ["foundations", "vision", "language"]
 
 sys.path.insert(0, str(ROOT / "tools"))
 import graph  # noqa: E402  (tools/graph.py: the course graph and the package reader)
+import release  # noqa: E402  (tools/release.py: releases.json, old releases from git)
 
 nox.options.sessions = ["check", "tests"]
 nox.options.reuse_venv = "no"
@@ -50,23 +54,68 @@ def wheel_name(distribution: str) -> str:
     return distribution.replace("-", "_")
 
 
+def artifact_prefixes(dirs: list[Path]) -> tuple[str, ...]:
+    """File-name prefixes of our wheels and sdists in dist/ (`tt_attention-`, ...)."""
+    return tuple(f"{wheel_name(d.name)}-" for d in dirs)
+
+
+def source_date_epoch(package_dir: Path) -> str | None:
+    """The date of the last commit that touched the package (None outside a git checkout):
+    the timestamp hatchling writes into every archive member, so a rebuild is byte-identical."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct", "--", str(package_dir)],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out or None
+
+
+def build_package(session: nox.Session, package_dir: Path, out: Path) -> list[Path]:
+    """sdist and wheel of one distribution into `out` (hatchling, no isolation, no index)."""
+    epoch = source_date_epoch(package_dir)
+    env = {"SOURCE_DATE_EPOCH": epoch} if epoch else {}
+    before = set(out.glob("*"))
+    with session.chdir(package_dir):
+        session.run("python", "-m", "hatchling", "build", "-t", "sdist", "-t", "wheel",
+                    "-d", str(out), env=env, silent=True)
+    return sorted(set(out.glob("*")) - before)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build one wheel per distribution into dist/ (old wheels of ours are removed first)."""
+    """Wheel and sdist of every distribution into dist/ (ours removed first), each built twice
+    to prove the bytes reproducible, then their metadata checked by `twine check --strict`.
+    dist/SHA256SUMS lists the 36 artifacts."""
     dirs = package_dirs()
     DIST.mkdir(exist_ok=True)
-    for old in DIST.glob("*.whl"):
-        if any(old.name.startswith(f"{wheel_name(d.name)}-") for d in dirs):
+    for old in DIST.iterdir():
+        if old.name.startswith(artifact_prefixes(dirs)) or old.name == "SHA256SUMS":
             old.unlink()
-    session.install("hatchling>=1.18")  # one build backend for all 18, not one venv each
-    session.run("python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                "--wheel-dir", str(DIST), *[str(d) for d in dirs])
-    built = sorted(path.name for path in DIST.glob("*.whl"))
-    missing = [d.name for d in dirs
-               if not any(name.startswith(f"{wheel_name(d.name)}-") for name in built)]
-    if missing:
-        session.error(f"no wheel built for {', '.join(missing)}")
-    session.log(f"{len(dirs)} wheels in {DIST}:\n  " + "\n  ".join(built))
+    session.install("hatchling>=1.18", "twine>=5")  # one build backend for all 18
+    again = Path(session.create_tmp()).resolve() / "build-again"
+    shutil.rmtree(again, ignore_errors=True)
+    again.mkdir()
+    built, differ = [], []
+    for package_dir in dirs:
+        artifacts = build_package(session, package_dir, DIST)
+        kinds = sorted(a.name.endswith(".whl") for a in artifacts)
+        if kinds != [False, True]:
+            session.error(f"{package_dir.name}: expected one sdist and one wheel, got "
+                          f"{[a.name for a in artifacts]}")
+        second = {a.name: a for a in build_package(session, package_dir, again)}
+        differ += [a.name for a in artifacts
+                   if a.name not in second or sha256(second[a.name]) != sha256(a)]
+        built += artifacts
+    if differ:
+        session.error(f"not reproducible (a second build differs): {', '.join(differ)}")
+    session.run("twine", "check", "--strict", *[str(a) for a in built])
+    sums = "".join(f"{sha256(a)}  {a.name}\n" for a in sorted(built))
+    (DIST / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    session.log(f"{len(built)} artifacts in {DIST}, identical on a second build:\n{sums}")
 
 
 @nox.session
@@ -89,6 +138,75 @@ def smoke(session: nox.Session, extra: str) -> None:
     if xornet.is_file():
         session.install("--no-index", "--find-links", str(WHEELHOUSE), *THIRD_PARTY)
         session.run("python", str(xornet))
+
+
+# ---------------------------------------------------------------- oldest allowed siblings
+
+def wheel_of(session: nox.Session, name: str, version: str, out: Path) -> Path:
+    """The wheel of `name` `version` in `out`: built from the tree when that is the current
+    version, else from the commit holding that release's sources (releases.json's hash)."""
+    found = list(out.glob(f"{wheel_name(name)}-{version}-*.whl"))
+    if found:
+        return found[0]
+    package = graph.load_packages(ROOT)[name]
+    source = package.path
+    if version != package.version:
+        source = release.export_release(ROOT, name, version, out.parent / "sources")
+        session.log(f"{name} {version}: rebuilt from the history ({source.parent.parent.name})")
+    for artifact in build_package(session, source, out):
+        if artifact.suffix != ".whl":
+            artifact.unlink()
+    return next(out.glob(f"{wheel_name(name)}-{version}-*.whl"))
+
+
+def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
+    """Install `name` (current) with the oldest siblings its ranges allow; run its tests."""
+    packages = graph.load_packages(ROOT)
+    floors = release.oldest_allowed(release.load_manifest(ROOT), packages[name])
+    wanted = {name: packages[name].version, **floors}
+    closure = graph.test_closure(packages, name) - {name}
+    for other in closure - set(floors):  # indirect siblings: let pip pick among current ones
+        wheel_of(session, other, packages[other].version, wheels)
+    for other, version in wanted.items():
+        wheel_of(session, other, version, wheels)
+    installed = [line.split("==")[0] for line in session.run(
+        "python", "-m", "pip", "freeze", silent=True).splitlines()]
+    ours = [dist for dist in installed if graph.normalise(dist) in graph.COURSE]
+    if ours:
+        session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *ours)
+    pins = [f"{other}=={version}" for other, version in wanted.items()]
+    session.install("--no-index", "--find-links", str(wheels), *pins)
+    for other, version in wanted.items():
+        have = session.run("python", "-c", f"from importlib.metadata import version as v; "
+                           f"print(v('{other}'))", silent=True).strip()
+        if have != version:
+            session.error(f"{name}: {other} {have} is installed, not {version}")
+    session.run("python", str(ROOT / "tools" / "pytest_allow_empty.py"), "-q", "-p",
+                "no:cacheprovider", f"packages/{name}/tests")
+    return floors
+
+
+@nox.session
+def oldest(session: nox.Session) -> None:
+    """Each module (or those named after --), installed from its wheel with the OLDEST version
+    of each sibling that its declared ranges (and its test extra's) allow, runs its contract
+    tests: a range that claims more than the package works with fails here. Old versions are
+    rebuilt from the git commit that holds their recorded sources (tools/release.py)."""
+    session.install("hatchling>=1.18", *THIRD_PARTY)
+    wheels = Path(session.create_tmp()).resolve() / "oldest" / "wheels"
+    shutil.rmtree(wheels.parent, ignore_errors=True)
+    wheels.mkdir(parents=True)
+    names = session.posargs or [d.name for d in package_dirs() if d.name != graph.META]
+    failed, table = [], []
+    for name in names:
+        try:
+            floors = oldest_one(session, name, wheels)
+            table.append(f"  {name:<18} " + ", ".join(f"{d} {v}" for d, v in floors.items()))
+        except CommandFailed:
+            failed.append(name)
+    session.log("oldest siblings allowed, tests passed:\n" + "\n".join(table))
+    if failed:
+        session.error(f"tests fail with the oldest allowed siblings: {', '.join(failed)}")
 
 
 @nox.session(venv_backend="none")

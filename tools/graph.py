@@ -1,6 +1,7 @@
 """The course graph and the checks that keep every pyproject.toml faithful to it.
 
-    python tools/graph.py check   # the dependency rule, pins, extras, imports, generated files
+    python tools/graph.py check   # the dependency rule, pins, extras, imports, generated files,
+                                  # the uv workspace's sources
     python tools/graph.py sync    # write every generated file: tools/requirements/<dist>.txt
                                   # (used by tox), tox.ini's lists, the README's module table
     python tools/graph.py reqs    # the same as sync (its older name)
@@ -418,6 +419,25 @@ def import_problem(name: str, allowed: set[str], module: str, in_tests: bool) ->
     return ""
 
 
+def check_uv_workspace(packages: dict[str, Package], root: Path) -> list[str]:
+    """The root pyproject.toml (uv only) names every distribution as a workspace source, so uv
+    never looks one of our names up on an index, and nothing else."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"^\[project\]", text, flags=re.MULTILINE):
+        return ["pyproject.toml: the workspace root must not be a package (no [project] table)"]
+    # a line reader, not TOML: Python 3.10's subset reader does not read inline tables
+    listed = {normalise(name) for name in re.findall(
+        r"^([A-Za-z0-9_.-]+)\s*=\s*\{\s*workspace\s*=\s*true\s*\}", text, flags=re.MULTILINE)}
+    problems = [f"pyproject.toml: [tool.uv.sources] is missing {name} = {{ workspace = true }}"
+                for name in sorted(set(packages) - listed)]
+    problems += [f"pyproject.toml: [tool.uv.sources] names {name}, which is not in packages/"
+                 for name in sorted(listed - set(packages))]
+    return problems
+
+
 # ---------------------------------------------------------------- requirement files for tox
 
 def requirement_lines(packages: dict[str, Package], name: str) -> list[str]:
@@ -478,7 +498,8 @@ def check(root: Path) -> list[str]:
             + check_meta(packages, course) + check_imports(packages)
             + check_requirement_files(packages, root)
             + course_table.check_generated(root, course)
-            + course_table.check_headings(root, course))
+            + course_table.check_headings(root, course)
+            + check_uv_workspace(packages, root))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,9 +17,13 @@ import argparse
 import datetime
 import hashlib
 import json
+import io
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -342,6 +346,64 @@ def parse_levels(words: list[str]) -> dict[str, str]:
                              f"{', '.join(LEVELS)}")
         levels[graph.normalise(name)] = level
     return levels
+
+
+# ---------------------------------------------------------------- old releases (nox -s oldest)
+
+def in_range(version: str, spec: str) -> bool:
+    """`version` satisfies a `~=X.Y[.Z]` range: >= X.Y.Z and the same release up to the last
+    number but one."""
+    match = re.fullmatch(r"~=(\d+(?:\.\d+)+)", spec)
+    if match is None:
+        raise ValueError(f"not a ~= range: {spec!r}")
+    base, have = graph.release(match.group(1)), graph.release(version)
+    return have >= base and have[:len(base) - 1] == base[:-1]
+
+
+def oldest_allowed(manifest: dict, package: graph.Package) -> dict[str, str]:
+    """Sibling -> the oldest recorded version its declared range allows, for the package's
+    dependencies and its `test` extra (what its contract tests run with)."""
+    wanted = graph.siblings(package.deps + package.extras.get(graph.TEST_EXTRA, []))
+    floors = {}
+    for name, req in sorted(wanted.items()):
+        released = manifest["distributions"].get(name, {})
+        allowed = sorted((v for v in released if in_range(v, req.spec)), key=graph.release)
+        if not allowed:
+            raise SystemExit(f"{package.name} requires {name}{req.spec}, but {MANIFEST} records "
+                             f"no such version of {name} ({', '.join(released) or 'none'})")
+        floors[name] = allowed[0]
+    return floors
+
+
+def git(root: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, **kwargs)
+
+
+def export_release(root: Path, name: str, version: str, dest: Path) -> Path:
+    """Write the sources of `name` `version` into dest/<package folder> from the git history:
+    the commit whose copy of the package has the hash releases.json records for it. Commits are
+    found by content, not by id, so rebased or merged histories still work."""
+    digest = load_manifest(root)["distributions"].get(name, {}).get(version, {}).get("sha256")
+    if digest is None:
+        raise SystemExit(f"{MANIFEST} has no {name} {version}")
+    folder = f"packages/{graph.load_packages(root)[name].path.name}"
+    commits = git(root, "log", "--format=%H", "--", folder, text=True).stdout.split()
+    for commit in commits:
+        candidate = dest / commit[:12]
+        candidate.mkdir(parents=True, exist_ok=True)
+        archive = git(root, "archive", "--format=tar", commit, folder).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12: refuse odd members
+                tar.extractall(candidate, filter="data")
+            else:
+                tar.extractall(candidate)
+        package_dir = candidate / folder
+        if (graph.load_package(package_dir).version == version
+                and content_hash(package_dir) == digest):
+            return package_dir
+        shutil.rmtree(candidate)
+    raise SystemExit(f"{name} {version}: no commit of this history has the sources recorded in "
+                     f"{MANIFEST} (sha256 {digest[:12]}...); it cannot be rebuilt here")
 
 
 # ---------------------------------------------------------------- command line

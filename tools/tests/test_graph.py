@@ -231,3 +231,17 @@ def test_tt_setup_lists_the_same_modules_as_the_graph():
 
     assert [(m.distribution, m.number, m.part) for m in COURSE_MODULES] == [
         (name, module.number, module.part) for name, module in graph.COURSE.items()]
+
+
+def test_the_uv_workspace_names_every_distribution_and_nothing_else(repo):
+    text = (ROOT / "pyproject.toml").read_text()
+    (repo / "pyproject.toml").write_text(text)
+    assert problems(repo) == []
+    edit(repo / "pyproject.toml", "tt-layers = { workspace = true }\n", "")
+    edit(repo / "pyproject.toml", "tinytorch = { workspace = true }",
+         "tinytorch = { workspace = true }\ntt-extra = { workspace = true }")
+    assert problems(repo) == [
+        "pyproject.toml: [tool.uv.sources] is missing tt-layers = { workspace = true }",
+        "pyproject.toml: [tool.uv.sources] names tt-extra, which is not in packages/"]
+    (repo / "pyproject.toml").write_text('[project]\nname = "root"\n' + text)
+    assert problems(repo)[0].startswith("pyproject.toml: the workspace root must not be a package")

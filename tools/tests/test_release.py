@@ -59,6 +59,13 @@ def append_line(root, name, relative, line):
     path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
 
 
+def add_note(root, name, note):
+    path = root / "packages" / name / "CHANGELOG.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(release.UNRELEASED, f"{release.UNRELEASED}\n\n{note}", 1),
+                    encoding="utf-8")
+
+
 # ---------------------------------------------------------------- the check
 
 def test_the_repository_passes():
@@ -272,3 +279,45 @@ def test_the_hashed_files_are_the_sdist_and_cover_the_wheel(repo, tmp_path, name
         changelog = [n for n in archive.namelist() if n.endswith("extra_metadata/CHANGELOG.md")]
     assert code == {p.relative_to(source.parent).as_posix() for p in source.rglob("*.py")}
     assert len(changelog) == 1
+
+
+# ---------------------------------------------------------------- old releases for nox -s oldest
+
+def commit_all(root, message):
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit",
+                    "-q", "-m", message], cwd=root, check=True)
+
+
+def test_oldest_allowed_is_the_lowest_recorded_version_in_each_range(repo):
+    assert run(repo, "--date", DATE, "bump", "tt-tensor", "patch")[0] == 0
+    packages = graph.load_packages(repo)
+    manifest = release.load_manifest(repo)
+    assert set(manifest["distributions"]["tt-tensor"]) == {"0.1.0", "0.1.1"}
+    assert release.oldest_allowed(manifest, packages["tt-layers"]) == {
+        "tt-activations": "0.1.0", "tt-tensor": "0.1.0"}
+    # the test extra counts: tt-attention's contract tests need tt-autograd
+    assert set(release.oldest_allowed(manifest, packages["tt-attention"])) == {
+        "tt-autograd", "tt-layers", "tt-tensor"}
+    add_note(repo, "tt-tensor", "### Changed\n\n- **Contract:** something.")
+    assert "tt-tensor -> 0.2.0" in run(repo, "--date", DATE, "bump", "tt-tensor", "minor")[1]
+    packages, manifest = graph.load_packages(repo), release.load_manifest(repo)
+    assert release.oldest_allowed(manifest, packages["tt-layers"])["tt-tensor"] == "0.2.0"
+
+
+def test_an_old_release_is_found_in_the_history_by_its_hash(repo, tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    commit_all(repo, "0.1.0")
+    recorded = release.load_manifest(repo)["distributions"]["tt-setup"]["0.1.0"]["sha256"]
+    append_line(repo, "tt-setup", "src/tt_setup/doctor.py", "# a fix\n")
+    assert run(repo, "--date", DATE, "bump", "tt-setup", "patch")[0] == 0
+    commit_all(repo, "tt-setup 0.1.1")
+    old = release.export_release(repo, "tt-setup", "0.1.0", tmp_path / "sources")
+    assert graph.load_package(old).version == "0.1.0"
+    assert release.content_hash(old) == recorded
+    assert "# a fix" not in (old / "src/tt_setup/doctor.py").read_text()
+    manifest = release.load_manifest(repo)
+    manifest["distributions"]["tt-tensor"]["0.1.0"]["sha256"] = "0" * 64
+    release.save_manifest(repo, manifest)
+    with pytest.raises(SystemExit, match="tt-tensor 0.1.0: no commit of this history"):
+        release.export_release(repo, "tt-tensor", "0.1.0", tmp_path / "sources")
