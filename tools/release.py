@@ -319,6 +319,7 @@ def bump(root: Path, levels: dict[str, str], date: str) -> Plan:
         changelog = read_changelog(package)
         write_text(package.path / "CHANGELOG.md",
                    release_changelog(changelog, version, date, plan.why[name]))
+    follow_in_learners(root, plan, old)
     packages = graph.load_packages(root)
     graph.write_requirement_files(packages, root)
     manifest = load_manifest(root)
@@ -326,6 +327,24 @@ def bump(root: Path, levels: dict[str, str], date: str) -> Plan:
         record(manifest, packages[name], date)
     save_manifest(root, manifest)
     return plan
+
+
+def follow_in_learners(root: Path, plan: Plan, old: dict[str, str]) -> None:
+    """The hand-written learner packages in learners/ mirror their reference: same version with
+    its local label (0.2.0+own), same ranges, so `nox -s learners` keeps installing them."""
+    for pyproject in sorted((root / "learners").glob("*/pyproject.toml")):
+        package = graph.load_package(pyproject.parent)
+        text = pyproject.read_text(encoding="utf-8")
+        updated = rewrite_requirements(text, plan, old)
+        if package.name in plan.new:
+            label = package.version[len(old[package.name]):]  # "+own"
+            if not package.version.startswith(old[package.name]):
+                raise SystemExit(f"learners/{pyproject.parent.name} is {package.version}, not "
+                                 f"{old[package.name]} with a local label: update it by hand")
+            set_version(package, plan.new[package.name] + label)
+            updated = updated.replace(f"({package.version},", f"({plan.new[package.name]}{label},")
+        if updated != text:
+            write_text(pyproject, updated)
 
 
 def read_changelog(package: graph.Package) -> str:

@@ -1,6 +1,7 @@
 """tools/release.py: the content check fails on an unbumped change, and one bump fixes it all.
 
-Every test that changes files works on a temporary copy of packages/, tools/ and releases.json.
+Every test that changes files works on a temporary copy of packages/, learners/, tools/ and
+releases.json.
 """
 
 import importlib.util
@@ -25,8 +26,8 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_
 
 @pytest.fixture
 def repo(tmp_path):
-    """A copy of the repository's packages, tools and manifest: passes the check as it is."""
-    for folder in ("packages", "tools"):
+    """A copy of the repository's packages, learners, tools and manifest: passes the check."""
+    for folder in ("packages", "tools", "learners"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=IGNORED)
     shutil.copy(ROOT / release.MANIFEST, tmp_path / release.MANIFEST)
     return tmp_path
@@ -321,3 +322,16 @@ def test_an_old_release_is_found_in_the_history_by_its_hash(repo, tmp_path):
     release.save_manifest(repo, manifest)
     with pytest.raises(SystemExit, match="tt-tensor 0.1.0: no commit of this history"):
         release.export_release(repo, "tt-tensor", "0.1.0", tmp_path / "sources")
+
+
+def test_the_learner_packages_follow_their_reference(repo):
+    own = repo / "learners" / "activations"
+    assert graph.load_package(own).version == "0.1.0+own"
+    code, out = run(repo, "--date", DATE, "bump", "tt-tensor", "minor", "tt-activations", "patch")
+    assert code == 0, out
+    assert graph.load_package(own).version == "0.1.1+own"
+    text = (own / "pyproject.toml").read_text()
+    assert '"tt-tensor~=0.2.0"' in text and "(0.1.1+own, in src/" in text
+    layers = graph.load_package(repo / "learners" / "layers")
+    assert layers.version == "0.1.1+own"  # a dependant of tt-tensor: its patch release
+    assert {r.spec for r in layers.deps if r.name == "tt-tensor"} == {"~=0.2.0"}
