@@ -169,9 +169,9 @@ def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
         wheel_of(session, other, packages[other].version, wheels)
     for other, version in wanted.items():
         wheel_of(session, other, version, wheels)
-    installed = [line.split("==")[0] for line in session.run(
-        "python", "-m", "pip", "freeze", silent=True).splitlines()]
-    ours = [dist for dist in installed if graph.normalise(dist) in graph.COURSE]
+    listed = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
+    ours = [row["name"] for row in json.loads(listed[listed.index("["):])
+            if graph.normalise(row["name"]) in graph.COURSE]
     if ours:
         session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *ours)
     pins = [f"{other}=={version}" for other, version in wanted.items()]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import json
 import io
+import json
 import os
 import re
 import shutil
@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import graph  # noqa: E402  (tools/graph.py: the course graph and the pyproject reader)
+from changelog import (  # noqa: E402  (tools/changelog.py)
+    UNRELEASED, check_changelog, release_changelog, unreleased_notes, without_unreleased)
 
 ROOT = graph.ROOT
 MANIFEST = "releases.json"
@@ -37,7 +39,6 @@ LEVELS = ("major", "minor", "patch")
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".tox", ".nox", ".venv", ".git", "build", "dist",
                 "wheelhouse", "runs", "results"}
 SKIPPED_SUFFIXES = (".pyc", ".egg-info", ".npz.tmp")
-UNRELEASED = "## [Unreleased]"
 
 
 # ---------------------------------------------------------------- content hash
@@ -53,19 +54,6 @@ def content_files(package_dir: Path) -> list[str]:
             if not name.endswith(SKIPPED_SUFFIXES):
                 found.append((Path(folder) / name).relative_to(package_dir).as_posix())
     return sorted(found)
-
-
-def without_unreleased(changelog: str) -> str:
-    """The changelog with the body of its Unreleased section removed (the heading stays).
-
-    Notes gathered for the next release are not part of any release, so writing them must not
-    change the hash and force a bump; edits to released sections do count."""
-    start = changelog.find(UNRELEASED)
-    if start < 0:
-        return changelog
-    body = start + len(UNRELEASED)
-    end = changelog.find("\n## [", body)
-    return changelog[:body] + "\n" + (changelog[end:] if end >= 0 else "")
 
 
 def content_hash(package_dir: Path) -> str:
@@ -148,21 +136,6 @@ def check(root: Path) -> list[str]:
     return problems
 
 
-def check_changelog(package: graph.Package) -> list[str]:
-    """The changelog exists, has an Unreleased section and a section for the current version."""
-    path = package.path / "CHANGELOG.md"
-    if not path.is_file():
-        return [f"{package.name} has no CHANGELOG.md"]
-    text = path.read_text(encoding="utf-8")
-    problems = []
-    if UNRELEASED not in text:
-        problems.append(f"{package.name}/CHANGELOG.md has no '{UNRELEASED}' section")
-    if f"## [{package.version}] - " not in text:
-        problems.append(f"{package.name}/CHANGELOG.md has no '## [{package.version}] - <date>' "
-                        "section for the current version")
-    return problems
-
-
 # ---------------------------------------------------------------- versions and ranges
 
 def next_version(version: str, level: str) -> str:
@@ -220,7 +193,8 @@ def plan_bumps(packages: dict[str, graph.Package], levels: dict[str, str]) -> Pl
     modules = sorted((n for n in new if n != graph.META), key=lambda n: graph.COURSE[n].number)
     if modules and graph.META in packages:
         why[graph.META].append("Pins " + ", ".join(f"{n} {new[n]}" for n in modules) + ".")
-        new[graph.META] = next_version(packages[graph.META].version, levels.get(graph.META, "patch"))
+        meta_level = levels.get(graph.META, "patch")
+        new[graph.META] = next_version(packages[graph.META].version, meta_level)
     return Plan(new, {name: lines for name, lines in why.items() if name in new})
 
 
@@ -254,38 +228,6 @@ def set_version(package: graph.Package, version: str) -> None:
     text = re.sub(r"""(__version__\s*=\s*)["'][^"']+["']""", rf'\g<1>"{version}"',
                   path.read_text(encoding="utf-8"), count=1)
     write_text(path, text)
-
-
-def release_changelog(text: str, version: str, date: str, lines: list[str]) -> str:
-    """Move the Unreleased notes (plus `lines`, under Changed) into `## [version] - date`."""
-    start = text.find(UNRELEASED)
-    if start < 0:
-        raise ValueError(f"no '{UNRELEASED}' section")
-    body_start = start + len(UNRELEASED)
-    end = text.find("\n## [", body_start)
-    end = len(text) if end < 0 else end + 1
-    body = add_changed(text[body_start:end].strip("\n"), lines)
-    section = f"{UNRELEASED}\n\n## [{version}] - {date}\n\n{body}\n\n"
-    return text[:start] + section + text[end:].lstrip("\n")
-
-
-def add_changed(body: str, lines: list[str]) -> str:
-    """Append `- line` entries to the body's `### Changed` list (made when missing)."""
-    if not lines:
-        return body
-    items = "\n".join(f"- {line}" for line in lines)
-    match = re.search(r"^### Changed\n(?:.*\n?)*?(?=^### |\Z)", body, flags=re.MULTILINE)
-    if match is None:
-        return (body + "\n\n" if body else "") + f"### Changed\n\n{items}"
-    changed = match.group(0).rstrip("\n") + "\n" + items
-    rest = body[match.end():]
-    return body[:match.start()] + changed + ("\n\n" + rest if rest else "")
-
-
-def unreleased_notes(text: str) -> str:
-    start = text.find(UNRELEASED)
-    end = text.find("\n## [", start + len(UNRELEASED))
-    return text[start + len(UNRELEASED):end if end >= 0 else len(text)].strip()
 
 
 def write_text(path: Path, text: str) -> None:
