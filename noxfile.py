@@ -174,6 +174,11 @@ def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
             if graph.normalise(row["name"]) in graph.COURSE]
     if ours:
         session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *ours)
+    # third-party extras its tests exercise (tt-systems[metrics]) come from the index first
+    extras = [req.text for reqs in packages[name].extras.values() for req in reqs
+              if req.name not in graph.COURSE]
+    if extras:
+        session.install(*extras)
     pins = [f"{other}=={version}" for other, version in wanted.items()]
     session.install("--no-index", "--find-links", str(wheels), *pins)
     for other, version in wanted.items():
