@@ -206,7 +206,8 @@ def oldest(session: nox.Session) -> None:
     for name in names:
         try:
             floors = oldest_one(session, name, wheels)
-            table.append(f"  {name:<18} " + ", ".join(f"{d} {v}" for d, v in floors.items()))
+            table.append(f"  {name:<18} " + (", ".join(f"{d} {v}" for d, v in floors.items())
+                                              or "(no siblings)"))
         except CommandFailed:
             failed.append(name)
     session.log("oldest siblings allowed, tests passed:\n" + "\n".join(table))
