@@ -1,10 +1,8 @@
 """tools/release.py: the content check fails on an unbumped change, and one bump fixes it all.
 
-Every test that changes files works on a temporary copy of packages/, learners/, tools/ and
-releases.json.
+Every test that changes files works on a temporary copy of packages/, learners/ and tools/.
 """
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -15,21 +13,40 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("release", ROOT / "tools" / "release.py")
-release = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(release)
-graph = release.graph
+import graph
+import release
+from conftest import ROOT, to_first_release
+
 DATE = "2030-01-02"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 
 
 @pytest.fixture
 def repo(tmp_path):
-    """A copy of the repository's packages, learners, tools and manifest: passes the check."""
+    """A copy of the repository's packages, learners, tools and the files the course table
+    generates, set back to the first release (modules 0.1.0, the meta-package 0.2.0, each with
+    one Unreleased note), so the versions written below hold whatever the real repository is
+    at. It passes both checks."""
     for folder in ("packages", "tools", "learners"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=IGNORED)
-    shutil.copy(ROOT / release.MANIFEST, tmp_path / release.MANIFEST)
+    for name in ("tox.ini", *graph.course_table.BLOCKS):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    manifest = {"distributions": {}}
+    for package in graph.load_packages(tmp_path).values():
+        first = "0.2.0" if package.name == graph.META else "0.1.0"
+        to_first_release(package.path / "pyproject.toml")
+        release.set_version(package, first)
+        (package.path / "CHANGELOG.md").write_text(
+            f"# Changelog of {package.name}\n\n## [Unreleased]\n\n### Added\n\n- Something.\n\n"
+            f"## [{first}] - 2026-11-24\n\n### Added\n\n- The first release.\n")
+        release.record(manifest, graph.load_package(package.path), "2026-11-24")
+    for own in (tmp_path / "learners").glob("*/pyproject.toml"):
+        to_first_release(own)
+        release.set_version(graph.load_package(own.parent), "0.1.0+own")
+        own.write_text(re.sub(r"\(\d+\.\d+\.\d+\+own,", "(0.1.0+own,", own.read_text()))
+    release.save_manifest(tmp_path, manifest)
+    graph.write_requirement_files(graph.load_packages(tmp_path), tmp_path)
     return tmp_path
 
 
@@ -219,7 +236,7 @@ def test_rehash_records_an_unpublished_version_again(repo):
     assert code == 0, out
     assert run(repo, "check")[0] == 0
     assert release.load_manifest(repo)["distributions"]["tt-setup"]["0.1.0"]["date"] == (
-        release.load_manifest(ROOT)["distributions"]["tt-setup"]["0.1.0"]["date"])
+        "2026-11-24")
 
 
 # ---------------------------------------------------------------- versions and changelogs
