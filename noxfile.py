@@ -159,6 +159,14 @@ def wheel_of(session: nox.Session, name: str, version: str, out: Path) -> Path:
     return next(out.glob(f"{wheel_name(name)}-{version}-*.whl"))
 
 
+def installed_siblings(session: nox.Session) -> dict[str, str]:
+    """Our module distributions installed in the session's venv: {name: version}."""
+    listed = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
+    rows = json.loads(listed[listed.index("["):])
+    return {graph.normalise(row["name"]): row["version"] for row in rows
+            if graph.normalise(row["name"]) in graph.COURSE}
+
+
 def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
     """Install `name` (current) with the oldest siblings its ranges allow; run its tests."""
     packages = graph.load_packages(ROOT)
@@ -169,9 +177,7 @@ def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
         wheel_of(session, other, packages[other].version, wheels)
     for other, version in wanted.items():
         wheel_of(session, other, version, wheels)
-    listed = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
-    ours = [row["name"] for row in json.loads(listed[listed.index("["):])
-            if graph.normalise(row["name"]) in graph.COURSE]
+    ours = list(installed_siblings(session))
     if ours:
         session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *ours)
     # third-party extras its tests exercise (tt-systems[metrics]) come from the index first
@@ -181,11 +187,11 @@ def oldest_one(session: nox.Session, name: str, wheels: Path) -> dict[str, str]:
         session.install(*extras)
     pins = [f"{other}=={version}" for other, version in wanted.items()]
     session.install("--no-index", "--find-links", str(wheels), *pins)
-    for other, version in wanted.items():
-        have = session.run("python", "-c", f"from importlib.metadata import version as v; "
-                           f"print(v('{other}'))", silent=True).strip()
-        if have != version:
-            session.error(f"{name}: {other} {have} is installed, not {version}")
+    have = installed_siblings(session)
+    wrong = [f"{other} {have.get(other)} (not {version})" for other, version in wanted.items()
+             if have.get(other) != version]
+    if wrong:
+        session.error(f"{name}: pip installed {', '.join(wrong)}")
     session.run("python", str(ROOT / "tools" / "pytest_allow_empty.py"), "-q", "-p",
                 "no:cacheprovider", f"packages/{name}/tests")
     return floors

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -294,7 +293,8 @@ def test_the_hashed_files_are_the_sdist_and_cover_the_wheel(repo, tmp_path, name
     with zipfile.ZipFile(wheel) as archive:
         code = {n for n in archive.namelist() if ".dist-info/" not in n
                 and not n.startswith("tinytorch/_course/")}
-        changelog = [n for n in archive.namelist() if n.endswith("extra_metadata/CHANGELOG.md")]
+        changelog = [n for n in archive.namelist()
+                     if n.split("/")[-2:] == ["extra_metadata", "CHANGELOG.md"]]
     assert code == {p.relative_to(source.parent).as_posix() for p in source.rglob("*.py")}
     assert len(changelog) == 1
 
