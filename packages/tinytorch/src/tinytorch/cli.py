@@ -1,4 +1,5 @@
-"""The `tinytorch` command: --version, doctor, new, test, and module 17's commands.
+"""The `tinytorch` command: --version, doctor, new, test, milestone, grade, and module 17's
+commands.
 
 Each subcommand is one small function taking the parsed arguments and returning an exit code.
 `profile`, `bench`, `serve` and `export` belong to tt-systems (module 17): they are dispatched
@@ -22,7 +23,7 @@ from ._version import __version__
 # same help with its entry points): `tinytorch --help` lists them without importing tt_systems.
 SYSTEMS = tt_setup.course_table().module("tt-systems")
 SYSTEMS_COMMANDS = dict(SYSTEMS.commands)
-OWN_COMMANDS = ("doctor", "new", "test")
+OWN_COMMANDS = ("doctor", "new", "test", "milestone", "grade")
 
 
 class Parser(argparse.ArgumentParser):
@@ -94,6 +95,49 @@ def run_test(args: argparse.Namespace) -> int:
     return run_contract_tests(entry, pytest_args)
 
 
+def run_milestone(args: argparse.Namespace) -> int:
+    """Run the assessment milestones on the installed modules and write the report."""
+    from .milestone_report import run_command
+
+    return run_command(args)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade a folder of submissions, or merge the results of several grading runs."""
+    from .grade_cli import run_command
+
+    return run_command(args)
+
+
+def add_milestone_parser(commands) -> None:
+    milestone = commands.add_parser(
+        "milestone", help="run the assessment milestones (XORNet, CIFAR-10, TinyGPT)",
+        description="Run the course's assessment milestones on the installed modules (yours "
+                    "or the reference) and write milestones.json and milestones.txt to --out. "
+                    "Exit 0: all passed; 1: one failed; 3: none failed but some were not run.")
+    milestone.add_argument("which", nargs="?", default="all", help="1, 2, 3 or all")
+    milestone.add_argument("--data", help="folder holding cifar-10-batches-py/ and "
+                           "tinyshakespeare/input.txt (default $TINYTORCH_DATA)")
+    milestone.add_argument("--out", default="milestones", help="report folder")
+    milestone.add_argument("--seed", type=int, default=0)
+    milestone.add_argument("--quick", action="store_true",
+                           help="tiny budgets (a smoke test, not the assessment)")
+    milestone.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
+    milestone.set_defaults(run=run_milestone)
+
+
+def add_grade_parser(commands) -> None:
+    from .grade_cli import add_arguments
+
+    grade = commands.add_parser(
+        "grade", help="grade a folder of submissions (contract tests + milestones)",
+        description="Install each submission into its own venv over the reference modules, "
+                    "run its contract tests and the milestones with time and memory limits, "
+                    "and write a gradebook. Processes and venvs: not a security sandbox.")
+    add_arguments(grade)
+    grade.set_defaults(run=run_grade)
+
+
 def run_systems(name: str, argv: list[str]) -> int:
     """`tinytorch profile|bench|serve|export ...`: tt_systems' entry point for `name`."""
     if importlib.util.find_spec("tt_systems") is None:
@@ -136,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("module", help="activations, tt-activations or 03")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     test.set_defaults(run=run_test)
+    add_milestone_parser(commands)
+    add_grade_parser(commands)
     for name, help_text in SYSTEMS_COMMANDS.items():
         commands.add_parser(name, add_help=False, help=f"{help_text} "
                             f"({SYSTEMS.distribution}, tinytorch[{SYSTEMS.extra}])")

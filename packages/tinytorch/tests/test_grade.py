@@ -1,0 +1,152 @@
+"""`tinytorch grade` over a class of six submissions made here, graded two at a time.
+
+alice: her own tt-activations, correct.         bob: own tt-activations whose sigmoid is wrong.
+carol: own tt-optimizers whose Adam never steps (the CNN stays untrained: below the CIFAR bar).
+dave: own tt-activations that hangs on import.  eve: a folder that is not a package.
+frank: alice's package as a .tar.gz that also prints without end on import.
+
+The venvs take the reference layer from wheels built once from this checkout (session fixture).
+"""
+
+import csv
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from tinytorch.cli import main
+from tinytorch.course import course_entry
+
+TIMEOUT = 90  # seconds per submission: dave's hang must cost no more than this
+BUGS = {
+    "bob": ("activations", "\n\ndef sigmoid(x):  # the bug under test: the identity\n"
+                           "    return x\n"),
+    "carol": ("optimizers", "\n\nclass Adam(Adam):  # the bug under test: never updates\n"
+                            "    def step(self):\n        return None\n"),
+    "dave": ("activations", "\nimport time\nwhile True:  # the bug under test: hangs\n"
+                            "    time.sleep(0.2)\n"),
+    "frank": ("activations", "\nimport sys\nwhile True:  # the bug under test: endless output\n"
+                             "    sys.stdout.write('spam ' * 200 + '\\n')\n"),
+}
+
+
+def own_copy(module: str, dest: Path, bug: str = "") -> Path:
+    """A learner's package: the reference sources, version 0.1.0+own, plus `bug` appended."""
+    entry = course_entry(module)
+    shutil.copytree(entry.root, dest, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    package = dest / "src" / entry.import_name
+    (package / "_version.py").write_text(f'__version__ = "{entry.version}+own"\n')
+    with open(package / "__init__.py", "a", encoding="utf-8") as handle:
+        handle.write(bug)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, tiny_data):
+    """Run the grader once over the class; (submissions folder, output folder, exit code)."""
+    root = tmp_path_factory.mktemp("class")
+    subs = root / "submissions"
+    own_copy("activations", subs / "alice" / "my-activations")
+    for student in ("bob", "carol", "dave"):
+        module, bug = BUGS[student]
+        own_copy(module, subs / student / f"my-{module}", bug)
+    (subs / "eve").mkdir()
+    (subs / "eve" / "notes.txt").write_text("I ran out of time.\n")
+    frank = own_copy("activations", root / "frank-src" / "my-activations", BUGS["frank"][1])
+    with tarfile.open(subs / "frank.tar.gz", "w:gz") as archive:
+        archive.add(frank, arcname="my-activations")
+    out = root / "grades"
+    code = main(["grade", str(subs), "--out", str(out), "--jobs", "2", "--timeout",
+                 str(TIMEOUT), "--memory", "3072", "--quick", "--data", str(tiny_data)])
+    return subs, out, code
+
+
+def gradebook(out: Path) -> dict[str, dict]:
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_every_student_has_a_row_and_a_report(graded):
+    _, out, code = graded
+    assert code == 0
+    assert set(gradebook(out)) == {"alice", "bob", "carol", "dave", "eve", "frank"}
+    for name in gradebook(out):
+        assert (out / "results" / f"{name}.json").is_file()
+        assert (out / "results" / f"{name}.txt").read_text().startswith(name)
+
+
+def test_correct_submission_passes_everything(graded):
+    row = gradebook(graded[1])["alice"]
+    assert (row["status"], row["score"]) == ("graded", "1.00")
+    assert [row[f"milestone_{n}"] for n in (1, 2, 3)] == ["passed"] * 3
+    assert int(row["contract_passed"]) > 0 and row["contract_failed"] == "0"
+    result = json.loads((graded[1] / "results" / "alice.json").read_text())
+    own = [m for m in result["modules"] if m["distribution"] == "tt-activations"][0]
+    assert (own["kind"], own["version"]) == ("own", "0.1.0+own")
+
+
+def test_failing_contract_test_is_counted(graded):
+    row = gradebook(graded[1])["bob"]
+    assert row["status"] == "graded" and int(row["contract_failed"]) > 0
+    assert row["milestone_1"] == "passed"  # XORNet uses tanh, not the broken sigmoid
+
+
+def test_untrained_cnn_is_below_the_cifar_bar(graded):
+    row = gradebook(graded[1])["carol"]
+    assert row["milestone_2"] == "failed"
+    assert float(row["cifar_test_accuracy"]) <= 0.5
+    assert row["milestone_1"] == "passed"  # XORNet's SGD is written out, not Adam
+    assert float(row["score"]) <= 1.0 - 0.35
+
+
+def test_hang_is_stopped_by_the_time_limit(graded):
+    row = gradebook(graded[1])["dave"]
+    assert "time limit" in row["notes"] and row["score"] == "0.00"
+    assert float(row["seconds"]) < TIMEOUT + 60
+
+
+def test_not_a_package_is_reported(graded):
+    row = gradebook(graded[1])["eve"]
+    assert (row["status"], row["score"]) == ("not a package", "0.00")
+
+
+def test_endless_output_is_capped(graded):
+    _, out, _ = graded
+    row = gradebook(out)["frank"]
+    assert "output limit" in row["notes"] and row["score"] == "0.00"
+    from tinytorch.grade import OUTPUT_CAP
+    for log in (out / "work" / "frank").glob("*.log"):
+        assert log.stat().st_size <= OUTPUT_CAP
+
+
+def test_students_were_graded_in_parallel(graded):
+    """Two jobs: the whole class took less than the sum of the students' times."""
+    _, out, _ = graded
+    results = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    stamps = sorted((r["started"], r["ended"]) for r in results)
+    overlaps = sum(1 for (s1, e1), (s2, _) in zip(stamps, stamps[1:]) if s2 < e1)
+    assert overlaps >= 1
+
+
+def test_rerun_skips_graded_and_merge_joins_shards(graded, tmp_path, capsys):
+    subs, out, _ = graded
+    before = (out / "results" / "alice.json").read_bytes()
+    assert main(["grade", str(subs), "--out", str(out), "--jobs", "2", "--quick"]) == 0
+    assert "6 already graded" in capsys.readouterr().out
+    assert (out / "results" / "alice.json").read_bytes() == before
+    shard = tmp_path / "shard2"
+    (shard / "results").mkdir(parents=True)
+    shutil.copy(out / "results" / "eve.json", shard / "results" / "eve.json")
+    assert main(["grade", "--merge", str(out), str(shard), "--out", str(tmp_path)]) == 0
+    assert set(gradebook(tmp_path)) == set(gradebook(out))
+
+
+def test_shard_takes_every_nth_submission(tmp_path):
+    from tinytorch.grade_setup import shard
+
+    items = [tmp_path / name for name in "abcde"]
+    assert shard(items, "1/2") == items[0::2] and shard(items, "2/2") == items[1::2]
+    assert sorted(shard(items, "1/2") + shard(items, "2/2")) == items
+    with pytest.raises(Exception, match="i/n"):
+        shard(items, "3/2")
