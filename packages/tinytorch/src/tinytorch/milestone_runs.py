@@ -167,7 +167,8 @@ def generation_checks(model, tokenizer, s) -> dict:
     n = min(s.criteria.kv_tokens, s.gpt_shape.block_size - 1)  # both paths agree within a block
     cached = generate(model, prompt, n, temperature=0.0, use_cache=True).data
     recomputed = generate(model, prompt, n, temperature=0.0, use_cache=False).data
-    sample = generate(model, prompt, s.budget.sample_tokens, temperature=0.8, top_k=200, seed=s.seed)
+    sample = generate(model, prompt, s.budget.sample_tokens, temperature=0.8, top_k=200,
+                      seed=s.seed)
     return {"kv_cache_matches": bool(np.array_equal(cached, recomputed)),
             "kv_tokens_compared": n, "sample": tokenizer.decode(sample.data[0])}
 
