@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from tinytorch.cli import main
 from tinytorch.milestone_report import REPORT_JSON, REPORT_TEXT, run_all, source_sha256
-from tinytorch.milestones import QUICK, Factories, Settings
+from tinytorch.milestones import QUICK, Criteria, Factories, Settings
 
 TINY = replace(QUICK, name="tiny", xor_steps=300, gpt_steps=30)
 
@@ -34,7 +34,10 @@ def test_reference_stack_passes_all_three(reference_report):
     xor, cifar, gpt = report["milestones"]
     assert xor["measured"]["accuracy"] == 1.0
     assert cifar["measured"]["test_accuracy"] > 0.5 and cifar["measured"]["test_images"] == 128
-    assert gpt["measured"]["val_loss"] < 2.0 and gpt["measured"]["kv_cache_matches"]
+    epochs = cifar["measured"]["epochs"]  # from the Trainer's metrics.jsonl
+    assert [line["epoch"] for line in epochs] == list(range(1, TINY.cifar_epochs + 1))
+    assert epochs[-1]["step"] == TINY.cifar_epochs * (TINY.cifar_train_images // 32)
+    assert gpt["measured"]["val_loss"] < Criteria().gpt_val_loss and gpt["measured"]["kv_cache_matches"]
     assert gpt["sample"] and set(gpt["sample"]) <= set("the quick brown fox jumps over the lazy "
                                                        "dog, said ROMEO.\n")
 

@@ -3,7 +3,8 @@
 Every step is a child process with limits: a wall-clock deadline for the whole submission
 (the process group is killed when it passes), and where `resource` exists (Linux, macOS) an
 address-space limit (`--memory`) and a file-size limit that caps its captured output (a child
-printing without end is stopped by SIGXFSZ). Children run in the submission's own folder with
+printing without end gets an error on write once its log reaches the cap), set by
+`tinytorch._limited` in the child just before it becomes the command. Children run in the submission's own folder with
 HOME and TMPDIR pointed there and one BLAS thread each (jobs run side by side). This isolates
 mistakes, not attacks: it is processes and venvs, not a security sandbox.
 
@@ -25,47 +26,10 @@ from pathlib import Path
 from .grade_setup import find_packages, make_venv, student_name, unpack, venv_python
 from .milestone_report import write_atomically
 
-OUTPUT_CAP = 8 * 2**20  # bytes of captured output (and of any file) per child process
+# Bytes of captured output, and of any file, per child process (a CIFAR-10 checkpoint of the
+# milestone's Trainer is about 7.3 MB).
+OUTPUT_CAP = 32 * 2**20
 PYTEST_ARGS = ["-q", "--tb=no", "-rN", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
-
-try:
-    import resource
-except ImportError:  # Windows: only the deadline applies
-    resource = None
-
-
-@dataclass(frozen=True)
-class GradeSettings:
-    out: Path                      # results/, work/, gradebook.csv
-    reference_site: Path           # the reference modules every venv sees
-    data: Path | None              # passed to `tinytorch milestone --data`
-    timeout: float = 1800.0        # wall seconds per submission, all steps together
-    memory_mb: int | None = 4096   # address-space limit per child process (None: no limit)
-    quick: bool = False            # milestones with the quick budget (tests, dry runs)
-
-
-@dataclass
-class Step:
-    """What one child process did."""
-
-    returncode: int | None
-    seconds: float
-    log: Path
-    limit: str | None = None       # "time", "memory" or "output" when a limit stopped it
-
-
-def limiter(memory_mb: int | None):
-    """preexec_fn: a memory and an output limit for the child (POSIX only)."""
-    def apply() -> None:
-        if resource is None:
-            return
-        if memory_mb is not None:
-            size = memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_CAP, OUTPUT_CAP))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
-
 
 def run_limited(command: list[str], cwd: Path, log: Path, deadline: float,
                 memory_mb: int | None) -> Step:
@@ -74,17 +38,22 @@ def run_limited(command: list[str], cwd: Path, log: Path, deadline: float,
     if deadline - start <= 0:
         return Step(None, 0.0, log, "time")
     env = dict(os.environ, HOME=str(cwd), TMPDIR=str(cwd), PYTHONDONTWRITEBYTECODE="1",
+               PYTHONSAFEPATH="1",
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)
     with open(log, "wb") as handle:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=handle,
+        limited = [sys.executable, "-m", "tinytorch._limited", str(memory_mb or 0),
+                   str(OUTPUT_CAP), *command]  # sets the limits, then becomes `command`
+        child = subprocess.Popen(limited, cwd=cwd, env=env, stdout=handle,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True, preexec_fn=limiter(memory_mb)
-                                 if resource else None)
+                                 start_new_session=True)
         try:
             code = child.wait(timeout=deadline - start)
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL) if hasattr(os, "killpg") else child.kill()
+            if hasattr(os, "killpg"):  # the child and everything it started
+                os.killpg(child.pid, signal.SIGKILL)
+            else:
+                child.kill()
             child.wait()
             return Step(None, time.monotonic() - start, log, "time")
     limit = None

@@ -50,8 +50,11 @@ def train_xornet(s) -> tuple[float, float, str]:
     return float(accuracy(logits, y, threshold=0.0)), float(loss), method
 
 
-def train_cifar(root: Path, s) -> tuple[float, float, int]:
-    """The course CNN, Adam with a one-cycle schedule, no augmentation; (accuracy, s, N)."""
+def train_cifar(root: Path, s) -> tuple[float, float, int, list[dict]]:
+    """The course CNN, Adam with a one-cycle schedule, no augmentation.
+
+    Returns (test accuracy, seconds, test images, the epoch lines of its metrics.jsonl).
+    """
     from tt_dataloader import CIFAR10, DataLoader, Normalize
     from tt_networks import cross_entropy
     from tt_optimizers import Adam, OneCycleLR
@@ -75,14 +78,27 @@ def train_cifar(root: Path, s) -> tuple[float, float, int]:
     optimizer = Adam(model.parameters(), lr=2e-3)
     scheduler = OneCycleLR(optimizer, max_lr=2e-3, epochs=max(b.cifar_epochs, 1),
                            steps_per_epoch=max(len(train_loader), 1))
+    run_dir = s.out / "cifar10-run"  # the Trainer's checkpoint and metrics.jsonl
     config = TrainerConfig(epochs=b.cifar_epochs, scheduler_interval="step",
-                           progress=s.progress)
+                           checkpoint_dir=str(run_dir), progress=s.progress)
     # No validation loader: the test split is evaluated once, after the last epoch.
     trainer = Trainer(model, optimizer, cross_entropy, train_loader, None, scheduler,
                       config=config)
     trainer.fit()
     accuracy = trainer.evaluate(test_loader)["accuracy"]
-    return float(accuracy), time.perf_counter() - start, len(test.targets)
+    return float(accuracy), time.perf_counter() - start, len(test.targets), epoch_lines(run_dir)
+
+
+def epoch_lines(run_dir: Path) -> list[dict]:
+    """The per-epoch records of the Trainer's metrics.jsonl (tt-training's documented schema)."""
+    from tt_training import METRICS_FILE, read_metrics
+
+    path = run_dir / METRICS_FILE
+    if not path.is_file():  # no epoch ran (a zero budget): nothing was logged
+        return []
+    keys = ("epoch", "step", "lr", "train_loss", "train_accuracy", "seconds")
+    return [{k: line[k] for k in keys if k in line} for line in read_metrics(path)
+            if line.get("kind") == "epoch"]
 
 
 def lm_loss(model, x, y):

@@ -63,7 +63,9 @@ class Criteria:
 
     xor_accuracy: float = 1.0       # all four XOR points right
     cifar_accuracy: float = 0.50    # strictly above, on the CIFAR-10 test split
-    gpt_val_loss: float = 2.0       # mean cross-entropy (nats/char), strictly below
+    # Mean cross-entropy (nats/char), strictly below. A bigram table scores 2.48 on this split,
+    # so passing needs context; the reference measured 2.24 with the full budget (README).
+    gpt_val_loss: float = 2.35
     kv_tokens: int = 32             # greedy tokens compared, cached vs recomputed
 
 
@@ -222,9 +224,10 @@ def run_cifar(s: Settings, outcome: Outcome) -> None:
         outcome.message = ("not run: no CIFAR-10 data: --data DIR must hold "
                            "cifar-10-batches-py/ (the python version of the dataset)")
         return
-    accuracy, seconds, images = train_cifar(root, s)
+    accuracy, seconds, images, epochs = train_cifar(root, s)
     outcome.measured = {"test_accuracy": accuracy, "train_seconds": seconds,
-                        "test_images": images}
+                        "test_images": images, "epochs": epochs,
+                        "metrics_file": str(s.out / "cifar10-run" / "metrics.jsonl")}
     judge(outcome, accuracy > s.criteria.cifar_accuracy,
           f"CIFAR-10 test accuracy {accuracy:.4f} on {images} images (needs > "
           f"{s.criteria.cifar_accuracy:.2f}), trained and tested in {seconds:.0f} s")
