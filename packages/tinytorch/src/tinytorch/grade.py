@@ -31,6 +31,27 @@ from .milestone_report import write_atomically
 OUTPUT_CAP = 32 * 2**20
 PYTEST_ARGS = ["-q", "--tb=no", "-rN", "-p", "no:cacheprovider", "--continue-on-collection-errors"]
 
+
+@dataclass(frozen=True)
+class GradeSettings:
+    out: Path                      # results/, work/, gradebook.csv
+    reference_site: Path           # the reference modules every venv sees
+    data: Path | None              # passed to `tinytorch milestone --data`
+    timeout: float = 1800.0        # wall seconds per submission, all steps together
+    memory_mb: int | None = 4096   # address-space limit per child process (None: no limit)
+    quick: bool = False            # milestones with the quick budget (tests, dry runs)
+
+
+@dataclass
+class Step:
+    """What one child process did."""
+
+    returncode: int | None
+    seconds: float
+    log: Path
+    limit: str | None = None       # "time", "memory" or "output" when a limit stopped it
+
+
 def run_limited(command: list[str], cwd: Path, log: Path, deadline: float,
                 memory_mb: int | None) -> Step:
     """Run `command` with its output in `log`, killed with its group at `deadline`."""
@@ -38,8 +59,8 @@ def run_limited(command: list[str], cwd: Path, log: Path, deadline: float,
     if deadline - start <= 0:
         return Step(None, 0.0, log, "time")
     env = dict(os.environ, HOME=str(cwd), TMPDIR=str(cwd), PYTHONDONTWRITEBYTECODE="1",
-               PYTHONSAFEPATH="1",
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+               PYTHONSAFEPATH="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)
     with open(log, "wb") as handle:
         limited = [sys.executable, "-m", "tinytorch._limited", str(memory_mb or 0),
