@@ -4,9 +4,9 @@ Every step is a child process with limits: a wall-clock deadline for the whole s
 (the process group is killed when it passes), and where `resource` exists (Linux, macOS) an
 address-space limit (`--memory`) and a file-size limit that caps its captured output (a child
 printing without end gets an error on write once its log reaches the cap), set by
-`tinytorch._limited` in the child just before it becomes the command. Children run in the submission's own folder with
-HOME and TMPDIR pointed there and one BLAS thread each (jobs run side by side). This isolates
-mistakes, not attacks: it is processes and venvs, not a security sandbox.
+`tinytorch._limited` in the child just before it becomes the command. Children run in the
+submission's own folder with HOME and TMPDIR pointed there and one BLAS thread each (jobs run
+side by side). This isolates mistakes, not attacks: processes and venvs, not a security sandbox.
 
 The result of a submission is one JSON file (and a readable .txt) written atomically by this
 process when the submission ends, so a crash of one cannot touch another's result.
