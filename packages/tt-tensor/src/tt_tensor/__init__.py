@@ -21,6 +21,7 @@ from .creation import (
     arange, eye, from_numpy, full, full_like, ones, ones_like, rand, rand_like, randn,
     randn_like, tensor, zeros, zeros_like,
 )
+from .draw import draw_graph
 from .function import Function
 from .ops import (
     add, astype, broadcast_to, concatenate, div, exp, getitem, log, matmul, max,
@@ -51,7 +52,7 @@ __all__ = [
     "unsqueeze", "stack", "cat", "argmax", "eq", "ne", "lt", "le", "gt", "ge",
     # the graph and grad mode
     "Node", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled",
+    "is_grad_enabled", "draw_graph",
     # observing ops
     "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle",
 ]
