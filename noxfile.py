@@ -11,6 +11,8 @@
     nox -s swap -- tt-layers tt-autograd      the same for the modules named
     nox -s learners         each hand-written learner package in learners/ swapped in:
                             its contract tests, doctor says own, capstones pass, restore
+    nox -s notebooks        every notebook executed headless on the reference stack, then the
+                            activations notebook on learners/activations (own)
     nox -s bench            the benchmark table (bench/run.py): MLP, CNN, GPT step, generation
     nox -s bench -- --torch mlp cnn     the same with PyTorch 2.13.0 rows (a local CPU build)
 """
@@ -412,6 +414,28 @@ def learners(session: nox.Session) -> None:
                 "--out", str(Path(session.create_tmp()) / "milestones"), success_codes=[0, 3])
     for package in packages:
         install_editable(session, ROOT / "packages" / package.name)
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """The course notebooks: each is its cells' build, and executes headless with a real
+    python3 kernel (nbclient + ipykernel, offline) on the reference stack, every task cell
+    passing; then the activations notebook on learners/activations, the reference restored.
+    `-- 03 09` executes only those notebooks on the reference."""
+    install_dev(session)
+    session.install("-r", str(ROOT / "notebooks" / "requirements.txt"))
+    runner = str(ROOT / "tools" / "notebooks.py")
+    session.run("python", runner, "check")
+    session.run("python", runner, "run", *session.posargs)
+    own = graph.load_package(LEARNERS / "activations")
+    install_editable(session, own.path)
+    try:
+        check_own(session, own)
+        session.run("python", runner, "run", "03", "--expect", "own")
+    finally:
+        install_editable(session, ROOT / "packages" / own.name)
+    if doctor_row(session, own.name)["code"] != "reference":
+        session.error(f"{own.name}: the reference was not restored")
 
 
 @nox.session
