@@ -13,14 +13,15 @@
 
 # %%
 import numpy as np
+import tt_layers
 import tt_networks as N
 import tt_tensor as tt
 
 tt_setup.seed_everything(0)
-model = N.mlp([2, 8, 1])
+model = N.mlp([2, 4, 1], activation=tt_layers.Tanh)  # XORNet: Linear(2, 4), tanh, Linear(4, 1)
 x = tt.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 y = tt.tensor([[0.0], [1.0], [1.0], [0.0]])
-loss = N.mse_loss(model(x), y)
+loss = N.binary_cross_entropy_with_logits(model(x), y)
 float(loss.item())
 
 # %% [markdown]
@@ -30,21 +31,22 @@ float(loss.item())
 tt.draw_graph(loss, params=dict(model.named_parameters()))
 
 # %% [markdown]
-# XOR by numerical gradients and plain gradient descent (a few hundred steps):
+# XOR by numerical gradients and plain gradient descent (XORNet's settings: lr 1.0):
 
 # %%
 params = list(model.parameters())
 losses = []
 for step in range(300):
-    loss_fn = lambda: N.mse_loss(model(x), y)
+    loss_fn = lambda: N.binary_cross_entropy_with_logits(model(x), y)
     grads = N.numerical_gradient(loss_fn, params)
     for p, g in zip(params, grads):
-        p.data -= 0.5 * np.asarray(getattr(g, "data", g))
+        p.data -= 1.0 * np.asarray(getattr(g, "data", g))
     losses.append(float(loss_fn().item()))
 if HAVE_MATPLOTLIB:
     plt.plot(losses)
     plt.xlabel("step")
-    plt.ylabel("MSE")
+    plt.ylabel("binary cross-entropy")
     plt.show()
 else:
     print("loss every 50 steps:", [f"{v:.4f}" for v in losses[::50]], f"last {losses[-1]:.4f}")
+(model(x).numpy() > 0).astype(int).ravel(), y.numpy().ravel()  # predictions, targets

@@ -25,8 +25,7 @@ vectors = table(tt.tensor([ids]))
 vectors.shape, np.abs(vectors.numpy()[0, 0] - table.weight.numpy()[ids[0]]).max()
 
 # %%
-pe = np.asarray(getattr(E.sinusoidal_positional_encoding(50, 16), "data",
-                        E.sinusoidal_positional_encoding(50, 16)))
+pe = E.sinusoidal_positional_encoding(50, 16).numpy()  # (position, dimension)
 expected = np.sin(7 / 10000 ** (2 * 3 / 16))
 if HAVE_MATPLOTLIB:
     plt.imshow(pe.T, aspect="auto", cmap="RdBu")

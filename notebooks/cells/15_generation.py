@@ -17,8 +17,8 @@ import tt_generation as G
 import tt_tensor as tt
 import tt_transformers as TF
 
-logits = tt.tensor([[2.0, 1.0, 0.5, -1.0]])
-np.asarray(G.top_k_filter(logits, 2)), np.asarray(G.top_p_filter(logits, 0.8))
+logits = np.array([[2.0, 1.0, 0.5, -1.0]])  # the filters work on the last step's logits
+G.top_k_filter(logits, 2), G.top_p_filter(logits, 0.8)
 
 # %% [markdown]
 # Temperature reshapes the distribution: low is greedy, high is uniform.
@@ -39,4 +39,4 @@ model.eval()
 start = tt.tensor([[1, 2, 3]])
 cached = G.generate(model, start, 10, seed=0, use_cache=True)
 plain = G.generate(model, start, 10, seed=0, use_cache=False)
-np.asarray(cached).tolist(), bool((np.asarray(cached) == np.asarray(plain)).all())
+cached.numpy().tolist(), bool((cached.numpy() == plain.numpy()).all())
