@@ -210,7 +210,7 @@ def run(selected: list[str], expect: str, timeout: int, save: Path | None = None
     if failed:
         print(f"FAILED: {', '.join(failed)}")
         return 1
-    print(f"{len(chosen)} notebooks executed on the {expect} code: every task passes")
+    print(f"{len(chosen)} notebook(s) executed on the {expect} code: every task passes")
     return 0
 
 
