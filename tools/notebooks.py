@@ -1,17 +1,18 @@
 """The course notebooks: built from short cell sources, checked, executed with a real kernel.
 
-    python tools/notebooks.py build          write notebooks/NN_<name>.ipynb from notebooks/cells/
+    python tools/notebooks.py build          write notebooks/NN_<name>.ipynb from NN_<name>.py
     python tools/notebooks.py check          fail if a committed notebook differs from its build
     python tools/notebooks.py run [NN ...]   execute notebooks headless (nbclient + ipykernel);
                                              every task cell must report its tests passing
     python tools/notebooks.py run 03 --expect own    ... on the learner's own module
     python tools/notebooks.py run --save DIR        ... and keep the executed copies in DIR
 
-One source of truth: `notebooks/cells/NN_<name>.py` holds the lesson and the experiments in the
-percent format (`# %%` starts a code cell, `# %% [markdown]` a markdown cell whose lines start
-with `# `). This script adds the first cell (which implementation is installed) and one cell per
-task: a task is a test file of the module's contract tests, run by `tinytorch test <module>
--k <file>` on whatever implementation is installed. The notebooks never hold package code.
+One source of truth: `notebooks/NN_<name>.py`, beside its notebook (so that relative links
+read the same in both), holds the lesson and the experiments in the percent format (`# %%`
+starts a code cell, `# %% [markdown]` a markdown cell whose lines start with `# `). This
+script adds the first cell (which implementation is installed) and one cell per task: a task
+is a test file of the module's contract tests, run by `tinytorch test <module> -k <file>` on
+whatever implementation is installed. The notebooks never hold package code.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CELLS = NOTEBOOKS / "cells"
+CELLS = NOTEBOOKS  # the cell sources sit beside the notebooks they build
 PACKAGES = ROOT / "packages"
 CELL_MARK = re.compile(r"^# %%( \[markdown\])?\s*$")
 
@@ -43,7 +44,8 @@ if HAVE_MATPLOTLIB:
     import matplotlib.pyplot as plt
 else:  # every plot below also prints its numbers
     print("matplotlib is not installed: plots print their numbers (pip install matplotlib)")
-[(r.distribution, r.version, r.kind) for r in tt_setup.module_report() if r.distribution in {names}]'''
+[(r.distribution, r.version, r.kind) for r in tt_setup.module_report()
+ if r.distribution in {names}]'''
 
 TASKS_INTRO = """\
 ## Tasks: the contract tests
@@ -217,7 +219,7 @@ def run(selected: list[str], expect: str, timeout: int, save: Path | None = None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="write the notebooks from notebooks/cells/")
+    commands.add_parser("build", help="write the notebooks from their cell sources")
     commands.add_parser("check", help="fail if a notebook is not its cells' build")
     runner = commands.add_parser("run", help="execute notebooks with a python3 kernel")
     runner.add_argument("notebooks", nargs="*", help="03 or activations (default: all)")

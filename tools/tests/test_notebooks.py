@@ -59,11 +59,10 @@ def test_committed_notebooks_are_exactly_the_build_of_their_cells():
 
 
 def test_check_names_a_stale_notebook(tmp_path, monkeypatch, capsys):
-    (tmp_path / "cells").mkdir()
-    cells = tmp_path / "cells" / "03_activations.py"
+    cells = tmp_path / "03_activations.py"
     cells.write_text("# %% [markdown]\n# # lesson\n\n# %%\nx = 1\n", encoding="utf-8")
     monkeypatch.setattr(notebooks, "NOTEBOOKS", tmp_path)
-    monkeypatch.setattr(notebooks, "CELLS", tmp_path / "cells")
+    monkeypatch.setattr(notebooks, "CELLS", tmp_path)
     assert notebooks.build() == 0 and notebooks.check() == 0
     cells.write_text("# %% [markdown]\n# # lesson\n\n# %%\nx = 2\n", encoding="utf-8")
     assert notebooks.check() == 1

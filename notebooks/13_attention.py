@@ -2,7 +2,8 @@
 # # 13 attention: scaled dot-product and multi-head attention
 #
 # **What you build.** `scaled_dot_product_attention` (with masks and the causal flag),
-# `MultiHeadAttention`, the KV cache. Details: [tt-attention's README](../packages/tt-attention/README.md).
+# `MultiHeadAttention`, the KV cache. Details:
+# [tt-attention's README](../packages/tt-attention/README.md).
 #
 # **The math.** `Attention(Q, K, V) = softmax(Q Kᵀ / sqrt(d) + mask) V`; the causal mask puts
 # `-inf` above the diagonal so a position sees only itself and the past.

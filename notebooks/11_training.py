@@ -2,7 +2,8 @@
 # # 11 training: the Trainer
 #
 # **What you build.** `Trainer`: the fit and evaluate loops, metrics, checkpoint and resume,
-# early stopping, gradient clipping. Details: [tt-training's README](../packages/tt-training/README.md).
+# early stopping, gradient clipping. Details:
+# [tt-training's README](../packages/tt-training/README.md).
 #
 # **The math.** One epoch = one pass over the training loader: forward, loss, backward, step,
 # then the mean of the loss over the validation loader.
