@@ -1,23 +1,32 @@
 """CIFAR-10 CNN capstone: train a convolutional network on real CIFAR-10 with TinyTorch.
 
-    python capstones/cifar10/train.py --data-dir PATH [--preset bar|northstar] [--quick]
+    tinytorch run cifar10 --data PATH [--preset bar|northstar] [--quick]
+    .venv/bin/python capstones/cifar10/train.py --data PATH      # the same, from a checkout
 
-PATH holds cifar-10-batches-py/ (or set TINYTORCH_DATA). Writes results.json, the
-checkpoints (last.npz, best.npz), metrics.jsonl and curves.png (when matplotlib is installed) to
---out. An --out that already holds a run is refused unless --resume or --force is given.
+PATH holds cifar-10-batches-py/ (or set TINYTORCH_DATA). Writes results.json, the checkpoints
+(last.npz, best.npz) and metrics.jsonl to --out (default runs/cifar10), and with matplotlib
+(tinytorch[plots]) curves.png, confusion_matrix.png and predictions.png. An --out that already
+holds a run is refused unless --resume or --force is given.
 """
 
 import argparse
 import os
 import platform
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
 
-import numpy as np
+from tinytorch import plots
+from tinytorch.capstone import (
+    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, interrupted, needs_extra, prog,
+    relative_out, resume_command, usage_error,
+)
 
-try:
+apply_threads()  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+
+with needs_extra("the CIFAR-10 capstone", "vision", "vision modules"):
     from tt_dataloader import (
         CIFAR10, Compose, DataLoader, Normalize, RandomCrop, RandomHorizontalFlip,
     )
@@ -27,13 +36,13 @@ try:
     from tt_optimizers import Adam, OneCycleLR
     from tt_setup import seed_everything, tune_allocator
     from tt_spatial import Conv2d, MaxPool2d
-    from tt_training import CheckpointError, DivergenceError, Trainer, TrainerConfig
-except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
-    if not (err.name or "").startswith("tt_"):
-        raise
-    sys.exit(f"the CIFAR-10 capstone needs TinyTorch's vision modules ({err.name} is not "
-             "installed): pip install 'tinytorch[vision]'")
+    from tt_tensor import no_grad
+    from tt_training import (
+        METRICS_FILE, CheckpointError, DivergenceError, Trainer, TrainerConfig, read_metrics,
+    )
 
+PICTURES = ["curves.png", "confusion_matrix.png", "predictions.png"]
+GRID = 16  # test images shown with their predictions (a 4 x 4 grid)
 RUN_FILES = ("last.npz", "best.npz", "metrics.jsonl", "results.json")  # what makes OUT a run
 
 MEAN = (0.4914, 0.4822, 0.4465)  # per-channel statistics of the CIFAR-10 training set
@@ -90,44 +99,70 @@ def make_loaders(data_dir, cfg):
             DataLoader(test, 500))
 
 
-def plot_curves(history, path):
-    """Save loss and accuracy curves; returns a note instead when matplotlib is absent."""
-    try:
-        import matplotlib
-    except ModuleNotFoundError:
-        return "matplotlib not installed: no curves.png (pip install matplotlib)"
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def predictions(model, loader):
+    """(predicted, true) class of every image of `loader`, in order."""
+    model.eval()
+    predicted, true = [], []
+    with no_grad():
+        for images, targets in loader:
+            predicted.append(model(images).data.argmax(axis=1))  # (B,) from logits (B, 10)
+            true.append(np.asarray(targets.data).reshape(-1))
+    model.train()
+    return np.concatenate(predicted), np.concatenate(true)
 
-    epochs = [h["epoch"] for h in history]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for split in ("train", "val"):
-        ax1.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=split)
-        ax2.plot(epochs, [h[f"{split}_accuracy"] for h in history], marker="o", label=split)
-    ax1.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    ax2.set(xlabel="epoch", ylabel="accuracy", title="accuracy (val = CIFAR-10 test set)")
-    ax1.legend(), ax2.legend()
+
+def confusion_matrix(predicted, true, classes=10):
+    """(classes, classes) counts: row = true class, column = predicted class."""
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (true, predicted), 1)
+    return counts
+
+
+def draw(out, counts, names, dataset, predicted):
+    """curves.png, confusion_matrix.png, predictions.png; a note when matplotlib is missing."""
+    plt = plots.pyplot()
+    if plt is None:
+        return plots.missing_note(PICTURES)
+    records = [r for r in read_metrics(os.path.join(out, METRICS_FILE)) if r["kind"] == "epoch"]
+    plots.plot_curves(plt, records, os.path.join(out, "curves.png"), x_key="epoch",
+                      title="CIFAR-10 CNN (val = the test set)")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    shade = ax.imshow(counts, cmap="Blues")
+    for (row, col), n in np.ndenumerate(counts):  # the count in each cell
+        ax.text(col, row, n, ha="center", va="center", fontsize=7,
+                color="white" if n > counts.max() / 2 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix on the test images")
+    fig.colorbar(shade)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return f"curves saved to {path}"
+    plots.save_figure(fig, os.path.join(out, "confusion_matrix.png"))
+    fig, axes = plt.subplots(4, GRID // 4, figsize=(7, 7.6))
+    for i, ax in enumerate(axes.ravel()):
+        ax.imshow(dataset.data[i].transpose(1, 2, 0))  # (3, 32, 32) uint8 -> (32, 32, 3)
+        guess, truth = names[predicted[i]], names[dataset.targets[i]]
+        ax.set_title(guess if guess == truth else f"{guess}\n(is {truth})", fontsize=8,
+                     color="green" if guess == truth else "red")
+        ax.axis("off")
+    fig.suptitle("test images: prediction (green right, red wrong)")
+    fig.tight_layout()
+    plots.save_figure(fig, os.path.join(out, "predictions.png"))
+    return f"pictures in {out}: {', '.join(PICTURES)}"
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", default=None, help="folder holding cifar-10-batches-py/ "
-                   "(default: $TINYTORCH_DATA)")
-    p.add_argument("--preset", choices=["bar", "northstar"], default="bar")
-    p.add_argument("--quick", action="store_true", help="a few hundred images, one epoch")
-    p.add_argument("--epochs", type=int, help="passes over the training set")
-    p.add_argument("--batch-size", type=int, help="images per step")
-    p.add_argument("--max-lr", type=float, help="peak learning rate of the one-cycle schedule")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"),
-                   help="the run folder")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.npz")
-    p.add_argument("--force", action="store_true", help="start over in an OUT that holds a run")
+    p = argparse.ArgumentParser(prog=prog(__file__), description=__doc__.splitlines()[0],
+                                formatter_class=HelpFormatter)
+    p.add_argument("--preset", choices=["bar", "northstar"], default="bar",
+                   help="bar: 4 epochs (the course bar); northstar: 10 epochs")
+    p.add_argument("--quick", action="store_true", help="256 images, one epoch (CI)")
+    p.add_argument("--epochs", type=int, help="passes over the training set (default: preset's)")
+    p.add_argument("--batch-size", type=int, help="images per step (default: preset's)")
+    p.add_argument("--max-lr", type=float, help="peak learning rate of the one-cycle schedule "
+                   "(default: preset's)")
+    add_run_options(p, out=relative_out("cifar10"), data_help="folder holding "
+                    "cifar-10-batches-py/ (default: $TINYTORCH_DATA)")
+    p.add_argument("--data-dir", dest="data", help=argparse.SUPPRESS)  # the old spelling
     p.add_argument("--stop-after", type=int, help="stop after this many epochs in this session "
                    "(as if interrupted); --resume continues the same run")
     p.add_argument("--no-progress", action="store_true", help="hide the tqdm bar")
@@ -137,42 +172,29 @@ def parse_args(argv):
     return args
 
 
-def usage_error(message):
-    """One line on stderr and exit status 2, as argparse does for a bad argument."""
-    print(f"train.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def check_args(args):
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
-                        ("--stop-after", args.stop_after)):
+                        ("--stop-after", args.stop_after), ("--threads", args.threads)):
         if value is not None and value < 1:
-            usage_error(f"{flag} must be >= 1, got {value}")
+            usage_error(__file__, f"{flag} must be >= 1, got {value}")
     if args.max_lr is not None and not args.max_lr > 0:
-        usage_error(f"--max-lr must be > 0, got {args.max_lr}")
+        usage_error(__file__, f"--max-lr must be > 0, got {args.max_lr}")
     if args.seed is not None and args.seed < 0:
-        usage_error(f"--seed must be >= 0, got {args.seed}")
-    if args.data_dir is not None and not os.path.isdir(args.data_dir):
-        what = "is a file, not a folder" if os.path.exists(args.data_dir) else "does not exist"
-        usage_error(f"--data-dir {args.data_dir} {what}")
+        usage_error(__file__, f"--seed must be >= 0, got {args.seed}")
+    if args.data is not None and not os.path.isdir(args.data):
+        what = "is a file, not a folder" if os.path.exists(args.data) else "does not exist"
+        usage_error(__file__, f"--data {args.data} {what}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
-        usage_error(f"--out {args.out} is a file, not a folder")
+        usage_error(__file__, f"--out {args.out} is a file, not a folder")
     found = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
     if args.resume and args.force:
-        usage_error("--resume continues the run in OUT, --force starts it over: pick one")
+        usage_error(__file__, "--resume continues the run in OUT, --force starts it over: "
+                    "pick one")
     if args.resume and "last.npz" not in found:
-        usage_error(f"--resume: {args.out} has no last.npz; nothing to resume")
+        usage_error(__file__, f"--resume: {args.out} has no last.npz; nothing to resume")
     if found and not (args.resume or args.force):
-        usage_error(f"{args.out} already holds a run ({', '.join(found)}); continue it with "
-                    f"{resume_command(args.argv)} or start over with --force")
-
-
-def resume_command(argv):
-    """The command line that continues this run."""
-    args = [a for a in argv if a != "--force"]
-    if "--resume" not in args:
-        args.append("--resume")
-    return shlex.join(["python", os.path.relpath(__file__), *args])
+        usage_error(__file__, f"{args.out} already holds a run ({', '.join(found)}); continue "
+                    f"it with {resume_command(__file__, args.argv)} or start over with --force")
 
 
 def fit(trainer, argv):
@@ -182,15 +204,11 @@ def fit(trainer, argv):
     except KeyboardInterrupt:
         saved = trainer.last_checkpoint
         if saved is None:
-            print("\ninterrupted before the first checkpoint: nothing to resume",
-                  file=sys.stderr)
-        else:
-            print(f"\ninterrupted in epoch {trainer.epoch + 1}; the last checkpoint is "
-                  f"{saved[0]} (end of epoch {trainer.epoch}); resume with: "
-                  f"{resume_command(argv)}", file=sys.stderr)
-        raise SystemExit(130) from None
+            interrupted("before the first checkpoint: nothing to resume")
+        interrupted(f"in epoch {trainer.epoch + 1}; the last checkpoint is {saved[0]} (end of "
+                    f"epoch {trainer.epoch}); resume with: {resume_command(__file__, argv)}")
     except DivergenceError as err:
-        print(f"train.py: {err}", file=sys.stderr)
+        print(f"{prog(__file__)}: {err}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
@@ -214,7 +232,7 @@ def main(argv=None):
     seed_everything(cfg.seed)
     tune_allocator()  # keep freed activation buffers for reuse: no page faults every step
     try:
-        train_loader, test_loader = make_loaders(args.data_dir, cfg)
+        train_loader, test_loader = make_loaders(args.data, cfg)
     except (FileNotFoundError, ValueError) as err:  # missing or damaged data: name it, no trace
         usage_error(str(err))
     trainer = make_trainer(args, cfg, train_loader, test_loader)
@@ -228,13 +246,18 @@ def main(argv=None):
     start = time.perf_counter()
     fit(trainer, args.argv)
     final = trainer.history[-1]
-    note = plot_curves(trainer.history, os.path.join(args.out, "curves.png"))
+    predicted, true = predictions(trainer.model, test_loader)
+    counts, dataset = confusion_matrix(predicted, true), test_loader.dataset
+    note = draw(args.out, counts, dataset.classes, dataset, predicted)
     trainer.write_results(os.path.join(args.out, "results.json"), extra={
         "capstone": "cifar10-cnn", "capstone_config": asdict(cfg),
         "test_accuracy": final["val_accuracy"], "test_loss": final["val_loss"],
         "train_images_per_second": len(train_loader) * cfg.batch_size * cfg.epochs
         / max(trainer.wall_seconds, 1e-9),
         "session_seconds": time.perf_counter() - start, "plot": note,
+        "classes": list(dataset.classes), "confusion_matrix": counts.tolist(),
+        "sample_predictions": [{"index": i, "label": int(true[i]), "predicted": int(p)}
+                               for i, p in enumerate(predicted[:GRID])],
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "cpus": os.cpu_count(), "platform": platform.platform()},
     })
@@ -244,9 +267,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # outside training (fit() says where its checkpoint is)
-        print("\ninterrupted outside training: run the command again (with --resume if the "
-              "run folder holds a checkpoint)", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(exit_on_ctrl_c(main))

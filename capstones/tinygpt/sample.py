@@ -1,8 +1,9 @@
 """Sample text from a trained TinyGPT checkpoint.
 
-    python capstones/tinygpt/sample.py --out runs/tinygpt --prompt "ROMEO:" --max-new-tokens 300
+    tinytorch run tinygpt-sample --run runs/tinygpt --prompt "ROMEO:" --max-new-tokens 300
+    .venv/bin/python capstones/tinygpt/sample.py --run runs/tinygpt      # from a checkout
 
-Reads OUT/config.json (the model's shape), OUT/vocab.json (its characters) and OUT/ckpt.npz
+Reads RUN/config.json (the model's shape), RUN/vocab.json (its characters) and RUN/ckpt.npz
 (its weights), all written by train.py, and prints the prompt followed by the generated text.
 """
 
@@ -12,46 +13,48 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from tinytorch.capstone import (
+    HelpFormatter, apply_threads, exit_on_ctrl_c, needs_extra, prog, relative_out, usage_error,
+)
 
-try:
+apply_threads()  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+
+with needs_extra("TinyGPT", "language", "language modules"):
     from tt_embeddings import CharTokenizer
     from tt_generation import generate
     from tt_training import CheckpointError, load_checkpoint
     from tt_transformers import GPT, GPTConfig
-except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
-    if not (err.name or "").startswith("tt_"):
-        raise
-    sys.exit(f"TinyGPT needs TinyTorch's language modules ({err.name} is not installed): "
-             "pip install 'tinytorch[language]'")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=Path("runs/tinygpt"),
-                   help="the directory train.py wrote")
-    p.add_argument("--prompt", default="\n", help="text to continue (default: a newline)")
-    p.add_argument("--max-new-tokens", type=int, default=500)
+    p = argparse.ArgumentParser(prog=prog(__file__), description=__doc__.splitlines()[0],
+                                formatter_class=HelpFormatter)
+    p.add_argument("--run", type=Path, default=Path(relative_out("tinygpt")),
+                   help="the run folder train.py wrote (its --out)")
+    p.add_argument("--out", dest="run", type=Path, help=argparse.SUPPRESS)  # the old spelling
+    p.add_argument("--prompt", default="\n", help="text to continue")
+    p.add_argument("--max-new-tokens", type=int, default=500, help="characters to generate")
     p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
-    p.add_argument("--top-k", type=int, default=200)
-    p.add_argument("--top-p", type=float)
-    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--top-k", type=int, default=200, help="sample among the k likeliest")
+    p.add_argument("--top-p", type=float, help="sample among the likeliest whose "
+                   "probabilities sum to p (default: off)")
+    p.add_argument("--seed", type=int, default=1337, help="random seed of the sampling")
+    p.add_argument("--threads", type=int, help="BLAS threads (sets OMP/OPENBLAS/MKL_NUM_THREADS;"
+                   " default: what NumPy's BLAS picks)")
     p.add_argument("--no-cache", action="store_true", help="recompute instead of a KV cache")
     args = p.parse_args(argv)
     checks = [("--max-new-tokens", args.max_new_tokens >= 1, ">= 1"),
               ("--temperature", args.temperature >= 0, ">= 0"),
               ("--top-k", args.top_k >= 1, ">= 1"), ("--seed", args.seed >= 0, ">= 0"),
-              ("--top-p", args.top_p is None or 0 < args.top_p <= 1, "in (0, 1]")]
+              ("--top-p", args.top_p is None or 0 < args.top_p <= 1, "in (0, 1]"),
+              ("--threads", args.threads is None or args.threads >= 1, ">= 1")]
     for flag, ok, rule in checks:
         if not ok:
-            usage_error(f"{flag} must be {rule}, got {getattr(args, flag[2:].replace('-', '_'))}")
+            value = getattr(args, flag[2:].replace("-", "_"))
+            usage_error(__file__, f"{flag} must be {rule}, got {value}")
     return args
-
-
-def usage_error(message):
-    """One line on stderr and exit status 2, as argparse does for a bad argument."""
-    print(f"sample.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def load_model(out):
@@ -59,7 +62,8 @@ def load_model(out):
     out = Path(out)
     for name in ("config.json", "vocab.json", "ckpt.npz"):
         if not (out / name).is_file():
-            raise FileNotFoundError(f"{out / name} is missing: run train.py --out {out} first")
+            raise FileNotFoundError(f"{out / name} is missing: train first with "
+                                    f"tinytorch run tinygpt --out {out}")
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))["model"]
     tokenizer = CharTokenizer.load(out / "vocab.json")
     model = GPT(GPTConfig(**{**config, "dropout": 0.0}))  # sampling never drops out
@@ -70,9 +74,9 @@ def load_model(out):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        model, tokenizer = load_model(args.out)
+        model, tokenizer = load_model(args.run)
     except (FileNotFoundError, CheckpointError, ValueError) as err:
-        usage_error(str(err))
+        usage_error(__file__, str(err))
     idx = np.array([tokenizer.encode(args.prompt)], dtype=np.int64)
     t0 = time.perf_counter()
     ids = generate(model, idx, args.max_new_tokens, temperature=args.temperature,
@@ -87,4 +91,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_on_ctrl_c(main))

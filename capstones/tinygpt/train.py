@@ -1,31 +1,40 @@
 """TinyGPT: train a character-level GPT on real text with TinyTorch, then sample from it.
 
-    python capstones/tinygpt/train.py                                  # pydoc text, offline
-    python capstones/tinygpt/train.py --corpus shakespeare             # downloads 1.1 MB once
-    python capstones/tinygpt/train.py --data input.txt --out runs/tinygpt
-    python capstones/tinygpt/train.py --quick                          # seconds, for CI
+    tinytorch run tinygpt                                    # pydoc text, offline
+    tinytorch run tinygpt --corpus shakespeare               # downloads 1.1 MB once
+    tinytorch run tinygpt --data input.txt --out runs/tinygpt
+    tinytorch run tinygpt --quick                            # seconds, for CI
+    .venv/bin/python capstones/tinygpt/train.py --quick      # the same, from a checkout
 
 Defaults are nanoGPT's CPU run of train_shakespeare_char (4 layers, 4 heads, 128 wide, block
 64, batch 12, 2000 iterations, AdamW lr 1e-3 cosine to 1e-4, dropout 0). The loop is
 tt_training's Trainer with a step budget. Writes to --out: ckpt.npz (model + optimizer + RNGs +
 step, at every evaluation), best.npz, metrics.jsonl, config.json, vocab.json, results.json and
-sample.txt. --resume continues from ckpt.npz exactly where it stopped; an --out that already
-holds a run is refused unless --resume or --force is given.
+sample.txt; with matplotlib (tinytorch[plots]) curves.png and attention.png. --resume
+continues from ckpt.npz exactly where it stopped; an --out that already holds a run is refused
+unless --resume or --force is given.
 """
 
 import argparse
 import json
 import math
-import os
-import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import numpy as np
+from tinytorch import plots
+from tinytorch.capstone import (
+    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, interrupted, needs_extra, prog,
+    relative_out, resume_command, usage_error,
+)
 
-try:
+apply_threads()  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+
+with needs_extra("TinyGPT", "language", "language modules"):
+    from tt_attention import MultiHeadAttention
     from tt_embeddings import CharTokenizer
     from tt_generation import generate
     from tt_networks import cross_entropy
@@ -33,15 +42,17 @@ try:
     from tt_regularization import Dropout, param_groups_for_weight_decay
     from tt_setup import seed_everything, system_info, tune_allocator
     from tt_tensor import no_grad
-    from tt_training import CheckpointError, DivergenceError, Trainer, TrainerConfig, write_json
+    from tt_layers import register_module_forward_pre_hook
+    from tt_training import (
+        METRICS_FILE, CheckpointError, DivergenceError, Trainer, TrainerConfig, read_metrics,
+        write_json,
+    )
     from tt_transformers import GPT, GPTConfig
 
     from data import CORPORA, BlockStream, LossEstimate, load_text, make_corpus  # beside this
-except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
-    if not (err.name or "").startswith("tt_"):
-        raise
-    sys.exit(f"TinyGPT needs TinyTorch's language modules ({err.name} is not installed): "
-             "pip install 'tinytorch[language]'")
+
+PICTURES = ["curves.png", "attention.png"]
+ATTENTION_CHARS = 24  # characters of the sample whose attention is drawn
 
 RUN_FILES = ("ckpt.npz", "best.npz", "metrics.jsonl", "results.json")  # what makes OUT a run
 
@@ -81,51 +92,49 @@ PRESETS = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", type=Path, help="train on this UTF-8 text file")
+    p = argparse.ArgumentParser(prog=prog(__file__), description=__doc__.splitlines()[0],
+                                formatter_class=HelpFormatter)
     p.add_argument("--corpus", choices=CORPORA, default="pydoc",
                    help="named corpus when --data is not given (pydoc needs no network)")
     p.add_argument("--cache-dir", type=Path, help="download cache (default $TINYTORCH_DATA "
                    "or ~/.cache/tinytorch)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="nanogpt-cpu")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="nanogpt-cpu",
+                   help="nanogpt-cpu: nanoGPT's CPU run; quick: a tiny model for CI")
     p.add_argument("--quick", action="store_true", help="the tiny 'quick' preset (CI)")
-    p.add_argument("--iters", type=int, help="optimizer steps (also sets the decay length)")
-    p.add_argument("--eval-interval", type=int, help="steps between evaluations")
-    p.add_argument("--eval-iters", type=int, help="batches per loss estimate")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--dropout", type=float, help="dropout probability (nanoGPT's CPU run: 0)")
-    p.add_argument("--out", type=Path, default=Path("runs/tinygpt"), help="the run folder")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.npz")
-    p.add_argument("--force", action="store_true", help="start over in an OUT that holds a run")
+    p.add_argument("--iters", type=int, help="optimizer steps, also the decay length "
+                   "(default: preset's)")
+    p.add_argument("--eval-interval", type=int, help="steps between evaluations "
+                   "(default: preset's)")
+    p.add_argument("--eval-iters", type=int, help="batches per loss estimate "
+                   "(default: preset's)")
+    p.add_argument("--dropout", type=float, help="dropout probability (default: preset's; "
+                   "nanoGPT's CPU run: 0)")
+    add_run_options(p, out=relative_out("tinygpt"), data_help="train on this UTF-8 text file "
+                    "instead of --corpus")
     p.add_argument("--no-progress", action="store_true", help="hide the tqdm bar")
     args = p.parse_args(argv)
+    args.data = None if args.data is None else Path(args.data)
+    args.out = Path(args.out)
     args.argv = sys.argv[1:] if argv is None else list(argv)  # for the resume command
     check_args(args)
     return args
 
 
-def usage_error(message):
-    """One line on stderr and exit status 2, as argparse does for a bad argument."""
-    print(f"train.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def check_args(args):
-    for name in ("iters", "eval_interval", "eval_iters"):
+    for name in ("iters", "eval_interval", "eval_iters", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            usage_error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+            usage_error(__file__, f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.seed is not None and args.seed < 0:
-        usage_error(f"--seed must be >= 0, got {args.seed}")
+        usage_error(__file__, f"--seed must be >= 0, got {args.seed}")
     if args.dropout is not None and not 0 <= args.dropout < 1:
-        usage_error(f"--dropout must be in [0, 1), got {args.dropout}")
+        usage_error(__file__, f"--dropout must be in [0, 1), got {args.dropout}")
     if args.data is not None and not args.data.is_file():
         what = "is a folder, not a file" if args.data.is_dir() else "does not exist"
-        usage_error(f"--data {args.data} {what}")
+        usage_error(__file__, f"--data {args.data} {what}")
     for flag, path in (("--out", args.out), ("--cache-dir", args.cache_dir)):
         if path is not None and path.exists() and not path.is_dir():
-            usage_error(f"{flag} {path} is a file, not a folder")
+            usage_error(__file__, f"{flag} {path} is a file, not a folder")
     check_run_folder(args)
 
 
@@ -133,15 +142,14 @@ def check_run_folder(args):
     """Never overwrite a run by accident; never resume from nothing."""
     out, found = args.out, [name for name in RUN_FILES if (args.out / name).exists()]
     if args.resume and args.force:
-        usage_error("--resume continues the run in OUT, --force starts it over: pick one")
+        usage_error(__file__, "--resume continues the run in OUT, --force starts it over: pick one")
     if args.resume:
         missing = [n for n in ("ckpt.npz", "config.json", "vocab.json") if not (out / n).is_file()]
         if missing:
-            usage_error(f"--resume: {out} has no {', '.join(missing)}; nothing to resume")
+            usage_error(__file__, f"--resume: {out} has no {', '.join(missing)}; nothing to resume")
     elif found and not args.force:
-        usage_error(f"{out} already holds a run ({', '.join(found)}); continue it with "
-                    f"{resume_command(args.argv)} or start over "
-                    "with --force")
+        usage_error(__file__, f"{out} already holds a run ({', '.join(found)}); continue it "
+                    f"with {resume_command(__file__, args.argv)} or start over with --force")
 
 
 def config_from_args(args):
@@ -223,22 +231,14 @@ def check_same_settings(out, cfg):
     saved = json.loads((out / "config.json").read_text(encoding="utf-8"))["train"]
     changed = sorted(k for k in asdict(cfg) if saved.get(k) != asdict(cfg)[k])
     if changed:
-        usage_error(f"--resume: {out} was trained with other settings ({', '.join(changed)}); "
-                    "use the same flags")
+        usage_error(__file__, f"--resume: {out} was trained with other settings "
+                    f"({', '.join(changed)}); use the same flags")
 
 
 def write_run_files(out, cfg, model, tokenizer):
     """config.json and vocab.json: what sample.py needs besides the weights."""
     write_json(out / "config.json", {"train": asdict(cfg), "model": asdict(model.config)})
     tokenizer.save(out / "vocab.json")
-
-
-def resume_command(argv):
-    """The command line that continues this run."""
-    args = [a for a in argv if a != "--force"]
-    if "--resume" not in args:
-        args.append("--resume")
-    return shlex.join(["python", os.path.relpath(__file__), *args])
 
 
 def fit(trainer, argv):
@@ -248,14 +248,11 @@ def fit(trainer, argv):
     except KeyboardInterrupt:
         saved = trainer.last_checkpoint
         if saved is None:
-            print("\ninterrupted before the first checkpoint: nothing to resume",
-                  file=sys.stderr)
-        else:
-            print(f"\ninterrupted at step {trainer.step}; the last checkpoint is {saved[0]} "
-                  f"(step {saved[1]}); resume with: {resume_command(argv)}", file=sys.stderr)
-        raise SystemExit(130) from None
+            interrupted("before the first checkpoint: nothing to resume")
+        interrupted(f"at step {trainer.step}; the last checkpoint is {saved[0]} (step "
+                    f"{saved[1]}); resume with: {resume_command(__file__, argv)}")
     except DivergenceError as err:
-        print(f"train.py: {err}", file=sys.stderr)
+        print(f"{prog(__file__)}: {err}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
@@ -326,18 +323,60 @@ def report(trainer, corpus, cfg, out, first_step, wall):
         "sample_tokens_per_second": sample_tps, "config": asdict(cfg),
         "machine": system_info(),
     }
+    text, weights = attention_maps(model, corpus.tokenizer, sample)
+    results["attention"] = {"text": text, "weights": np.round(weights, 4).tolist()}
+    results["plot"] = draw(out, text, weights)
     write_json(out / "results.json", results)
     print(f"final val loss {results['final_val_loss']:.4f} (full split "
           f"{results['final_val_loss_full']:.4f}), {ms_per_iter:.1f} ms/iter, "
           f"wall {wall:.0f} s; results in {out / 'results.json'}")
     print(sample)
+    print(results["plot"])
     return results
 
 
+def attention_maps(model, tokenizer, sample):
+    """The attention weights of every layer for the first characters of `sample`:
+    (text, array (n_layer, n_head, T, T)). Each attention module's input is caught with
+    tt_layers' forward pre-hook; MultiHeadAttention.attention_weights gives its weights."""
+    text = sample[:min(ATTENTION_CHARS, model.config.block_size)]
+    inputs = []
+
+    def keep_input(module, args):
+        if isinstance(module, MultiHeadAttention):
+            inputs.append((module, args[0]))
+
+    idx = np.array([tokenizer.encode(text)], dtype=np.int64)  # (1, T)
+    model.eval()
+    with no_grad(), register_module_forward_pre_hook(keep_input):
+        model(idx)
+        maps = [module.attention_weights(x).data[0] for module, x in inputs]  # (H, T, T) each
+    model.train()
+    return text, np.stack(maps)
+
+
+def draw(out, text, weights):
+    """curves.png and attention.png in `out`; a note when matplotlib is missing."""
+    plt = plots.pyplot()
+    if plt is None:
+        return plots.missing_note(PICTURES)
+    records = [r for r in read_metrics(out / METRICS_FILE) if r["kind"] == "eval"]
+    plots.plot_curves(plt, records, out / "curves.png", title="TinyGPT")
+    layers, heads, T, _ = weights.shape
+    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads, 2.6 * layers), squeeze=False)
+    labels = [repr(c)[1:-1] or " " for c in text]  # "\n" shows as \n
+    for layer in range(layers):
+        for head in range(heads):
+            ax = axes[layer, head]
+            ax.imshow(weights[layer, head], cmap="viridis", vmin=0, vmax=1)
+            ax.set_xticks(range(T), labels, fontsize=5)
+            ax.set_yticks(range(T), labels, fontsize=5)
+            ax.set_title(f"layer {layer}, head {head}", fontsize=8)
+    fig.suptitle("attention: row = the character predicting the next, column = what it reads")
+    fig.tight_layout()
+    plots.save_figure(fig, out / "attention.png")
+    return f"pictures in {out}: {', '.join(PICTURES)}"
+
+
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # outside training (fit() says where its checkpoint is)
-        print("\ninterrupted outside training: run the command again (with --resume if the "
-              "run folder holds a checkpoint)", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(exit_on_ctrl_c(main))

@@ -4,10 +4,13 @@ Runs on TinyTorch's foundations (modules 01-05): the gradient comes from central
 (tt_networks.numerical_gradient) unless tt-autograd (module 09) is installed, in which case
 loss.backward() computes it. Training is plain gradient descent, written out below.
 
-    python capstones/xornet/xornet.py                    # auto: backprop if available
-    python capstones/xornet/xornet.py --method numerical --steps 500
+    tinytorch run xornet                                 # auto: backprop if available
+    tinytorch run xornet --method numerical --steps 500
+    .venv/bin/python capstones/xornet/xornet.py          # the same program, from a checkout
 
-Exit code 0 only when all four XOR points are classified correctly.
+Writes to --out (default runs/xornet): xornet.json, and with matplotlib (tinytorch[plots])
+curves.png and decision_boundary.png. Exit code 0 only when all four XOR points are classified
+correctly.
 """
 
 import argparse
@@ -20,23 +23,25 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
+from tinytorch import plots
+from tinytorch.capstone import (
+    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, interrupted, needs_extra, prog,
+    relative_out, usage_error,
+)
 
-try:
+apply_threads()  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+with needs_extra("XORNet", "foundations", "foundations"):
     from tt_layers import Tanh
     from tt_networks import accuracy, binary_cross_entropy_with_logits, mlp, numerical_gradient
     from tt_setup import seed_everything
     from tt_tensor import float32, no_grad, tensor
-except ModuleNotFoundError as err:  # a course module is missing: name the install that has it
-    if not (err.name or "").startswith("tt_"):
-        raise
-    sys.exit(f"XORNet needs TinyTorch's foundations ({err.name} is not installed): "
-             "pip install 'tinytorch[foundations]'")
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PICTURES = ["curves.png", "decision_boundary.png"]
 
 
 @dataclass
@@ -46,7 +51,8 @@ class Config:
     lr: float = 1.0  # learning rate of plain SGD
     seed: int = 0  # seeds the weight init (NumPy's global RNG)
     method: str = "auto"  # "auto", "numerical" or "backprop"
-    out: str = str(RESULTS_DIR)  # directory for xornet.json
+    out: str = relative_out("xornet")  # the run folder: xornet.json and the pictures
+    threads: int | None = None  # BLAS threads (None: NumPy's default)
 
 
 def xor_data():
@@ -87,7 +93,7 @@ def loss_and_gradients(model, loss_fn, method):
 
 
 def train(config, method):
-    """Train a fresh model; return (model, final loss, final accuracy)."""
+    """Train a fresh model; return (model, final loss, final accuracy, history)."""
     seed_everything(config.seed)
     x, y = xor_data()
     model = mlp([2, config.hidden, 1], activation=Tanh)
@@ -95,9 +101,13 @@ def train(config, method):
     def loss_fn():  # the whole batch: logits (4, 1) against labels (4, 1)
         return binary_cross_entropy_with_logits(model(x), y)
 
+    history = []  # one record per logged step: the same keys as tt_training's metrics lines
+    every = max(1, config.steps // 100)
     progress = tqdm(range(config.steps), desc=f"XORNet ({method})", unit="step")
-    for _ in progress:
+    for step in progress:
         loss, grads = loss_and_gradients(model, loss_fn, method)
+        if step % every == 0:
+            history.append(record(model, x, y, step, loss, config.lr))
         for param, grad in zip(model.parameters(), grads):
             param.data -= config.lr * grad  # SGD: w <- w - lr * dL/dw
         progress.set_postfix(loss=f"{loss:.4f}", refresh=False)
@@ -105,13 +115,50 @@ def train(config, method):
     with no_grad():
         logits = model(x)  # (4, 1)
         final_loss = binary_cross_entropy_with_logits(logits, y).item()
-    return model, final_loss, accuracy(logits, y, threshold=0.0)  # logit > 0 means class 1
+    history.append(record(model, x, y, config.steps, final_loss, config.lr))
+    return model, final_loss, accuracy(logits, y, threshold=0.0), history
+
+
+def record(model, x, y, step, loss, lr):
+    """The figures of one step: loss before the update, accuracy on the four points, lr."""
+    with no_grad():
+        acc = accuracy(model(x), y, threshold=0.0)  # logit > 0 means class 1
+    return {"step": step, "train_loss": loss, "train_accuracy": acc, "lr": lr}
+
+
+def decision_grid(model, size=41):
+    """P(class 1) of the model over [-0.5, 1.5]^2: (size, size), rows are x2, columns x1."""
+    axis = np.linspace(-0.5, 1.5, size)
+    x1, x2 = np.meshgrid(axis, axis)
+    points = np.stack([x1.ravel(), x2.ravel()], axis=1).astype(np.float32)  # (size^2, 2)
+    with no_grad():
+        logits = model(tensor(points, dtype=float32)).data.reshape(size, size)
+    return axis, 1.0 / (1.0 + np.exp(-logits))  # sigmoid of the logit
+
+
+def draw(history, axis, probs, out):
+    """curves.png and decision_boundary.png in `out`; a note when matplotlib is missing."""
+    plt = plots.pyplot()
+    if plt is None:
+        return plots.missing_note(PICTURES)
+    plots.plot_curves(plt, history, os.path.join(out, "curves.png"), title="XORNet")
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    shade = ax.contourf(axis, axis, probs, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
+    ax.contour(axis, axis, probs, levels=[0.5], colors="k")  # the boundary: P = 0.5
+    inputs, labels = xor_data()
+    for (a, b), label in zip(inputs.data, labels.data.ravel()):
+        ax.scatter(a, b, s=120, c="red" if label else "blue", edgecolors="k")
+    fig.colorbar(shade, label="P(x1 xor x2 = 1)")
+    ax.set(xlabel="x1", ylabel="x2", title="XORNet's decision boundary")
+    plots.save_figure(fig, os.path.join(out, "decision_boundary.png"))
+    return f"pictures in {out}: {', '.join(PICTURES)}"
 
 
 def write_json_atomically(path, payload):
     """Write to a temporary file in the same directory, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(payload, f, indent=2)
@@ -124,27 +171,25 @@ def write_json_atomically(path, payload):
 
 def parse_args(argv):
     defaults = Config()
-    parser = argparse.ArgumentParser(description="Train a 2-H-1 MLP on XOR.")
+    parser = argparse.ArgumentParser(prog=prog(__file__), description="Train a 2-H-1 MLP on XOR.",
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--hidden", type=int, default=defaults.hidden, help="hidden units")
     parser.add_argument("--steps", type=int, default=defaults.steps, help="SGD steps")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     parser.add_argument("--method", choices=("auto", "numerical", "backprop"),
-                        default=defaults.method, help="how gradients are computed")
-    parser.add_argument("--out", default=defaults.out, help="results directory")
+                        default=defaults.method, help="how gradients are computed (auto: "
+                        "backprop when tt-autograd is installed)")
+    # no --resume: a run takes seconds and keeps no checkpoint
+    add_run_options(parser, out=defaults.out, resume=False, seed=defaults.seed)
     args = parser.parse_args(argv)
     if args.hidden < 1 or args.steps < 0 or not args.lr > 0:
-        usage_error(f"need --hidden >= 1, --steps >= 0, --lr > 0; got {args.hidden}, "
-                    f"{args.steps}, {args.lr}")
+        usage_error(__file__, f"need --hidden >= 1, --steps >= 0, --lr > 0; got "
+                    f"{args.hidden}, {args.steps}, {args.lr}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
-        usage_error(f"--out {args.out} is a file, not a folder")
+        usage_error(__file__, f"--out {args.out} is a file, not a folder")
+    if args.threads is not None and args.threads < 1:
+        usage_error(__file__, f"--threads must be >= 1, got {args.threads}")
     return Config(**vars(args))
-
-
-def usage_error(message):
-    """One line on stderr and exit status 2, as argparse does for a bad argument."""
-    print(f"xornet.py: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def main(argv=None):
@@ -156,10 +201,9 @@ def main(argv=None):
 
     start = time.perf_counter()
     try:
-        model, loss, acc = train(config, method)
+        model, loss, acc, history = train(config, method)
     except KeyboardInterrupt:  # nothing is saved mid-run: a run takes seconds
-        print("\ninterrupted: no results written; run the same command again", file=sys.stderr)
-        raise SystemExit(130) from None
+        interrupted("(no results written): run the same command again")
     wall = time.perf_counter() - start
 
     with no_grad():
@@ -169,6 +213,7 @@ def main(argv=None):
     print(f"accuracy {acc:.2f}  final loss {loss:.4f}  steps {config.steps}  "
           f"wall {wall:.2f} s  parameters {model.num_parameters()}")
 
+    axis, probs = decision_grid(model)
     results = {
         "accuracy": acc,
         "final_loss": loss,
@@ -177,14 +222,17 @@ def main(argv=None):
         "gradient_method": method,
         "forward_passes_per_step": 1 if method == "backprop" else 1 + 2 * model.num_parameters(),
         "config": asdict(config),
+        "history": history,
+        "decision_grid": {"axis": axis.tolist(), "p_class_1": probs.round(4).tolist()},
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
-    path = Path(config.out) / "xornet.json"
+    path = os.path.join(config.out, "xornet.json")
     write_json_atomically(path, results)
     print(f"results written to {path}")
+    print(draw(history, axis, probs, config.out))
     return 0 if acc == 1.0 else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_on_ctrl_c(main))

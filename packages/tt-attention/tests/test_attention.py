@@ -249,3 +249,26 @@ def test_single_position_without_cache_matches_the_reference():
     x = randn(2, 1, 12, seed=17)
     np.testing.assert_allclose(m(tensor(x, dtype=float64)).data, np_mha(m, x, True),
                                rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_weights_are_the_softmax_forward_mixes_the_values_with(causal):
+    m = MultiHeadAttention(12, 3, causal=causal).double()
+    x = randn(2, 5, 12, seed=3)
+    B, T, E = x.shape
+    H, D = m.num_heads, m.head_dim
+    weights = m.attention_weights(tensor(x, dtype=float64)).data
+    assert weights.shape == (B, H, T, T)
+    q = (x @ m.q_proj.weight.data.T + m.q_proj.bias.data).reshape(B, T, H, D).transpose(0, 2, 1, 3)
+    k = (x @ m.k_proj.weight.data.T + m.k_proj.bias.data).reshape(B, T, H, D).transpose(0, 2, 1, 3)
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(D)  # (B, H, T, T)
+    if causal:
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+    expected = np.exp(scores - scores.max(-1, keepdims=True))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(weights, expected, rtol=1e-9, atol=1e-12)
+    # the same weights rebuild forward's output: mix the values, join the heads, project
+    v = (x @ m.v_proj.weight.data.T + m.v_proj.bias.data).reshape(B, T, H, D).transpose(0, 2, 1, 3)
+    mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(B, T, E)
+    rebuilt = mixed @ m.out_proj.weight.data.T + m.out_proj.bias.data
+    np.testing.assert_allclose(m(tensor(x, dtype=float64)).data, rebuilt, rtol=1e-9, atol=1e-12)

@@ -1,5 +1,5 @@
-"""The `tinytorch` command: --version, doctor, new, test, milestone, grade, and module 17's
-commands.
+"""The `tinytorch` command: --version, doctor, status, new, test, run, milestone, grade, and
+module 17's commands.
 
 Each subcommand is one small function taking the parsed arguments and returning an exit code.
 `profile`, `bench`, `serve` and `export` belong to tt-systems (module 17): they are dispatched
@@ -23,7 +23,7 @@ from ._version import __version__
 # same help with its entry points): `tinytorch --help` lists them without importing tt_systems.
 SYSTEMS = tt_setup.course_table().module("tt-systems")
 SYSTEMS_COMMANDS = dict(SYSTEMS.commands)
-OWN_COMMANDS = ("doctor", "new", "test", "milestone", "grade")
+OWN_COMMANDS = ("doctor", "status", "new", "test", "run", "milestone", "grade")
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,6 +56,13 @@ def run_doctor(args: argparse.Namespace) -> int:
     else:
         print(tt_setup.format_report(checks, tt_setup.module_report(), info))
     return 0 if all(check.ok for check in checks) else 1
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Per module reference/own, stubs left, last test result; the capstones that can run."""
+    from .status import run_status as status
+
+    return status(args.json)
 
 
 def run_new(args: argparse.Namespace) -> int:
@@ -160,11 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true",
                         help="print the tinytorch version and the installed module versions")
     commands = parser.add_subparsers(dest="command", metavar="command")
-    doctor = commands.add_parser("doctor", help="check the environment and the module packages")
+    doctor = commands.add_parser(
+        "doctor", help="check the environment and the module packages",
+        description="Print Python, NumPy and its BLAS, each module's version and whether it is "
+                    "the reference or your own, and the checks; exit 1 if a check fails.")
     doctor.add_argument("--json", action="store_true",
                         help="print the report as JSON (python, numpy, BLAS, per module its "
                              "distribution, version, kind and location; the checks)")
     doctor.set_defaults(run=run_doctor)
+    status = commands.add_parser(
+        "status", help="where you stand: own modules, stubs left, last tests, capstones",
+        description="Per module: reference or own, the stub tasks left in the installed "
+                    "source, the last result of `tinytorch test`; then which capstones the "
+                    "installed modules can run.")
+    status.add_argument("--json", action="store_true", help="print one JSON object instead")
+    status.set_defaults(run=run_status)
     new = commands.add_parser(
         "new", help="write your own copy of a module to implement (tinytorch new activations DIR)",
         description="Write an installable package with the module's name and API whose "
@@ -180,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("module", help="activations, tt-activations or 03")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     test.set_defaults(run=run_test)
+    commands.add_parser("run", help="run a capstone: xornet, cifar10, tinygpt, tinygpt-sample "
+                        "(tinytorch run --help)", add_help=False)
     add_milestone_parser(commands)
     add_grade_parser(commands)
     for name, help_text in SYSTEMS_COMMANDS.items():
@@ -202,6 +221,10 @@ def systems_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # the capstone parses its own options (tinytorch run NAME --help)
+        from .run import run_capstone
+
+        return run_capstone(argv[1:])
     name = systems_command(argv)
     if name is not None:
         return run_systems(name, argv[1:])

@@ -129,6 +129,23 @@ class MultiHeadAttention(Module):
         return self.out_proj(y).reshape(B, T, E)
         ### END SOLUTION
 
+    def attention_weights(self, x, mask=None):
+        """The (B, H, T, T) weights softmax(Q K^T / sqrt(D) + mask) with which forward(x, mask)
+        mixes the values, for pictures and inspection (no KV cache; forward is unchanged).
+
+        Computed by the same scaled_dot_product_attention with the identity as the values:
+        weights @ I = weights, so they are exactly the ones forward uses."""
+        x = as_tensor(x)
+        B, T, E = x.shape
+        flat = x.reshape(B * T, E)                # (B*T, E)
+        q = self._heads(self.q_proj(flat), B, T)  # (B, H, T, D)
+        k = self._heads(self.k_proj(flat), B, T)
+        if self.causal and T > 1:
+            causal = causal_mask(T, T)
+            mask = causal if mask is None else _combine(mask, causal)
+        identity = from_numpy(np.eye(T, dtype=q.dtype))  # (T, T), broadcast over (B, H)
+        return scaled_dot_product_attention(q, k, identity, mask=mask)  # (B, H, T, T)
+
     def extra_repr(self):
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"causal={self.causal}")

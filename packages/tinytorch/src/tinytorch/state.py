@@ -1,0 +1,61 @@
+"""The user-level state of the `tinytorch` command: the last contract-test result per module.
+
+`tinytorch test` records its result here and `tinytorch status` reads it. The file is
+`test-results.json` in the state folder: $TINYTORCH_STATE_DIR when set (tests use it), else
+%LOCALAPPDATA%\\tinytorch on Windows, ~/Library/Application Support/tinytorch on macOS and
+$XDG_STATE_HOME/tinytorch (default ~/.local/state/tinytorch) elsewhere. It is written to a
+temporary name and renamed; a damaged file is treated as empty and replaced by the next record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STATE_ENV = "TINYTORCH_STATE_DIR"
+RESULTS_FILE = "test-results.json"
+
+
+def state_dir() -> Path:
+    """Where the command keeps its state (see the module doc)."""
+    override = os.environ.get(STATE_ENV)
+    if override:
+        return Path(override)
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "tinytorch"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "tinytorch"
+    return Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state") / "tinytorch"
+
+
+def read_results() -> dict:
+    """{distribution: its last result} ({} when nothing was recorded or the file is damaged)."""
+    path = state_dir() / RESULTS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_result(distribution: str, result: dict) -> Path:
+    """Store `result` (passed, failed, skipped, ok, version, kind) as the module's last one,
+    stamped with the time; returns the file. Raises OSError when the folder is not writable."""
+    results = read_results()
+    results[distribution] = {**result, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=RESULTS_FILE, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+        os.replace(tmp, folder / RESULTS_FILE)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return folder / RESULTS_FILE
