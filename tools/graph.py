@@ -47,6 +47,7 @@ META_BASE = ("tt-setup",)  # what `pip install tinytorch` brings without an extr
 META_MIN_VERSION = (0, 2, 0)  # an unrelated tinytorch 0.1.0 exists on PyPI
 TEST_EXTRA = "test"  # optional-dependencies group: siblings only the contract tests need
 EXTRAS = _COURSE_TABLE.extras  # exit-point extra -> the last part it installs
+TOOL_EXTRAS = ("plots",)  # meta-package extras of third-party tools only (no course module)
 
 
 class Requirement(NamedTuple):
@@ -347,7 +348,11 @@ def check_meta(packages: dict[str, Package],
                         "(an unrelated tinytorch 0.1.0 exists on PyPI)")
     problems += check_pins(packages, "base install", meta.deps, list(META_BASE))
     for extra in sorted(set(meta.extras) - set((course or _COURSE_TABLE).extras)):
-        problems.append(f"{META} has extra [{extra}], which is not an exit point")
+        if extra not in TOOL_EXTRAS:
+            problems.append(f"{META} has extra [{extra}], which is not an exit point")
+        elif siblings(meta.extras[extra]):
+            problems.append(f"{META}'s extra [{extra}] names course modules; it is for "
+                            "third-party tools only")
     for extra in (course or _COURSE_TABLE).extras:
         if extra not in meta.extras:
             problems.append(f"{META} is missing extra [{extra}]")

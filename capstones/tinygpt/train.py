@@ -372,7 +372,8 @@ def draw(out, text, weights):
             ax.set_xticks(range(T), labels, fontsize=5)
             ax.set_yticks(range(T), labels, fontsize=5)
             ax.set_title(f"layer {layer}, head {head}", fontsize=8)
-    fig.suptitle("attention: row = the character predicting the next, column = what it reads")
+    fig.suptitle("TinyGPT's attention on its sample\n(row: the position predicting the next "
+                 "character; column: the position it reads)", fontsize=9)
     fig.tight_layout()
     plots.save_figure(fig, out / "attention.png")
     return f"pictures in {out}: {', '.join(PICTURES)}"

@@ -5,6 +5,9 @@ contract tests; installed from wheels there is no checkout to read them from, so
 pyproject.toml, README.md, src/ and tests/ go into the wheel as `tinytorch/_course/<dist>/...`
 (tinytorch.course looks there first). The sdist carries them as `_course/<dist>/...`, so a wheel
 built from the sdist ships them too. Editable installs read the checkout's packages/ instead.
+
+The capstone programs (capstones/<name>/*.py and README.md, not their tests or benchmarks) go in
+the same way as `tinytorch/_capstones/<name>/...` (sdist: `_capstones/...`), for `tinytorch run`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SHIPPED = ("pyproject.toml", "README.md", "src", "tests")
 SKIPPED = {"__pycache__", ".pytest_cache"}
+CAPSTONES = ("xornet", "cifar10", "tinygpt")  # the folders `tinytorch run` starts programs from
 
 
 def course_source(root: Path) -> Path:
@@ -39,6 +43,21 @@ def course_files(source: Path) -> dict[str, str]:
     return files
 
 
+def capstone_files(root: Path) -> dict[str, str]:
+    """{absolute file: path inside the capstones folder}: each capstone's programs and README."""
+    for source in (root.parent.parent / "capstones", root / "_capstones"):
+        if (source / "xornet" / "xornet.py").is_file():
+            break
+    else:
+        raise RuntimeError(f"tinytorch build: no capstones/ two folders above {root} nor "
+                           f"{root / '_capstones'}: build from a TinyTorch checkout")
+    files = {}
+    for folder in (source / name for name in CAPSTONES):
+        for path in sorted([*folder.glob("*.py"), *folder.glob("README.md")]):
+            files[str(path)] = path.relative_to(source).as_posix()
+    return files
+
+
 class CourseHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -48,3 +67,6 @@ class CourseHook(BuildHookInterface):
         prefix = "tinytorch/_course" if self.target_name == "wheel" else "_course"
         for path, relative in course_files(course_source(Path(self.root))).items():
             build_data["force_include"][path] = f"{prefix}/{relative}"
+        shipped = "tinytorch/_capstones" if self.target_name == "wheel" else "_capstones"
+        for path, relative in capstone_files(Path(self.root)).items():
+            build_data["force_include"][path] = f"{shipped}/{relative}"

@@ -3,6 +3,9 @@
 CIFAR-10: the python pickles (`data` uint8 (N, 3072), `labels`), four classes told apart by
 colour, so the course CNN learns them in a few dozen steps and an untrained one sits near 25%.
 Text: a sentence repeated, over 28 characters, so a GPT learns it in tens of steps.
+
+Every test also keeps the command's state (the last `tinytorch test` results) in its own folder,
+never in the user's.
 """
 
 import pickle
@@ -51,3 +54,10 @@ def tiny_data(tmp_path_factory):
     write_cifar(root)
     write_text(root)
     return root
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "tinytorch-state"
+    monkeypatch.setenv("TINYTORCH_STATE_DIR", str(folder))
+    return folder

@@ -19,7 +19,7 @@ from .state import read_results, state_dir
 
 
 def stub_tasks_left(record) -> int | None:
-    """How many scaffold stubs (`raise NotImplementedError("<module>: implement ...")`) the
+    """How many scaffold stubs (`raise NotImplementedError("tt-<module>: implement ...")`) the
     installed source of the module still holds; None when it is not installed.
 
     Read from the installed files, never imported. (One function on purpose: the exact task
@@ -29,8 +29,8 @@ def stub_tasks_left(record) -> int | None:
     spec = importlib.util.find_spec(record.import_name)
     if spec is None or not spec.submodule_search_locations:
         return None
-    short = record.distribution.removeprefix("tt-")
-    stub = re.compile(r"raise\s+NotImplementedError\(\s*[\"']" + re.escape(short) + r": implement")
+    stub = re.compile(r"raise\s+NotImplementedError\(\s*[\"']"
+                      + re.escape(record.distribution) + r": implement")
     return sum(len(stub.findall(path.read_text(encoding="utf-8", errors="replace")))
                for folder in spec.submodule_search_locations
                for path in sorted(Path(folder).rglob("*.py")))

@@ -1,0 +1,108 @@
+"""`tinytorch run` finds and starts the capstones; `tinytorch status` reports a mixed stack of
+own and reference modules; `tinytorch test` records its result for it."""
+
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from tinytorch.course import course_entry
+from tinytorch.new import create_package
+from tinytorch.run import CAPSTONES, capstones_root
+from tinytorch.state import RESULTS_FILE, record_result, read_results
+
+
+def tinytorch(*args, python=sys.executable, **kw):
+    return subprocess.run([python, "-m", "tinytorch", *args], capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+def test_run_lists_the_capstones_and_refuses_an_unknown_one():
+    listing = tinytorch("run", "--help")
+    assert listing.returncode == 0
+    for name, capstone in CAPSTONES.items():
+        assert name in listing.stdout and f"[{capstone.extra}]" in listing.stdout
+    assert tinytorch("run").returncode == 2
+    unknown = tinytorch("run", "mnist")
+    assert unknown.returncode == 2
+    assert unknown.stderr.count("\n") == 1 and "no capstone 'mnist'" in unknown.stderr
+
+
+def test_every_capstone_program_is_found():
+    for capstone in CAPSTONES.values():
+        assert (capstones_root() / capstone.folder / capstone.script).is_file()
+
+
+@pytest.mark.parametrize("name", sorted(CAPSTONES))
+def test_capstone_help_names_the_command_and_shows_defaults(name):
+    shown = tinytorch("run", name, "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"usage: tinytorch run {name} ")
+    for option in ("--out", "--seed", "--threads"):
+        assert option in shown.stdout
+    assert "(default: " in shown.stdout
+    assert "--data-dir" not in shown.stdout  # old spellings are accepted, not advertised
+
+
+def test_state_file_keeps_one_result_per_module_and_survives_damage(state_dir):
+    record_result("tt-tensor", {"ok": True, "passed": 3, "failed": 0})
+    record_result("tt-layers", {"ok": False, "passed": 1, "failed": 2})
+    results = read_results()
+    assert results["tt-tensor"]["passed"] == 3 and results["tt-layers"]["failed"] == 2
+    (state_dir / RESULTS_FILE).write_text("{not json", encoding="utf-8")
+    assert read_results() == {}
+    record_result("tt-tensor", {"ok": True, "passed": 4, "failed": 0})
+    assert list(read_results()) == ["tt-tensor"]
+    assert [p.name for p in state_dir.iterdir()] == [RESULTS_FILE]  # no temporary left
+
+
+def venv_with_own_activations(tmp_path):
+    """A fresh venv seeing this environment's packages, with a `tinytorch new` scaffold of
+    activations installed as the learner's own (what an editable pip install writes: a path
+    file and a dist-info whose version carries +own). Returns (python, number of stubs)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")],
+                   check=True, timeout=120)
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    python = str(tmp_path / "venv" / bindir / ("python.exe" if os.name == "nt" else "python"))
+    site = Path(subprocess.run([python, "-c", "import sysconfig; "
+                                "print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    tasks = create_package(course_entry("activations"), tmp_path / "mine")
+    version = metadata.version("tt-activations")
+    info = site / f"tt_activations-{version}+own.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tt-activations\n"
+                                   f"Version: {version}+own\n", encoding="utf-8")
+    (site / "00-own.pth").write_text(str(tmp_path / "mine" / "src") + "\n", encoding="utf-8")
+    here = Path(metadata.distribution("tt-setup").locate_file(""))  # this env's site-packages
+    (site / "zz-this-env.pth").write_text(f"import site; site.addsitedir({str(here)!r})\n",
+                                          encoding="utf-8")
+    return python, len(tasks)
+
+
+def test_status_on_a_mixed_own_and_reference_stack(tmp_path, state_dir):
+    python, tasks = venv_with_own_activations(tmp_path)
+    tested = tinytorch("test", "activations", python=python)
+    assert tested.returncode == 1  # the stubs fail their tests
+    shown = tinytorch("status", "--json", python=python)
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    rows = {row["distribution"]: row for row in data["modules"]}
+    own = rows["tt-activations"]
+    assert own["kind"] == "own" and own["stubs_left"] == tasks > 0
+    assert own["last_test"]["ok"] is False and own["last_test"]["failed"] > 0
+    assert own["last_test"]["version"] == own["version"] and own["version"].endswith("+own")
+    for name in ("tt-tensor", "tt-layers", "tt-networks"):
+        assert rows[name]["kind"] == "reference" and rows[name]["stubs_left"] == 0
+        assert rows[name]["last_test"] is None
+    capstones = {row["name"]: row for row in data["capstones"]}
+    assert capstones["xornet"]["can_run"] is True
+    assert capstones["xornet"]["modules_with_stubs"] == ["tt-activations"]
+    text = tinytorch("status", python=python).stdout
+    assert "will stop at the stubs of tt-activations" in text
+    own_line = next(line for line in text.splitlines() if " tt-activations " in line)
+    assert " own " in own_line and f" {tasks} " in own_line and "FAILED" in own_line
