@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -13,26 +12,16 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "train.py"
 
 
-def write_fake_cifar(root, per_batch=40, seed=0):
-    """cifar-10-batches-py/ with five train batches, a test batch and batches.meta.
+def load_fake_cifar_writer():
+    """tools/fake_cifar.py's write_fake_cifar (one writer for these tests and the smoke run)."""
+    path = Path(__file__).resolve().parents[3] / "tools" / "fake_cifar.py"
+    spec = importlib.util.spec_from_file_location("fake_cifar", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_fake_cifar
 
-    Each class gets a different mean colour, so a CNN can learn it in a few steps.
-    """
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name in names:
-        labels = rng.integers(0, 10, per_batch)
-        colours = (labels[:, None] * 25).repeat(3072, axis=1)
-        data = np.clip(colours + rng.integers(0, 30, (per_batch, 3072)), 0, 255).astype(np.uint8)
-        batch = {b"batch_label": name.encode(), b"labels": labels.tolist(), b"data": data,
-                 b"filenames": [f"{i}.png".encode() for i in range(per_batch)]}
-        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-    meta = {b"label_names": [f"class{i}".encode() for i in range(10)],
-            b"num_cases_per_batch": per_batch}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
-    return root
+
+write_fake_cifar = load_fake_cifar_writer()
 
 
 def run(*args):
