@@ -234,13 +234,13 @@ def main(argv=None):
     try:
         train_loader, test_loader = make_loaders(args.data, cfg)
     except (FileNotFoundError, ValueError) as err:  # missing or damaged data: name it, no trace
-        usage_error(str(err))
+        usage_error(__file__, str(err))
     trainer = make_trainer(args, cfg, train_loader, test_loader)
     if args.resume:
         try:
             trainer.resume(os.path.join(args.out, "last.npz"))
         except CheckpointError as err:
-            usage_error(str(err))
+            usage_error(__file__, str(err))
     if args.stop_after is not None:
         trainer.config.epochs = min(cfg.epochs, trainer.epoch + args.stop_after)
     start = time.perf_counter()

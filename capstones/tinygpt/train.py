@@ -270,7 +270,7 @@ def load_corpus(args):
     try:
         name, text = load_text(args.data, args.corpus, args.cache_dir)
     except (OSError, ValueError) as err:
-        usage_error(str(err))
+        usage_error(__file__, str(err))
     tokenizer = CharTokenizer.load(args.out / "vocab.json") if args.resume else None
     return make_corpus(name, text, tokenizer)
 
@@ -291,7 +291,7 @@ def main(argv=None):
         try:
             trainer.resume(out / "ckpt.npz")
         except CheckpointError as err:
-            usage_error(str(err))
+            usage_error(__file__, str(err))
     first_step = trainer.step
     write_run_files(out, cfg, trainer.model, corpus.tokenizer)
     t0 = time.perf_counter()
