@@ -134,7 +134,7 @@ def test_sample_loads_the_checkpoint(corpus_file, tmp_path, capsys):
     assert cached == recomputed
     with pytest.raises(SystemExit) as refused:
         sample.main(["--out", str(tmp_path / "nothing")])
-    assert refused.value.code == 2 and "run train.py" in capsys.readouterr().err
+    assert refused.value.code == 2 and "train first with" in capsys.readouterr().err
 
 
 def test_offline_default_corpus_is_python_documentation():
