@@ -21,9 +21,9 @@ from pathlib import Path
 RUN_AS_ENV = "TINYTORCH_RUN_AS"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-__all__ = ["HelpFormatter", "RUN_AS_ENV", "add_run_options", "apply_threads", "command_words", "exit_on_ctrl_c",
-           "interrupted", "needs_extra", "prog", "relative_out", "resume_command",
-           "usage_error"]
+__all__ = ["HelpFormatter", "RUN_AS_ENV", "add_run_options", "apply_threads", "command_words",
+           "exit_on_ctrl_c", "interrupted", "needs_extra", "prog", "relative_out",
+           "resume_command", "usage_error"]
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
