@@ -40,14 +40,19 @@ def command_words(script: str) -> list[str]:
     launched = os.environ.get(RUN_AS_ENV)
     if launched:
         return shlex.split(launched)
-    python = os.path.relpath(sys.executable) if os.path.isabs(sys.executable) else "python"
-    if python.startswith(".."):  # far away (a system python): its name says enough
+    python = _relative(sys.executable) if sys.executable else "python"
+    if python.startswith("..") or os.path.isabs(python):  # far away: its name says enough
         python = "python"
+    return [python, _relative(script)]
+
+
+def _relative(path: str) -> str:
+    """`path` relative to the current folder, or absolute when that is impossible (Windows:
+    another drive)."""
     try:
-        where = os.path.relpath(script)
-    except ValueError:  # Windows: the script is on another drive than the current folder
-        where = os.path.abspath(script)
-    return [python, where]
+        return os.path.relpath(path)
+    except ValueError:
+        return os.path.abspath(path)
 
 
 def prog(script: str) -> str:
