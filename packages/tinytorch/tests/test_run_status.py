@@ -106,3 +106,25 @@ def test_status_on_a_mixed_own_and_reference_stack(tmp_path, state_dir):
     assert "will stop at the stubs of tt-activations" in text
     own_line = next(line for line in text.splitlines() if " tt-activations " in line)
     assert " own " in own_line and f" {tasks} " in own_line and "FAILED" in own_line
+
+
+def test_threads_are_set_before_numpy_loads_and_bad_values_left_to_argparse(monkeypatch):
+    from tinytorch.capstone import THREAD_VARIABLES, apply_threads
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    apply_threads(["--threads", "0", "--quick"])
+    assert not any(name in os.environ for name in THREAD_VARIABLES)
+    apply_threads(["--quick", "--threads=3"])
+    assert all(os.environ[name] == "3" for name in THREAD_VARIABLES)
+
+
+def test_resume_command_names_how_the_program_was_started(monkeypatch):
+    from tinytorch.capstone import RUN_AS_ENV, resume_command
+
+    monkeypatch.setenv(RUN_AS_ENV, "tinytorch run cifar10")
+    assert resume_command("x/train.py", ["--data", "d d", "--force"]) == \
+        "tinytorch run cifar10 --data 'd d' --resume"
+    monkeypatch.delenv(RUN_AS_ENV)
+    words = resume_command(str(Path("caps") / "train.py"), ["--resume"]).split()
+    assert words[1:] == [os.path.join("caps", "train.py"), "--resume"]
