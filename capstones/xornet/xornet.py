@@ -140,7 +140,7 @@ def draw(history, axis, probs, out):
     """curves.png and decision_boundary.png in `out`; a note when matplotlib is missing."""
     plt = plots.pyplot()
     if plt is None:
-        return plots.missing_note(PICTURES)
+        return plots.missing_note(PICTURES, "xornet.json")
     plots.plot_curves(plt, history, os.path.join(out, "curves.png"), title="XORNet")
     fig, ax = plt.subplots(figsize=(4.6, 4))
     shade = ax.contourf(axis, axis, probs, levels=np.linspace(0, 1, 11), cmap="RdBu_r")

@@ -30,10 +30,10 @@ def pyplot():
     return plt
 
 
-def missing_note(names: list[str]) -> str:
+def missing_note(names: list[str], results: str = "results.json") -> str:
     """The one line a run prints when it cannot draw its pictures."""
     return (f"no pictures ({', '.join(names)}): matplotlib is not installed; "
-            f"{PLOTS_HINT} to get them (the data is in results.json)")
+            f"{PLOTS_HINT} to get them (the data is in {results})")
 
 
 def save_figure(fig, path) -> Path:
