@@ -79,6 +79,17 @@ def test_nn_looks_in_all_only_and_the_first_package_wins(fresh):
         nn.NotExported  # not in __all__: not part of the contract
 
 
+def test_nn_activations_are_the_tt_layers_modules(fresh):
+    # one home per concept: the Modules are tt_layers', over tt_activations' functions
+    tt_layers = importlib.import_module("tt_layers")
+    tt_activations = importlib.import_module("tt_activations")
+    nn = importlib.import_module("tinytorch.nn")
+    for name in ("ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax"):
+        assert getattr(nn, name) is getattr(tt_layers, name), name
+        assert issubclass(getattr(nn, name), tt_layers.Module), name
+    assert nn.relu is tt_activations.relu and nn.gelu is tt_activations.gelu
+
+
 @pytest.mark.parametrize("namespace", list(NAMESPACES))
 def test_missing_namespace_names_package_and_extra(fresh, namespace):
     package, distribution, number, extra = NAMESPACES[namespace]

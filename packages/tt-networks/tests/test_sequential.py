@@ -48,7 +48,7 @@ def test_sequential_append_extend_and_dict():
 
 def test_sequential_rejects_non_modules_with_a_hint():
     with pytest.raises(TypeError, match=r"entry 1 .*tt_layers\.ReLU\(\)"):
-        N.Sequential(Linear(2, 2), tt_activations.ReLU())
+        N.Sequential(Linear(2, 2), tt_activations.relu)  # the function, not the Module
     with pytest.raises(TypeError, match="entry 0"):
         N.Sequential().append(lambda x: x)
 

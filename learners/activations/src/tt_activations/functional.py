@@ -2,21 +2,17 @@
 
 Nothing here knows about gradients: because every line is a primitive (add, mul, div, exp, log,
 tanh, where, max, sum, ...), tt-autograd differentiates these functions with no extra code.
+The one exception is erf inside gelu, an op with its derivative beside it (fused.py).
 Each one is written so that no intermediate overflows, even at |x| = 1000.
 """
 
 import math
 
-from tt_tensor import as_tensor, exp, log, tanh as _tanh, where
+from tt_tensor import as_tensor, exp, is_grad_enabled, log, tanh as _tanh, where
 
-# Abramowitz & Stegun 7.1.26: erf(x) ~ 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + p x),
-# for x >= 0, with |error| <= 1.5e-7 (below float32 resolution near 1).
-_ERF_P = 0.3275911
-_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+from .fused import Erf, GELUTanh
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-# Numerical Recipes' erfcc coefficients c0..c9 of P(t) = c0 + c1 t + ... + c9 t^9
-_ERFC_C = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-           -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 _GELU_APPROXIMATIONS = ("none", "tanh")
 
 
@@ -53,34 +49,26 @@ def tanh(x):
     ### END SOLUTION
 
 
-def _erf(x):
-    """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
-    ### BEGIN SOLUTION
-    # erf(x) = 1 - erfc(x) for x >= 0 and odd symmetry; erfc from _erfc (rel. error 1.2e-7)
-    ax = where(x.data >= 0, x, -x)  # |x| on the branch of the where below
-    y = 1.0 - _erfc_nonnegative(ax)
-    return where(x.data >= 0, y, -y)
-    ### END SOLUTION
-
-
 def gelu(x, approximate="none"):
     """gelu(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise.
 
-    approximate="none" (PyTorch's default) composes erf from the A&S 7.1.26 formula (absolute
-    error <= 1.5e-7); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    approximate="none" (PyTorch's default) uses erf, an op of this package accurate to float64
+    (fused.py); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     """
     if approximate not in _GELU_APPROXIMATIONS:
         raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, "
                          f"got {approximate!r}")
     x = as_tensor(x)
+    if approximate == "tanh" and x.requires_grad and is_grad_enabled():
+        # fast path (README): the same function as one graph node; it pays only when a graph
+        # is kept, so without one the composition below runs
+        return GELUTanh.apply(x)
     ### BEGIN SOLUTION
     if approximate == "tanh":
         u = _SQRT_2_OVER_PI * x * (1.0 + 0.044715 * x * x)
         return x * (0.5 + 0.5 * tanh(u))
-    # Phi(x) = erfc(-x / sqrt 2) / 2; erfc of a negative argument is 2 - erfc(|.|)
-    z = where(x.data >= 0, x, -x) * (1.0 / math.sqrt(2.0))  # |x|, branch as phi's
-    tail = 0.5 * _erfc_nonnegative(z)  # P(N > |x|)
-    phi = where(x.data >= 0, 1.0 - tail, tail)
+    # Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the package's float64-accurate erf op
+    phi = 0.5 + 0.5 * Erf.apply(x * (1.0 / math.sqrt(2.0)))
     return x * phi
     ### END SOLUTION
 
@@ -96,16 +84,6 @@ def _normalizer(x, axis):
     shifted = x - x.detach().max(axis, keepdims=True)
     terms = exp(shifted)  # in (0, 1]: no overflow
     return shifted, terms, terms.sum(axis, keepdims=True)
-
-
-def _erfc_nonnegative(z):
-    """erfc(z) for z >= 0 by the Chebyshev fit of Numerical Recipes (erfcc), fractional
-    error < 1.2e-7: t exp(-z^2 + P(t)), t = 1 / (1 + z / 2)."""
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = 0.0
-    for c in reversed(_ERFC_C):
-        poly = c + t * poly
-    return t * exp(poly - z * z)
 
 
 def _check_axis(name, x, axis):

@@ -7,6 +7,7 @@ modules subclasses it. `init` holds the initialisers under PyTorch's names (torc
 from . import init
 from ._version import __version__
 from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .container import ModuleList
 from .hooks import (
     RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook,
 )
@@ -21,7 +22,7 @@ from .parameter import Parameter
 __all__ = [
     "__version__",
     # the base class and its pieces
-    "Module", "Parameter", "IncompatibleKeys",
+    "Module", "Parameter", "IncompatibleKeys", "ModuleList",
     "register_module_forward_hook", "register_module_forward_pre_hook", "RemovableHandle",
     # layers
     "Linear", "Flatten", "Identity",

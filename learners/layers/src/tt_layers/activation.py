@@ -1,4 +1,6 @@
-"""The activations of tt_activations as Modules, so networks can hold and print them."""
+"""The activation Modules, over the functions of tt_activations (as torch.nn.ReLU sits over
+torch.nn.functional.relu): the one home of these classes, so networks can hold and print them.
+"""
 
 import tt_activations as F
 
@@ -31,7 +33,8 @@ class GELU(Module):
 
     def __init__(self, approximate="none"):
         super().__init__()
-        F.GELU(approximate)  # validates the argument with tt_activations' message
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x):
@@ -41,29 +44,26 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Softmax(Module):
-    """softmax along `dim`."""
+class _AlongDim(Module):
+    """An activation that normalises along one axis, `dim` (PyTorch's name and default)."""
 
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """softmax along `dim`."""
 
     def forward(self, x):
         return F.softmax(x, axis=self.dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log_softmax along `dim`."""
-
-    def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
 
     def forward(self, x):
         return F.log_softmax(x, axis=self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

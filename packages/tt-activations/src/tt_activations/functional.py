@@ -2,17 +2,16 @@
 
 Nothing here knows about gradients: because every line is a primitive (add, mul, div, exp, log,
 tanh, where, max, sum, ...), tt-autograd differentiates these functions with no extra code.
+The one exception is erf inside gelu, an op with its derivative beside it (fused.py).
 Each one is written so that no intermediate overflows, even at |x| = 1000.
 """
 
 import math
 
-from tt_tensor import as_tensor, exp, log, tanh as _tanh, where
+from tt_tensor import as_tensor, exp, is_grad_enabled, log, tanh as _tanh, where
 
-# Abramowitz & Stegun 7.1.26: erf(x) ~ 1 - (a1 t + ... + a5 t^5) exp(-x^2), t = 1 / (1 + p x),
-# for x >= 0, with |error| <= 1.5e-7 (below float32 resolution near 1).
-_ERF_P = 0.3275911
-_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+from .fused import Erf, GELUTanh
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -49,34 +48,25 @@ def tanh(x):
     ### END SOLUTION
 
 
-def _erf(x):
-    """erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd symmetry for x < 0."""
-    ### BEGIN SOLUTION
-    ax = where(x.data >= 0, x, -x)  # |x| on the branch of the final where (x.abs()'(0) is 0)
-    t = 1.0 / (1.0 + _ERF_P * ax)
-    poly = 0.0
-    for a in reversed(_ERF_A):  # Horner: t * (a1 + t * (a2 + ... + t * a5))
-        poly = t * (a + poly)
-    y = 1.0 - poly * exp(-(ax * ax))  # exp of a non-positive number: no overflow
-    return where(x.data >= 0, y, -y)
-    ### END SOLUTION
-
-
 def gelu(x, approximate="none"):
     """gelu(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise.
 
-    approximate="none" (PyTorch's default) composes erf from the A&S 7.1.26 formula (absolute
-    error <= 1.5e-7); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    approximate="none" (PyTorch's default) uses erf, an op of this package accurate to float64
+    (fused.py); approximate="tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     """
     if approximate not in _GELU_APPROXIMATIONS:
         raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, "
                          f"got {approximate!r}")
     x = as_tensor(x)
+    if approximate == "tanh" and x.requires_grad and is_grad_enabled():
+        # fast path (README): the same function as one graph node; it pays only when a graph
+        # is kept, so without one the composition below runs
+        return GELUTanh.apply(x)
     ### BEGIN SOLUTION
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
         return 0.5 * x * (1.0 + _tanh(inner))
-    return 0.5 * x * (1.0 + _erf(x * (1.0 / math.sqrt(2.0))))
+    return 0.5 * x * (1.0 + Erf.apply(x * (1.0 / math.sqrt(2.0))))
     ### END SOLUTION
 
 
