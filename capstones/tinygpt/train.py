@@ -166,7 +166,7 @@ def build_model(cfg, vocab_size):
     model_cfg = GPTConfig(block_size=cfg.block_size, vocab_size=vocab_size,
                           n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                           dropout=cfg.dropout, bias=cfg.bias)
-    return GPT(model_cfg, make_dropout=Dropout)
+    return GPT(model_cfg, dropout_layer=Dropout)
 
 
 def lm_loss(logits, targets):

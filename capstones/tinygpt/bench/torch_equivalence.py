@@ -65,10 +65,10 @@ def copy_weights(ours, theirs):
     """TinyTorch GPT -> the PyTorch transcription (q, k, v stacked into c_attn)."""
     t = lambda a: torch.from_numpy(a.copy())  # noqa: E731
     with torch.no_grad():
-        theirs.wte.weight.copy_(t(ours.wte.data))
-        theirs.wpe.weight.copy_(t(ours.wpe.data))
+        theirs.wte.weight.copy_(t(ours.wte.weight.data))
+        theirs.wpe.weight.copy_(t(ours.wpe.weight.data))
         theirs.ln_f.weight.copy_(t(ours.ln_f.weight.data))
-        for tb, b in zip(theirs.h, ours.blocks):
+        for tb, b in zip(theirs.h, ours.h):
             a = b.attn
             qkv = np.concatenate([a.q_proj.weight.data, a.k_proj.weight.data,
                                   a.v_proj.weight.data])

@@ -159,3 +159,27 @@ def test_named_corpus_download_is_checked(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="md5"):
         data.shakespeare_text(tmp_path / "other-cache", progress=False)
     assert list((tmp_path / "other-cache" / "tinyshakespeare").iterdir()) == []
+
+
+def test_the_gpt_runs_module_16s_dropout():
+    # tt-transformers (module 14) cannot import tt-regularization (16): the capstone injects
+    # its Dropout, so a learner's own module 16 is the dropout that runs in their GPT
+    from types import SimpleNamespace
+
+    from tt_layers import register_module_forward_hook
+    from tt_regularization import Dropout
+    from tt_tensor import no_grad
+
+    cfg = SimpleNamespace(block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.5, bias=False)
+    model = train.build_model(cfg, vocab_size=7)
+    assert type(model.drop) is Dropout and model.drop.p == 0.5
+    ran = []
+    ids = np.arange(8).reshape(1, 8) % 7
+    with no_grad(), register_module_forward_hook(
+            lambda module, inputs, output: ran.append(type(module))):
+        dropped = model(ids).data
+        kept = model.eval()(ids).data
+    assert ran.count(Dropout) == 2 * (1 + 2 * cfg.n_layer)  # embeddings + 2 branches a block
+    assert not np.allclose(dropped, kept)                     # it really dropped in training
+    with no_grad():
+        np.testing.assert_array_equal(model(ids).data, kept)  # eval: the identity

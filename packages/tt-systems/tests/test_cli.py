@@ -36,7 +36,7 @@ def test_export_turns_a_run_folder_into_an_export(tmp_path, capsys):
     (run / "vocab.json").write_text(json.dumps({"chars": "abcde"}))
     assert export_main([str(run), "--out", str(tmp_path / "export")]) == 0
     loaded, tokenizer = load_exported(tmp_path / "export")
-    np.testing.assert_array_equal(loaded.wte.data, model.wte.data)
+    np.testing.assert_array_equal(loaded.wte.weight.data, model.wte.weight.data)
     assert tokenizer.chars == list("abcde")
 
 

@@ -5,9 +5,8 @@ import os
 
 import numpy as np
 import pytest
-from tt_systems import (
-    CharTokenizer, ExportError, export, load_exported, load_for_serving, load_training_run,
-)
+from tt_embeddings import CharTokenizer
+from tt_systems import ExportError, export, load_exported, load_for_serving, load_training_run
 from tt_tensor import no_grad
 from tt_training import save_checkpoint
 from tt_transformers import GPT, GPTConfig
@@ -44,7 +43,7 @@ def test_round_trip_gives_the_same_model_and_vocabulary(exported):
 def test_export_refuses_a_vocabulary_that_does_not_fit(tmp_path):
     with pytest.raises(ValueError, match="vocab_size"):
         export(GPT(CONFIG), CONFIG, "abc", tmp_path)
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(ValueError, match="repeats"):
         export(GPT(CONFIG), CONFIG, "a" * len(CHARS), tmp_path)
 
 
@@ -53,11 +52,32 @@ def test_export_leaves_no_temporary_files(exported):
     assert not [n for n in os.listdir(path) if n.startswith(".")]  # no hidden temporaries
 
 
-def test_tokenizer_names_unknown_characters():
-    tok = CharTokenizer.from_text("hello")
-    assert tok.chars == ["e", "h", "l", "o"]
-    with pytest.raises(ValueError, match=r"\['x', '!'\]"):
-        tok.encode("hex!x")
+def test_export_takes_and_load_gives_tt_embeddings_tokenizer(tmp_path):
+    # one tokenizer in the whole stack: module 12's, the one the TinyGPT capstone trains with
+    tokenizer = CharTokenizer.from_text(CHARS * 2)
+    model = GPT(CONFIG)
+    export(model, CONFIG, tokenizer, tmp_path / "export")
+    loaded, back = load_exported(tmp_path / "export")
+    assert isinstance(back, CharTokenizer) and back.chars == tokenizer.chars
+    assert back.encode("a b.") == tokenizer.encode("a b.")
+    assert json.loads((tmp_path / "export" / "vocab.json").read_text())["chars"] == \
+        tokenizer.chars
+    with pytest.raises(ValueError, match="vocab_size"):
+        export(model, CONFIG, CharTokenizer("abc"), tmp_path / "other")
+
+
+def test_a_folder_exported_by_tinytorch_0_1_still_loads(exported):
+    # 0.1 wrote wte / wpe as bare names and blocks as h0, h1, ...: the files stay readable
+    model, path = exported
+    with np.load(path / "weights.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    old = {k.replace("h.0.", "h0."): v for k, v in arrays.items()}
+    old["wte"], old["wpe"] = old.pop("wte.weight"), old.pop("wpe.weight")
+    np.savez(path / "weights.npz", **old)
+    loaded, tokenizer = load_exported(path)
+    ids = np.random.default_rng(1).integers(0, len(CHARS), (1, 16))
+    np.testing.assert_array_equal(logits(loaded, ids), logits(model, ids))
+    assert tokenizer.chars == list(CHARS)
 
 
 def corrupt(path, name, how):
@@ -97,7 +117,7 @@ def test_pickled_arrays_are_never_loaded(exported, tmp_path):
     with np.load(path / "weights.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
     # an object array is stored with pickle: loading it would run code chosen by the file
-    arrays["wte"] = np.array([os.system, f"touch {marker}"], dtype=object)
+    arrays["wte.weight"] = np.array([os.system, f"touch {marker}"], dtype=object)
     np.savez(path / "weights.npz", **arrays)
     with pytest.raises(ExportError, match=r"weights\.npz"):
         load_exported(path)
@@ -130,10 +150,10 @@ def test_weights_with_a_missing_key_or_nan_are_refused(exported):
     _, path = exported
     with np.load(path / "weights.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
-    np.savez(path / "weights.npz", **{k: v for k, v in arrays.items() if k != "wpe"})
-    with pytest.raises(ExportError, match="missing.*wpe"):
+    np.savez(path / "weights.npz", **{k: v for k, v in arrays.items() if k != "wpe.weight"})
+    with pytest.raises(ExportError, match=r"(?i)missing.*wpe\.weight"):
         load_exported(path)
-    arrays["wpe"] = np.full_like(arrays["wpe"], np.nan)
+    arrays["wpe.weight"] = np.full_like(arrays["wpe.weight"], np.nan)
     np.savez(path / "weights.npz", **arrays)
     with pytest.raises(ExportError, match="NaN"):
         load_exported(path)

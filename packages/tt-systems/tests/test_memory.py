@@ -30,7 +30,7 @@ def test_unknown_optimizer_is_refused():
 
 def test_parameter_bytes_counts_tied_weights_once():
     model = GPT(GPTConfig(block_size=8, vocab_size=11, n_layer=1, n_head=2, n_embd=8))
-    assert model.lm_head.weight is model.wte
+    assert model.lm_head.weight is model.wte.weight
     assert parameter_bytes(model) == 4 * model.num_parameters()
 
 

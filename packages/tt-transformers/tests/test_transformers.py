@@ -4,12 +4,13 @@ import math
 
 import numpy as np
 import pytest
-from tt_activations import gelu
+import tt_activations
 from tt_attention import KVCache
-from tt_layers import Module
-from tt_tensor import Context, float64, no_grad, tensor
+from tt_embeddings import Embedding
+from tt_layers import Module, ModuleList, register_module_forward_hook
+from tt_tensor import float64, no_grad, tensor
 
-from tt_transformers import GPT, MLP, GELUTanh, GPTConfig, TransformerBlock, fused_gelu
+from tt_transformers import GPT, MLP, GPTConfig, TransformerBlock
 
 TINY = dict(block_size=8, vocab_size=11, n_layer=2, n_head=2, n_embd=16)
 
@@ -37,6 +38,24 @@ def test_mlp_is_linear_gelu_linear_with_4x_width():
     x = np.random.default_rng(0).standard_normal((2, 3, 8))
     expected = np_linear(mlp.c_proj, np_gelu_tanh(np_linear(mlp.c_fc, x)))
     np.testing.assert_allclose(mlp(tensor(x, dtype=float64)).data, expected, rtol=1e-9)
+
+
+def test_mlp_calls_whatever_tt_activations_gelu_is(monkeypatch):
+    # module 03's gelu runs in the GPT: replacing tt_activations replaces what the MLP computes
+    calls = []
+
+    def relu_instead(x, approximate="none"):
+        calls.append(approximate)
+        return tt_activations.relu(x)
+
+    monkeypatch.setattr(tt_activations, "gelu", relu_instead)
+    block = TransformerBlock(8, 2).double()
+    x = np.random.default_rng(2).standard_normal((2, 3, 8))
+    out = block.mlp(tensor(x, dtype=float64)).data
+    relu = np.maximum(np_linear(block.mlp.c_fc, x), 0.0)
+    np.testing.assert_allclose(out, np_linear(block.mlp.c_proj, relu), rtol=1e-9)
+    block(tensor(x, dtype=float64))
+    assert calls == ["tanh", "tanh"]
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -75,9 +94,11 @@ def test_gpt_logits_shape_and_weight_tying():
     idx = np.random.default_rng(0).integers(0, 11, size=(3, 8))
     logits = model(idx)
     assert logits.shape == (3, 8, 11) and logits.dtype == np.float32
-    assert model.lm_head.weight is model.wte                 # the same Parameter object
+    assert isinstance(model.wte, Embedding) and isinstance(model.wpe, Embedding)
+    assert model.wte.weight.shape == (11, 16) and model.wpe.weight.shape == (8, 16)
+    assert model.lm_head.weight is model.wte.weight          # the same Parameter object
     names = [name for name, _ in model.named_parameters()]
-    assert "wte" in names and "lm_head.weight" not in names  # listed (and optimised) once
+    assert "wte.weight" in names and "lm_head.weight" not in names  # optimised once
     C, V, L, T = 16, 11, 2, 8
     per_block = 4 * C * C + 2 * 4 * C * C + 2 * C           # attn + mlp + two LN weights
     assert model.num_parameters() == V * C + T * C + L * per_block + C
@@ -86,20 +107,62 @@ def test_gpt_logits_shape_and_weight_tying():
 def test_gpt_head_uses_the_embedding_matrix():
     model = GPT(GPTConfig(**TINY, bias=True)).double()
     idx = np.array([[1, 2, 3]])
-    x = model.wte.data[idx] + model.wpe.data[:3]
-    for block in model.blocks:
+    x = model.wte.weight.data[idx] + model.wpe.weight.data[:3]
+    for block in model.h:
         x = block(tensor(x, dtype=float64)).data
     x = np_layer_norm(x, model.ln_f.weight.data, model.ln_f.bias.data)
-    np.testing.assert_allclose(model(idx).data, x @ model.wte.data.T, rtol=1e-9, atol=1e-12)
+    expected = x @ model.wte.weight.data.T
+    np.testing.assert_allclose(model(idx).data, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_gpt_looks_tokens_and_positions_up_through_embedding_modules():
+    model = GPT(GPTConfig(**TINY))
+    seen = []
+
+    def record(module, inputs, output):
+        if isinstance(module, Embedding):
+            seen.append((module, np.asarray(getattr(inputs[0], "data", inputs[0])).tolist()))
+
+    cache = [KVCache() for _ in range(TINY["n_layer"])]
+    with register_module_forward_hook(record), no_grad():
+        model(np.array([[4, 5, 6]]), kv_cache=cache)
+        model(np.array([[7]]), kv_cache=cache)
+    assert seen == [(model.wte, [[4, 5, 6]]), (model.wpe, [0, 1, 2]),
+                    (model.wte, [[7]]), (model.wpe, [3])]
+
+
+def test_blocks_are_a_module_list_named_h():
+    model = GPT(GPTConfig(**TINY))
+    assert isinstance(model.h, ModuleList) and len(model.h) == TINY["n_layer"]
+    assert all(isinstance(block, TransformerBlock) for block in model.h)
+    keys = list(model.state_dict())
+    assert keys[:3] == ["wte.weight", "wpe.weight", "h.0.ln_1.weight"]
+    assert "h.1.mlp.c_proj.weight" in keys and keys[-2:] == ["ln_f.weight", "lm_head.weight"]
+
+
+def test_state_dicts_with_the_old_names_still_load():
+    # TinyTorch 0.1 saved wte / wpe as bare Parameters and blocks as h0, h1, ...
+    model, fresh = GPT(GPTConfig(**TINY)), GPT(GPTConfig(**TINY))
+    old = {}
+    for key, value in model.state_dict().items():
+        key = key.replace(".weight", "") if key in ("wte.weight", "wpe.weight") else key
+        old[key.replace("h.0.", "h0.").replace("h.1.", "h1.")] = value
+    assert "wte" in old and "h1.attn.q_proj.weight" in old
+    fresh.load_state_dict(old)
+    idx = np.array([[1, 2, 3]])
+    np.testing.assert_array_equal(fresh(idx).data, model(idx).data)
+    with pytest.raises(RuntimeError, match=r"Unexpected key.*h\.9\.ln_1"):
+        fresh.load_state_dict({**old, "h9.ln_1.weight": np.ones(16)})
 
 
 def test_gpt_init_follows_gpt2():
     model = GPT(GPTConfig(n_layer=8, n_embd=256, n_head=4, vocab_size=300))
-    assert abs(model.h0.mlp.c_fc.weight.data.std() - 0.02) < 1e-3
-    assert abs(model.wte.data.std() - 0.02) < 1e-3
-    residual = np.concatenate([b.mlp.c_proj.weight.data.ravel() for b in model.blocks])
+    assert abs(model.h[0].mlp.c_fc.weight.data.std() - 0.02) < 1e-3
+    assert abs(model.wte.weight.data.std() - 0.02) < 1e-3
+    assert abs(model.wpe.weight.data.std() - 0.02) < 2e-3   # not Embedding's N(0, 1)
+    residual = np.concatenate([b.mlp.c_proj.weight.data.ravel() for b in model.h])
     assert abs(residual.std() - 0.02 / math.sqrt(16)) < 2e-4
-    np.testing.assert_array_equal(model.h0.ln_1.weight.data, 1.0)
+    np.testing.assert_array_equal(model.h[0].ln_1.weight.data, 1.0)
 
 
 def test_too_long_sequence_names_both_lengths():
@@ -154,32 +217,13 @@ class CountingDropout(Module):
 
 
 def test_dropout_comes_from_the_caller():
-    with pytest.raises(ValueError, match="make_dropout"):
+    with pytest.raises(ValueError, match="dropout_layer"):
         GPT(GPTConfig(**TINY, dropout=0.1))
-    model = GPT(GPTConfig(**TINY, dropout=0.1), make_dropout=CountingDropout)
+    model = GPT(GPTConfig(**TINY, dropout=0.1), dropout_layer=CountingDropout)
+    assert isinstance(model.drop, CountingDropout)
+    assert all(block.dropout is model.drop and block.mlp.dropout is model.drop
+               for block in model.h)
     model(np.zeros((1, 4), dtype=np.int64))
     # embeddings once, then attention and MLP branch of each of the 2 blocks
     assert model.drop.p == 0.1 and model.drop.calls == 1 + 2 * 2
-
-
-# --- the fused GELU ------------------------------------------------------------------------
-def test_fused_gelu_equals_the_composed_tanh_gelu():
-    x = np.random.default_rng(5).standard_normal((4, 9)) * 4
-    out = fused_gelu(tensor(x, dtype=float64))
-    np.testing.assert_allclose(out.data, np_gelu_tanh(x), rtol=1e-12, atol=1e-15)
-    composed = gelu(tensor(x, dtype=float64), approximate="tanh").data
-    np.testing.assert_allclose(out.data, composed, rtol=1e-12, atol=1e-15)
-    x32 = tensor(x.astype(np.float32), requires_grad=True)
-    y32 = fused_gelu(x32)
-    assert y32.dtype == np.float32 and y32.grad_fn.op is GELUTanh
-
-
-def test_fused_gelu_backward_matches_central_differences():
-    x = np.random.default_rng(6).standard_normal((3, 7)) * 3
-    g = np.random.default_rng(7).standard_normal((3, 7))
-    ctx = Context()
-    GELUTanh.forward(ctx, x.copy())
-    (analytic,) = GELUTanh.backward(ctx, g)
-    eps = 1e-6
-    numeric = (np_gelu_tanh(x + eps) - np_gelu_tanh(x - eps)) / (2 * eps) * g  # elementwise
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+    assert GPT(GPTConfig(**TINY), dropout_layer=CountingDropout).drop is None  # p = 0: none

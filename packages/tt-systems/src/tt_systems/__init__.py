@@ -16,8 +16,7 @@ from .costs import (
     matmul_flops, register_flop_rule,
 )
 from .export import (
-    CONFIG_MAXIMA, CharTokenizer, ExportError, export, load_exported, load_for_serving,
-    load_training_run,
+    CONFIG_MAXIMA, ExportError, export, load_exported, load_for_serving, load_training_run,
 )
 from .memory import (
     MemoryReport, attention_activation_bytes, attention_memory_sweep, count_forward_bytes,
@@ -45,8 +44,8 @@ __all__ = [
     "quantize_dynamic", "QuantizedLinear", "QuantizedConv2d", "Int8Linear",
     "quantize_per_channel", "dequantize_per_channel", "quantize_rows", "model_size_bytes",
     # export and serving
-    "export", "load_exported", "load_training_run", "load_for_serving", "CharTokenizer",
-    "ExportError", "CONFIG_MAXIMA",
+    "export", "load_exported", "load_training_run", "load_for_serving", "ExportError",
+    "CONFIG_MAXIMA",
     "serve", "make_server", "InferenceServer", "GenerationService", "ServeLimits",
     "RequestError",
     # measurements (what `tinytorch bench` runs)

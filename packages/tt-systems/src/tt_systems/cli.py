@@ -144,7 +144,7 @@ def _bench_gpt_quantize(args):
         with open(args.text, encoding="utf-8", errors="replace") as f:
             corpus = f.read()
         val = corpus[int(0.9 * len(corpus)):]  # nanoGPT's split: the last 10% validate
-        ids = tokenizer.encode("".join(c for c in val if c in tokenizer.index))
+        ids = tokenizer.encode("".join(c for c in val if c in tokenizer.stoi))
         losses = [("float32", bench.lm_loss(model, ids, batches=32))]
         losses += [(f"int8 ({c})", bench.lm_loss(quantize_dynamic(model, compute=c), ids,
                                                  batches=32)) for c in ("float", "int8")]

@@ -83,7 +83,7 @@ def _masked_softmax_flops(inputs, output):
 EXTRA_FORWARD = {
     "ScaledMaskedSoftmax": _masked_softmax_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
-    "GELUTanh": _per_element(8),         # tt_transformers: 0.5 x (1 + tanh(c (x + k x^3)))
+    "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
 }
 EXTRA_BACKWARD = {
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import asdict, fields, is_dataclass
 
 import numpy as np
+from tt_embeddings import CharTokenizer
 from tt_training import CheckpointError, atomic_write, load_checkpoint, npz_headers
 from tt_transformers import GPT, GPTConfig
 
@@ -32,42 +33,6 @@ class ExportError(ValueError):
     or an output folder that must not be written (a training run, a folder of other files)."""
 
 
-class CharTokenizer:
-    """Characters <-> token ids: id i is chars[i]. encode rejects characters not in chars."""
-
-    def __init__(self, chars):
-        chars = list(chars)
-        if not chars or any(not isinstance(c, str) or len(c) != 1 for c in chars):
-            raise ValueError("CharTokenizer: the vocabulary must be a non-empty list of "
-                             "single characters")
-        if len(set(chars)) != len(chars):
-            raise ValueError("CharTokenizer: the vocabulary has repeated characters")
-        self.chars = chars
-        self.index = {c: i for i, c in enumerate(chars)}
-
-    @classmethod
-    def from_text(cls, text):
-        """The sorted set of characters of `text` (nanoGPT's character vocabulary)."""
-        return cls(sorted(set(text)))
-
-    @property
-    def vocab_size(self):
-        return len(self.chars)
-
-    def unknown(self, text):
-        """The characters of `text` that are not in the vocabulary, each once, in order."""
-        return list(dict.fromkeys(c for c in text if c not in self.index))
-
-    def encode(self, text):
-        missing = self.unknown(text)
-        if missing:
-            raise ValueError(f"CharTokenizer: characters not in the vocabulary: {missing[:10]}")
-        return [self.index[c] for c in text]
-
-    def decode(self, ids):
-        return "".join(self.chars[int(i)] for i in ids)
-
-
 def _config_dict(config):
     if is_dataclass(config):
         return asdict(config)
@@ -79,14 +44,13 @@ def _config_dict(config):
 def export(model, config, vocab, path_dir):
     """Write model's weights, its config and its vocabulary to the folder `path_dir`.
 
-    vocab: a CharTokenizer, or the list (or string) of characters, id order.
+    vocab: a tt_embeddings.CharTokenizer, or the list (or string) of characters, id order.
     """
-    chars = vocab.chars if isinstance(vocab, CharTokenizer) else list(vocab)
+    chars = list(vocab.chars if isinstance(vocab, CharTokenizer) else CharTokenizer(vocab).chars)
     config = _config_dict(config)
     if len(chars) != config.get("vocab_size"):
         raise ValueError(f"export: the vocabulary has {len(chars)} characters but the config "
                          f"says vocab_size={config.get('vocab_size')}")
-    CharTokenizer(chars)  # validates
     state = model.state_dict()
     _check_output_folder(path_dir)
     os.makedirs(path_dir, exist_ok=True)
@@ -160,15 +124,21 @@ def _read_config(path):
 
 
 def _read_vocab(path, vocab_size):
-    chars = _read_json(path).get("chars")
-    try:
-        tokenizer = CharTokenizer(chars if isinstance(chars, list) else [])
-    except ValueError as err:
-        raise ExportError(f"{path}: {err}") from None
+    tokenizer = _tokenizer(path, _read_json(path).get("chars"))
     if tokenizer.vocab_size != vocab_size:
         raise ExportError(f"{path}: {tokenizer.vocab_size} characters, but the config says "
                           f"vocab_size={vocab_size}")
     return tokenizer
+
+
+def _tokenizer(path, chars):
+    """tt_embeddings' CharTokenizer over `chars` (a string or a list), or an ExportError."""
+    if not isinstance(chars, (str, list)) or not chars:
+        raise ExportError(f"{path}: 'chars' must be a non-empty string or list of characters")
+    try:
+        return CharTokenizer(chars)
+    except ValueError as err:
+        raise ExportError(f"{path}: {err}") from None
 
 
 def _read_weights(path, config):
@@ -189,7 +159,7 @@ def _read_weights(path, config):
 
 def _check_shapes(path, shapes, config):
     """shapes {name: (shape, dtype)} against the config, before a GPT of it is allocated:
-    float arrays, wte (V, C), wpe (block_size, C), blocks h0..h{n_layer-1}, and at least the
+    float arrays, wte (V, C), wpe (block_size, C), blocks h.0..h.{n_layer-1}, and at least the
     V*C + block_size*C + 12*n_layer*C^2 numbers such a GPT holds (so building it costs no more
     memory than the file's own weights)."""
     C, L = config.n_embd, config.n_layer
@@ -197,14 +167,16 @@ def _check_shapes(path, shapes, config):
         if np.dtype(dtype).kind != "f":
             raise ExportError(f"{path}: {key} has dtype {dtype}, expected a float array")
     for key, shape in (("wte", (config.vocab_size, C)), ("wpe", (config.block_size, C))):
+        key = key if key in shapes else f"{key}.weight"  # 0.1 saved the bare Parameter
         got = tuple(shapes[key][0]) if key in shapes else "no such array"
         if got != shape:
             raise ExportError(f"{path}: {key} should have shape {shape} for the config, "
                               f"has {got}")
-    blocks = sorted({int(m.group(1)) for k in shapes if (m := re.match(r"h(\d+)\.", k))})
+    # blocks are h.0., h.1., ... (h0., h1., ... in files written by 0.1)
+    blocks = sorted({int(m.group(1)) for k in shapes if (m := re.match(r"h\.?(\d+)\.", k))})
     if blocks != list(range(len(blocks))) or len(blocks) != L:
         raise ExportError(f"{path}: the config says n_layer={L}, the weights hold "
-                          f"{len(blocks)} blocks (h0 ... h{L - 1} expected)")
+                          f"{len(blocks)} blocks (h.0 ... h.{L - 1} expected)")
     need = config.vocab_size * C + config.block_size * C + 12 * L * C * C
     have = sum(math.prod(shape) for shape, _ in shapes.values())
     if have < need:
@@ -212,19 +184,20 @@ def _check_shapes(path, shapes, config):
                           "this config")
 
 
-def _check_weights(path, arrays, model):
-    expected = {k: v.shape for k, v in model.state_dict().items()}
-    missing = sorted(set(expected) - set(arrays))
-    unexpected = sorted(set(arrays) - set(expected))
-    if missing or unexpected:
-        raise ExportError(f"{path}: weights do not match the config: missing {missing[:5]}, "
-                          f"unexpected {unexpected[:5]}")
+def _load_weights(path, arrays, model):
+    """Load `arrays` into `model`, or raise an ExportError naming `path` and the problem.
+
+    Names, the set of keys and every shape are checked by model.load_state_dict (which writes
+    nothing unless all fit, and also reads the names of 0.1 GPTs: `wte`, `h0.`...)."""
     for key, array in arrays.items():
-        if array.dtype.kind != "f" or array.shape != expected[key]:
-            raise ExportError(f"{path}: {key} has dtype {array.dtype} shape {array.shape}, "
-                              f"expected a float array of shape {expected[key]}")
+        if array.dtype.kind != "f":
+            raise ExportError(f"{path}: {key} has dtype {array.dtype}, expected a float array")
         if not np.isfinite(array).all():
             raise ExportError(f"{path}: {key} holds NaN or inf values")
+    try:
+        model.load_state_dict(arrays)
+    except RuntimeError as err:
+        raise ExportError(f"{path}: weights do not match the config: {err}") from None
 
 
 def load_exported(path_dir):
@@ -239,8 +212,7 @@ def load_exported(path_dir):
     if config.dropout > 0:  # inference never drops: the exported model runs without dropout
         config = GPTConfig(**{**asdict(config), "dropout": 0.0})
     model = GPT(config)
-    _check_weights(weights_path, arrays, model)
-    model.load_state_dict(arrays)
+    _load_weights(weights_path, arrays, model)
     return model.eval(), tokenizer
 
 
@@ -277,11 +249,7 @@ def load_training_run(run_dir):
     except (TypeError, ValueError) as err:
         raise ExportError(f"{config_path}: invalid GPT config: {err}") from None
     vocab_path = os.path.join(run_dir, VOCAB)
-    chars = _plain_json(vocab_path).get("chars")
-    try:
-        tokenizer = CharTokenizer(chars if isinstance(chars, (str, list)) else [])
-    except ValueError as err:
-        raise ExportError(f"{vocab_path}: {err}") from None
+    tokenizer = _tokenizer(vocab_path, _plain_json(vocab_path).get("chars"))
     ckpt_path = os.path.join(run_dir, RUN_CHECKPOINT)
     try:
         state = load_checkpoint(ckpt_path)
@@ -293,8 +261,7 @@ def load_training_run(run_dir):
         raise ExportError(f"{ckpt_path}: no 'model' state dict of arrays in the checkpoint")
     _check_shapes(ckpt_path, {k: (v.shape, v.dtype) for k, v in weights.items()}, config)
     model = GPT(config)
-    _check_weights(ckpt_path, weights, model)
-    model.load_state_dict(weights)
+    _load_weights(ckpt_path, weights, model)
     if tokenizer.vocab_size != config.vocab_size:
         raise ExportError(f"{vocab_path}: {tokenizer.vocab_size} characters, but the config "
                           f"says vocab_size={config.vocab_size}")

@@ -100,7 +100,7 @@ class GenerationService:
         if len(prompt) > lim.max_prompt_chars:
             raise RequestError(f"'prompt' has {len(prompt)} characters; the limit is "
                                f"{lim.max_prompt_chars}")
-        missing = self.tokenizer.unknown(prompt)
+        missing = [c for c in dict.fromkeys(prompt) if c not in self.tokenizer.stoi]
         if missing:
             raise RequestError(f"'prompt' has characters the model does not know: {missing[:10]}",
                                log=f"'prompt' has {len(missing)} character(s) the model does "

@@ -3,12 +3,14 @@ that reuses the token embedding matrix (weight tying). After nanoGPT's model.py 
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
-from tt_layers import Linear, Module, Parameter, init
+from tt_embeddings import Embedding
+from tt_layers import Linear, Module, ModuleList, init
 from tt_normalization import LayerNorm
-from tt_tensor import Tensor, float32
+from tt_tensor import Tensor
 
 from .block import TransformerBlock
 
@@ -22,7 +24,7 @@ class GPTConfig:
     n_layer: int = 4        # transformer blocks
     n_head: int = 4         # attention heads per block; n_embd must be divisible by it
     n_embd: int = 128       # width of the residual stream (the embedding size C)
-    dropout: float = 0.0    # > 0 needs a dropout Module factory: GPT(config, make_dropout)
+    dropout: float = 0.0    # > 0 needs a dropout layer: GPT(config, dropout_layer=Dropout)
     bias: bool = False      # biases in Linears and LayerNorms (nanoGPT: False, a bit better)
 
     def __post_init__(self):
@@ -40,33 +42,29 @@ class GPTConfig:
 class GPT(Module):
     """A decoder-only transformer language model: idx (B, T) ints -> logits (B, T, vocab_size).
 
-    Embeddings are Parameters looked up by indexing (wte[idx]), the same getitem primitive as
-    tt_embeddings.Embedding, which this package does not depend on. make_dropout(p) -> Module
-    is needed only when config.dropout > 0 (e.g. tt_regularization.Dropout).
+    dropout_layer(p) -> Module builds the dropout applied to the embeddings and to each block's
+    two branches; it is needed only when config.dropout > 0. Pass tt_regularization.Dropout
+    (module 16, which comes after this one, so it is injected here rather than imported; see
+    the README), as torchvision models take `norm_layer=nn.BatchNorm2d`.
     """
 
-    def __init__(self, config, make_dropout=None):
+    def __init__(self, config, dropout_layer=None):
         super().__init__()
-        if config.dropout > 0 and make_dropout is None:
-            raise ValueError(f"GPT: config.dropout is {config.dropout} but no make_dropout "
-                             "was given; pass make_dropout=tt_regularization.Dropout")
+        if config.dropout > 0 and dropout_layer is None:
+            raise ValueError(f"GPT: config.dropout is {config.dropout} but no dropout_layer "
+                             "was given; pass dropout_layer=tt_regularization.Dropout")
         self.config = config
         C = config.n_embd
-        drop = make_dropout(config.dropout) if config.dropout > 0 else None
-        self.wte = Parameter(np.empty((config.vocab_size, C), dtype=float32))  # tokens
-        self.wpe = Parameter(np.empty((config.block_size, C), dtype=float32))  # positions
+        drop = dropout_layer(config.dropout) if config.dropout > 0 else None
+        self.wte = Embedding(config.vocab_size, C)    # token embeddings (V, C)
+        self.wpe = Embedding(config.block_size, C)    # learned positions (block_size, C)
         self.drop = drop
-        for i in range(config.n_layer):
-            self.add_module(f"h{i}", TransformerBlock(C, config.n_head, bias=config.bias,
-                                                      causal=True, dropout=drop))
+        self.h = ModuleList(TransformerBlock(C, config.n_head, bias=config.bias, causal=True,
+                                             dropout=drop) for _ in range(config.n_layer))
         self.ln_f = LayerNorm(C, bias=config.bias)
         self.lm_head = Linear(C, config.vocab_size, bias=False)
-        self.lm_head.weight = self.wte  # weight tying: the head IS the embedding Parameter
+        self.lm_head.weight = self.wte.weight  # weight tying: the head IS the embedding Parameter
         self._init_weights()
-
-    @property
-    def blocks(self):
-        return [getattr(self, f"h{i}") for i in range(self.config.n_layer)]
 
     def _init_weights(self):
         """GPT-2's init: N(0, 0.02) everywhere, residual projections N(0, 0.02 / sqrt(2 L))."""
@@ -75,12 +73,12 @@ class GPT(Module):
                 init.normal_(module.weight, 0.0, 0.02)
                 if module.bias is not None:
                     init.zeros_(module.bias)
-        init.normal_(self.wte, 0.0, 0.02)
-        init.normal_(self.wpe, 0.0, 0.02)
+        init.normal_(self.wte.weight, 0.0, 0.02)
+        init.normal_(self.wpe.weight, 0.0, 0.02)
         # each block adds two branches into the residual stream: scale them so its variance
         # does not grow with depth (GPT-2 paper, section 2.3)
         std = 0.02 / math.sqrt(2 * self.config.n_layer)
-        for block in self.blocks:
+        for block in self.h:
             init.normal_(block.attn.out_proj.weight, 0.0, std)
             init.normal_(block.mlp.c_proj.weight, 0.0, std)
 
@@ -98,10 +96,10 @@ class GPT(Module):
                              f"longer than block_size {self.config.block_size}")
         caches = kv_cache if kv_cache is not None else [None] * self.config.n_layer
         ### BEGIN SOLUTION
-        x = self.wte[idx] + self.wpe[past:past + T]   # (B, T, C) + (T, C) -> (B, T, C)
+        x = self.wte(idx) + self.wpe(np.arange(past, past + T))  # (B, T, C) + (T, C)
         if self.drop is not None:
             x = self.drop(x)
-        for block, cache in zip(self.blocks, caches):
+        for block, cache in zip(self.h, caches):
             x = block(x, kv_cache=cache)              # (B, T, C)
         x = self.ln_f(x).reshape(B * T, -1)           # (B*T, C)
         return self.lm_head(x).reshape(B, T, -1)      # (B, T, V)
@@ -115,8 +113,22 @@ class GPT(Module):
                              f"{self.config.n_layer} layers (one KVCache per block)")
         return len(kv_cache[0])
 
+    def load_state_dict(self, state_dict, strict=True):
+        """Module.load_state_dict; also reads the names of TinyTorch 0.1 GPTs (`wte`, `wpe`,
+        `h0.ln_1.weight`, ...), so checkpoints and exports written before keep loading."""
+        if hasattr(state_dict, "items"):
+            state_dict = {_current_name(key): value for key, value in state_dict.items()}
+        return super().load_state_dict(state_dict, strict=strict)
+
     def extra_repr(self):
         return ", ".join(f"{k}={v}" for k, v in vars(self.config).items())
+
+
+def _current_name(key):
+    """A 0.1 parameter name as today's: wte -> wte.weight, h3.attn... -> h.3.attn..."""
+    if key in ("wte", "wpe"):
+        return f"{key}.weight"
+    return re.sub(r"^h(\d+)\.", r"h.\1.", key)
 
 
 def _token_ids(idx, vocab_size):
