@@ -272,3 +272,36 @@ def test_attention_weights_are_the_softmax_forward_mixes_the_values_with(causal)
     mixed = (weights @ v).transpose(0, 2, 1, 3).reshape(B, T, E)
     rebuilt = mixed @ m.out_proj.weight.data.T + m.out_proj.bias.data
     np.testing.assert_allclose(m(tensor(x, dtype=float64)).data, rebuilt, rtol=1e-9, atol=1e-12)
+
+
+# --- a query with every key masked --------------------------------------------------------
+def test_fully_masked_query_gets_zeros_like_pytorch_sdpa():
+    q, k, v = randn(2, 4, 3, seed=30), randn(2, 5, 3, seed=31), randn(2, 5, 2, seed=32)
+    mask = np.random.default_rng(33).random((4, 5)) > 0.4
+    mask[:, 0] = True
+    mask[2] = False                                   # query 2 may attend to nothing
+    with np.errstate(invalid="raise", divide="raise"):
+        out = scaled_dot_product_attention(tensor(q, dtype=float64), tensor(k, dtype=float64),
+                                           tensor(v, dtype=float64), mask=mask).data
+    np.testing.assert_array_equal(out[:, 2], 0.0)
+    rows = [0, 1, 3]
+    bias = np.where(mask, 0.0, -np.inf)[rows]
+    np.testing.assert_allclose(out[:, rows], np_attention(q[:, rows], k, v, bias), rtol=1e-10)
+    float_mask = np.where(mask, 0.0, -np.inf)         # the same mask given as a float bias
+    out_f = scaled_dot_product_attention(tensor(q, dtype=float64), tensor(k, dtype=float64),
+                                         tensor(v, dtype=float64), mask=float_mask).data
+    np.testing.assert_array_equal(out_f, out)
+
+
+def test_fully_masked_row_of_the_fused_softmax_is_zero_with_zero_gradient():
+    x = randn(3, 6, seed=34)
+    bias = np.zeros((3, 6))
+    bias[1] = -np.inf
+    ctx = Context()
+    y = ScaledMaskedSoftmax.forward(ctx, x.copy(), scale=0.5, bias=bias)
+    np.testing.assert_array_equal(y[1], 0.0)
+    np.testing.assert_allclose(y[[0, 2]], softmax(tensor(x[[0, 2]] * 0.5, dtype=float64)).data,
+                               rtol=1e-12)
+    (grad,) = ScaledMaskedSoftmax.backward(ctx, randn(3, 6, seed=35))
+    assert np.isfinite(grad).all()
+    np.testing.assert_array_equal(grad[1], 0.0)

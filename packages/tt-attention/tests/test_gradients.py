@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from tt_activations import softmax
 from tt_autograd import gradcheck
-from tt_tensor import float64, tensor
+from tt_tensor import cat as tensor_cat, float64, tensor
 
 from tt_attention import KVCache, MultiHeadAttention, fused_softmax, scaled_dot_product_attention
 
@@ -63,3 +63,30 @@ def test_gradients_flow_through_a_kv_cache_as_through_the_full_pass():
         grads.append([x.grad.data.copy()] + [p.grad.data.copy() for p in mha.parameters()])
     for full, chunked in zip(*grads):
         np.testing.assert_allclose(chunked, full, rtol=1e-10, atol=1e-12)
+
+
+def test_fully_masked_query_has_a_finite_zero_gradient():
+    # the composed reference: the rows that can attend through tt_activations.softmax, the
+    # fully masked row as zeros (PyTorch 2.13's scaled_dot_product_attention)
+    mask = np.ones((4, 5), dtype=bool)
+    mask[1] = False
+    mask[3, 2:] = False
+    upstream = np.random.default_rng(40).standard_normal((2, 4, 2))
+    grads = []
+    for fused in (True, False):
+        q, k, v = leaf(2, 4, 3, seed=41), leaf(2, 5, 3, seed=42), leaf(2, 5, 2, seed=43)
+        if fused:
+            out = scaled_dot_product_attention(q, k, v, mask=mask)
+        else:
+            keep = [0, 2, 3]
+            bias = np.where(mask[keep], 0.0, -np.inf)
+            w = softmax(q[:, keep] @ k.transpose(-2, -1) * (1 / np.sqrt(3)) + bias, axis=-1)
+            rows = w @ v                                                 # (2, 3, 2)
+            zero = rows[:, :1] * 0.0
+            out = tensor_cat([rows[:, :1], zero, rows[:, 1:]], axis=1)     # (2, 4, 2)
+        out.backward(upstream)
+        grads.append([t.grad.data for t in (q, k, v)])
+    for got, want in zip(*grads):
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(grads[0][0][:, 1], 0.0)  # the masked query learns nothing

@@ -53,7 +53,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None
     q (*, Tq, D), k (*, Tk, D), v (*, Tk, Dv) -> (*, Tq, Dv); leading axes broadcast.
     mask: bool (True = attend) or float (added to the scores), broadcastable to (*, Tq, Tk).
     is_causal: query i attends keys j <= i (PyTorch's upper-left aligned lower triangle);
-    cannot be combined with a mask. A row with every key masked gives NaN, as in PyTorch.
+    cannot be combined with a mask. A query whose every key is masked gets zeros (and a zero
+    gradient), as from PyTorch 2.13's scaled_dot_product_attention.
     """
     q, k, v = as_tensor(q), as_tensor(k), as_tensor(v)
     _check_shapes(q, k, v)

@@ -7,6 +7,8 @@ keeps one array (the output) for backward:
     y = softmax(scale * x + bias)            dx = scale * y * (g - sum(g * y))
 
 and is one graph node instead of six, which matters when decoding one token at a time.
+A row whose every entry is masked (-inf) gives zeros and a zero gradient, as PyTorch 2.13's
+scaled_dot_product_attention does (a plain softmax would give 0/0 = NaN).
 Tested to equal the composed version (values and gradients, tests/).
 """
 
@@ -20,12 +22,14 @@ class ScaledMaskedSoftmax(Function):
     @staticmethod
     def forward(ctx, x, scale=1.0, bias=None):
         ### BEGIN SOLUTION
-        y = x * x.dtype.type(scale)
+        y = np.asarray(x * x.dtype.type(scale))
         if bias is not None:
             y += bias                             # -inf where attention is not allowed
-        y -= y.max(axis=-1, keepdims=True)        # shift: every exp is in (0, 1]
+        top = y.max(axis=-1, keepdims=True)
+        empty = top == -np.inf                    # every key masked: a row of zeros (PyTorch)
+        y -= np.where(empty, 0.0, top)            # shift: every exp is in (0, 1]
         np.exp(y, out=y)
-        y /= y.sum(axis=-1, keepdims=True)
+        y /= np.where(empty, 1.0, y.sum(axis=-1, keepdims=True))
         ctx.y, ctx.scale = y, scale
         return y
         ### END SOLUTION
@@ -45,8 +49,9 @@ class ScaledMaskedSoftmax(Function):
 def fused_softmax(x, scale=1.0, bias=None):
     """softmax(scale * x + bias) over the last axis as one graph node.
 
-    Equals tt_activations.softmax(x * scale + bias, axis=-1); bias (an ndarray broadcastable
-    to x, e.g. 0 / -inf from a mask) gets no gradient.
+    Equals tt_activations.softmax(x * scale + bias, axis=-1) on every row with at least one
+    finite entry, and 0 on a row that is all -inf; bias (an ndarray broadcastable to x, e.g.
+    0 / -inf from a mask) gets no gradient.
     """
     if bias is not None:
         bias = np.asarray(getattr(bias, "data", bias))
