@@ -70,11 +70,6 @@ def register_module_forward_hook(hook):
     return RemovableHandle(_post, hook)
 
 
-def hooks_active():
-    """True while at least one module hook is registered in the current context."""
-    return bool(registered) and bool(_pre.get() or _post.get())
-
-
 def call_with_hooks(module, args, kwargs):
     """Run module.forward between the pre- and post-hooks registered in this context."""
     for _, hook in _pre.get():
