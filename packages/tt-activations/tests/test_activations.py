@@ -137,15 +137,14 @@ def test_softmax_family_stable_at_extremes(dtype):
 
 # --- composed from primitives ------------------------------------------------------------
 def graph_ops(out):
-    """Every op name recorded in the graph that produced `out`."""
-    seen, stack, names = set(), [out], set()
-    while stack:
-        t = stack.pop()
-        if t.grad_fn is None or id(t) in seen:
-            continue
-        seen.add(id(t))
-        names.add(t.grad_fn.name)
-        stack.extend(t.grad_fn.inputs)
+    """Every op name recorded in the graph that produced `out` (each node visited once)."""
+    names, visited, frontier = set(), set(), [out.grad_fn]
+    while frontier:
+        node = frontier.pop()
+        if node is not None and id(node) not in visited:
+            visited.add(id(node))
+            names.add(node.name)
+            frontier += [t.grad_fn for t in node.inputs]
     return names
 
 

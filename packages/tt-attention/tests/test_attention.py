@@ -139,14 +139,18 @@ def test_mha_causal_future_positions_do_not_change_the_past():
     assert not np.allclose(y2[:, 4:], y[:, 4:])
 
 
+def token_by_token(m, x, cache):
+    """m's output for x (B, T, E), fed one position at a time through `cache`."""
+    with no_grad():
+        return np.concatenate([m(x[:, t:t + 1], kv_cache=cache).data
+                               for t in range(x.shape[1])], axis=1)
+
+
 def test_kv_cache_matches_full_computation():
     m = MultiHeadAttention(16, 4, causal=True).double()
     x = tensor(randn(2, 7, 16, seed=5), dtype=float64)
-    full = m(x).data
-    cache = KVCache()
-    with no_grad():
-        steps = [m(x[:, t:t + 1], kv_cache=cache).data for t in range(7)]
-    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, rtol=1e-10, atol=1e-12)
+    full, cache = m(x).data, KVCache()
+    np.testing.assert_allclose(token_by_token(m, x, cache), full, rtol=1e-10, atol=1e-12)
     assert len(cache) == 7 and cache.key.shape == (2, 4, 7, 4)
     # a prompt of 3 then chunks of 2 and 2: the lower-right causal mask inside chunks
     cache.reset()
@@ -222,11 +226,8 @@ def test_fused_softmax_backward_matches_central_differences():
 def test_kv_cache_grows_past_its_buffer_and_resets():
     m = MultiHeadAttention(8, 2, causal=True).double()
     x = tensor(randn(1, 40, 8, seed=15), dtype=float64)   # 40 > 16 and > 32: two regrowths
-    full = m(x).data
     cache = KVCache()
-    with no_grad():
-        steps = [m(x[:, t:t + 1], kv_cache=cache).data for t in range(40)]
-    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(token_by_token(m, x, cache), m(x).data, rtol=1e-10, atol=1e-12)
     assert len(cache) == 40 and cache.value.shape == (1, 2, 40, 4)
     first_key = x.data[0, 0] @ m.k_proj.weight.data.T + m.k_proj.bias.data   # (E,)
     np.testing.assert_allclose(cache.key.data[0, :, 0], first_key.reshape(2, 4), rtol=1e-12)

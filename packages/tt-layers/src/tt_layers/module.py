@@ -114,35 +114,31 @@ class Module:
             raise KeyError(f"{kind} name {name!r} clashes with an attribute of "
                            f"{type(self).__name__}")
 
+    def _register(self, caller, kind, name, value, expected, registry):
+        """Check `name` and that `value` is an `expected` (or None), then file it in
+        `registry` under `name`, replacing whatever the name held before."""
+        self._check_new_name(kind, name)
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"{caller}: {name!r} must be a {expected.__name__} or None, "
+                            f"got {type(value).__name__}")
+        self._forget(name)
+        self.__dict__[registry][name] = value
+
     def register_parameter(self, name, param):
         """Register `param` (a Parameter, or None for an absent one like a disabled bias)."""
-        self._check_new_name("parameter", name)
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, "
-                            f"got {type(param).__name__}")
-        self._forget(name)
-        self._parameters[name] = param
+        self._register("register_parameter", "parameter", name, param, Parameter,
+                       "_parameters")
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a non-learnable tensor (running statistics, masks) that moves with the
         module and, when persistent, is saved in state_dict()."""
-        self._check_new_name("buffer", name)
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
-                            f"got {type(tensor).__name__}")
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register("register_buffer", "buffer", name, tensor, Tensor, "_buffers")
         if not persistent:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
         """Register `module` as a child named `name` (what attribute assignment does)."""
-        self._check_new_name("module", name)
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name!r} must be a Module or None, "
-                            f"got {type(module).__name__}")
-        self._forget(name)
-        self._modules[name] = module
+        self._register("add_module", "module", name, module, Module, "_modules")
 
     # --- walking the tree ------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):

@@ -25,10 +25,7 @@ class Conv2d(Module):
         self.stride = _pair(stride, "stride")
         self.padding = _pair(padding, "padding")
         self.weight = Parameter(zeros(out_channels, in_channels, *self.kernel_size))
-        if bias:
-            self.bias = Parameter(zeros(out_channels))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(zeros(out_channels)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

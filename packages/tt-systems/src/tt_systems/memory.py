@@ -8,6 +8,7 @@ the model's own parameters.
 import copy
 import gc
 import tracemalloc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,37 +143,37 @@ def _sum_loss(output):
     return output.sum()
 
 
-def measure_peak(fn):
-    """(result, peak bytes above the start) of fn() under tracemalloc."""
+@contextmanager
+def _tracing():
+    """tracemalloc running inside the block (after a gc), left as it was found afterwards."""
     gc.collect()
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
     try:
+        yield
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+
+
+def measure_peak(fn):
+    """(result, peak bytes above the start) of fn() under tracemalloc."""
+    with _tracing():
         tracemalloc.reset_peak()
         start = tracemalloc.get_traced_memory()[0]
         result = fn()
         peak = tracemalloc.get_traced_memory()[1] - start
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
     return result, peak
 
 
 def _measure_kept(fn):
     """Bytes that fn() allocated and still holds when it returns (tracemalloc)."""
-    gc.collect()
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    try:
+    with _tracing():
         before = tracemalloc.get_traced_memory()[0]
         fn()
         gc.collect()
         kept = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
     return kept
 
 
