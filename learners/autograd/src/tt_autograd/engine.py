@@ -83,7 +83,8 @@ class _Pending:
         elif key in self.owned:
             np.add(self.sums[key], part, out=self.sums[key])
         else:
-            self.sums[key] = self.sums[key] + part
+            # asarray: a 0-d sum comes back as a NumPy scalar, which `out=` cannot write into
+            self.sums[key] = np.asarray(self.sums[key] + part)
             self.owned.add(key)
 
     def take(self, key):
