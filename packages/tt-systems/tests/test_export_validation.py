@@ -66,8 +66,8 @@ def test_bias_must_be_a_boolean(exported):
 
 @pytest.mark.parametrize("name,value,message", [
     ("n_layer", 1024, "the config says n_layer=1024, the weights hold 2 blocks"),
-    ("block_size", CONFIG_MAXIMA["block_size"], r"wpe should have shape \(1048576, 8\)"),
-    ("vocab_size", 200_000, r"wte should have shape \(200000, 8\)"),
+    ("block_size", CONFIG_MAXIMA["block_size"], r"wpe\.weight should have shape \(1048576, 8\)"),
+    ("vocab_size", 200_000, r"wte\.weight should have shape \(200000, 8\)"),
 ])
 def test_an_in_bounds_config_the_weights_do_not_back_fails_on_the_headers(
         exported, name, value, message):
@@ -93,8 +93,8 @@ def test_weights_with_too_few_numbers_for_the_config_are_refused(exported):
 
 def test_integer_weights_are_refused(exported):
     rewrite_weights(exported / "weights.npz",
-                    lambda a: a.update(wpe=a["wpe"].astype(np.int32)))
-    with pytest.raises(ExportError, match=r"weights\.npz: wpe has dtype int32"):
+                    lambda a: a.update({"wpe.weight": a["wpe.weight"].astype(np.int32)}))
+    with pytest.raises(ExportError, match=r"weights\.npz: wpe\.weight has dtype int32"):
         load_exported(exported)
 
 
@@ -230,4 +230,4 @@ def test_an_empty_folder_and_an_earlier_export_may_be_written(tmp_path, exported
     newer = GPT(CONFIG)
     export(newer, CONFIG, CHARS, exported)  # replaces the earlier export
     loaded, _ = load_exported(exported)
-    np.testing.assert_array_equal(loaded.wte.data, newer.wte.data)
+    np.testing.assert_array_equal(loaded.wte.weight.data, newer.wte.weight.data)
