@@ -18,6 +18,8 @@ NOT_COPIES = {
             "over torch.tanh): a learner task that calls the primitive, not a second formula",
     "ModuleRecord": "tt-setup's is a course module's install record, tt-systems' a profiled "
                     "layer's time and FLOPs",
+    "lm_loss": "tt-systems' evaluates a model's mean loss over random windows of a token "
+               "stream (no graph); tinytorch's milestone runner's is one batch's loss to train on",
 }
 
 
