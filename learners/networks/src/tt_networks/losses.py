@@ -1,0 +1,183 @@
+"""Loss functions and their Module classes, composed from tt_tensor primitives.
+
+Every loss takes the model output first and the target second (PyTorch's order) and reduces
+with reduction="mean" (default), "sum" or "none".
+"""
+
+import numpy as np
+from tt_activations import log_softmax
+from tt_layers import Module
+from tt_tensor import Tensor, as_tensor, exp, log, maximum, where
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _same_shape(name, input, target):
+    """Both arguments as tensors of one float dtype and the same shape."""
+    input = as_tensor(input)
+    target = as_tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input of shape {input.shape} and target of shape "
+                         f"{target.shape} must have the same shape")
+    if target.dtype != input.dtype and target.dtype.kind in "biuf":
+        target = target.astype(input.dtype)  # integer labels 0/1 become floats
+    return input, target
+
+
+def mse_loss(input, target, *, reduction="mean"):
+    """Mean squared error: reduce((input - target)^2)."""
+    _check_reduction("mse_loss", reduction)
+    input, target = _same_shape("mse_loss", input, target)
+    ### BEGIN SOLUTION
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+    ### END SOLUTION
+
+
+def _class_targets(input, target):
+    """Validate integer class targets against logits (N, C, d1, ...); return an int array."""
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class axis, got a 0-d tensor")
+    expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+    if target.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: target must hold integer class indices (int64), got "
+                         f"dtype {target.dtype} for input of shape {input.shape}")
+    if target.shape != expected:
+        raise ValueError(f"cross_entropy: target of shape {target.shape} does not match input "
+                         f"of shape {input.shape} (expected target shape {expected})")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if target.size and (target.min() < 0 or target.max() >= classes):
+        raise ValueError(f"cross_entropy: target values must be in [0, {classes}) for input of "
+                         f"shape {input.shape}, got min {target.min()} and max {target.max()}")
+    return target
+
+
+def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits against integer class targets, via a stable log_softmax.
+
+    input (N, C) or (N, C, d1, ...) or (C,); target (N,) or (N, d1, ...) or () of ints in
+    [0, C). loss_i = -(1 - eps) log p_i[y_i] - (eps / C) sum_c log p_i[c], eps = label_smoothing.
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+    input = as_tensor(input)
+    target = _class_targets(input, target)
+    ### BEGIN SOLUTION
+    class_axis = 0 if input.ndim == 1 else 1
+    logp = log_softmax(input, axis=class_axis)
+    # Pick log p[y] with one integer-array index per axis: the target on the class axis and
+    # the position itself on every other axis, so the picked tensor has the target's shape.
+    if input.ndim == 1:
+        picked = logp[target]
+    else:
+        others = np.indices(target.shape, sparse=True)
+        index = (others[0], target) + tuple(others[1:])
+        picked = logp[index]
+    if label_smoothing == 0.0:
+        loss = -picked
+    else:
+        smooth = logp.mean(axis=class_axis)  # (1 / C) sum_c log p[c]
+        loss = -(1.0 - label_smoothing) * picked - label_smoothing * smooth
+    return _reduce(loss, reduction)
+    ### END SOLUTION
+
+
+def _clamped_log(q):
+    """log(q) clamped below at -100 (PyTorch's BCE), never evaluating log(0)."""
+    ### BEGIN SOLUTION
+    q = as_tensor(q)
+    positive = q > 0
+    safe = where(positive, q, 1.0)  # log never sees 0: no warning, no inf in the graph
+    return where(positive, maximum(log(safe), -100.0), -100.0)
+    ### END SOLUTION
+
+
+def binary_cross_entropy(input, target, *, reduction="mean"):
+    """Binary cross-entropy of probabilities in [0, 1]:
+    -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as in PyTorch."""
+    _check_reduction("binary_cross_entropy", reduction)
+    input, target = _same_shape("binary_cross_entropy", input, target)
+    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
+                         f"min {input.data.min()} and max {input.data.max()} (use "
+                         "binary_cross_entropy_with_logits for raw scores)")
+    ### BEGIN SOLUTION
+    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
+    return _reduce(loss, reduction)
+    ### END SOLUTION
+
+
+def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
+    """Binary cross-entropy of logits x: max(x, 0) - x t + log(1 + exp(-|x|)).
+
+    Equal to BCE(sigmoid(x), t) but exact for any x: exp only sees non-positive numbers.
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    input, target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    ### BEGIN SOLUTION
+    # exp only sees -|x| <= 0, so it never overflows; max(x, 0) carries the large part.
+    loss = maximum(input, 0.0) - input * target + log(1.0 + exp(-input.abs()))
+    return _reduce(loss, reduction)
+    ### END SOLUTION
+
+
+class _Loss(Module):
+    def __init__(self, *, reduction="mean"):
+        super().__init__()
+        _check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """mse_loss as a Module."""
+
+    def forward(self, input, target):
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """cross_entropy as a Module."""
+
+    def __init__(self, *, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction=reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], "
+                             f"got {label_smoothing}")
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, reduction=self.reduction,
+                             label_smoothing=self.label_smoothing)
+
+
+class BCELoss(_Loss):
+    """binary_cross_entropy as a Module."""
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """binary_cross_entropy_with_logits as a Module."""
+
+    def forward(self, input, target):
+        return binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
