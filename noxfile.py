@@ -38,6 +38,8 @@ WHEELHOUSE = ROOT / "wheelhouse"  # numpy, tqdm and pytest wheels for the offlin
 # pytest: a dependency of tinytorch itself (`tinytorch test` runs the contract tests)
 THIRD_PARTY = ["numpy>=1.24", "tqdm>=4.60", "pytest>=7"]
 EXTRAS = ["foundations", "vision", "language"]
+# tinytorch[language] brings tt-systems[metrics]: the wheelhouse holds prometheus-client too
+METRICS = ["prometheus-client>=0.17"]
 
 sys.path.insert(0, str(ROOT / "tools"))
 import graph  # noqa: E402  (tools/graph.py: the course graph and the package reader)
@@ -129,7 +131,7 @@ def smoke(session: nox.Session, extra: str) -> None:
     if not list(DIST.glob("tinytorch-*.whl")):
         session.error("dist/ has no tinytorch wheel: run `nox -s build smoke`")
     session.run("python", "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                "--dest", str(WHEELHOUSE), *THIRD_PARTY)
+                "--dest", str(WHEELHOUSE), *THIRD_PARTY, *METRICS)
     session.install("--no-index", "--find-links", str(DIST), "--find-links", str(WHEELHOUSE),
                     f"tinytorch[{extra}]")
     session.run("python", str(ROOT / "tools" / "smoke_check.py"), extra)

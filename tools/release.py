@@ -209,7 +209,8 @@ def uses(package: graph.Package) -> dict[str, str]:
 def rewrite_requirements(text: str, plan: Plan, old: dict[str, str]) -> str:
     """Exact pins follow every new version; ranges move when the new version is breaking."""
     def replace(match: re.Match) -> str:
-        name, operator = graph.normalise(match.group(2)), match.group(3)
+        name, operator = graph.normalise(match.group(2)), match.group(4)
+        extras = match.group(3) or ""
         if name not in plan.new:
             return match.group(0)
         if operator == "==":
@@ -218,8 +219,10 @@ def rewrite_requirements(text: str, plan: Plan, old: dict[str, str]) -> str:
             spec = compatible_range(plan.new[name])
         else:
             return match.group(0)
-        return f"{match.group(1)}{match.group(2)}{spec}{match.group(5)}"
-    return re.sub(r"""(["'])(tt[-_][a-z]+)\s*(~=|==)\s*([0-9][0-9.]*)(["'])""", replace, text)
+        return f"{match.group(1)}{match.group(2)}{extras}{spec}{match.group(6)}"
+    # a sibling may carry extras: "tt-systems[metrics]==0.1.0" (the meta-package's extras)
+    return re.sub(r"""(["'])(tt[-_][a-z]+)(\[[^\]"']*\])?\s*(~=|==)\s*([0-9][0-9.]*)(["'])""",
+                  replace, text)
 
 
 def set_version(package: graph.Package, version: str) -> None:

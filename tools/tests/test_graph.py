@@ -47,6 +47,17 @@ def test_a_lagging_meta_pin_is_named(repo):
     assert len(found) == 4  # ~=0.1.0 still admits 0.1.1: the siblings are fine
 
 
+def test_a_meta_pin_with_an_extra_is_checked_like_any_pin(repo):
+    # the meta-package brings tt-systems with its [metrics] extra (prometheus-client)
+    assert graph.parse_requirement("tt-systems[metrics]==0.1.0")[:2] == ("tt-systems", "==0.1.0")
+    edit(repo / "packages/tt-systems/src/tt_systems/_version.py", '"0.1.0"', '"0.1.1"')
+    found = problems(repo)
+    for extra in ("language", "all"):
+        assert (f"tinytorch [{extra}] pins 'tt-systems[metrics]==0.1.0' but packages/tt-systems "
+                "is 0.1.1: pin tt-systems==0.1.1") in found
+    assert len(found) == 2
+
+
 def test_a_sibling_range_that_excludes_the_version_is_named(repo):
     edit(repo / "packages/tt-tensor/src/tt_tensor/_version.py", '"0.1.0"', '"0.2.0"')
     found = problems(repo)

@@ -205,6 +205,15 @@ def test_several_at_once_bump_the_meta_package_once(repo):
     assert run(repo, "check")[0] == 0 and graph.check(repo) == []
 
 
+def test_a_meta_pin_with_an_extra_keeps_the_extra(repo):
+    # tinytorch[language] and [all] pin "tt-systems[metrics]==...": the bump moves the version
+    code, out = run(repo, "--date", DATE, "bump", "tt-systems", "patch")
+    assert code == 0, out
+    assert requirement(repo, "tinytorch", r"tt-systems\[metrics\]") == {"==0.1.1"}
+    assert '"tt-systems==' not in read(repo, "tinytorch", "pyproject.toml")
+    assert run(repo, "check")[0] == 0 and graph.check(repo) == []
+
+
 def test_a_test_extra_range_moves_too(repo):
     code, out = run(repo, "--date", DATE, "bump", "tt-autograd", "minor")
     assert code == 0, out

@@ -175,6 +175,15 @@ def test_default_collate_names_mismatched_shapes():
         default_collate([np.zeros(3), np.zeros(4)])
 
 
+def test_the_order_is_one_permutation_call_per_epoch():
+    # documented: shuffling calls generator.permutation(N) once per epoch, nothing else, so a
+    # saved generator state gives the same order on every implementation
+    loader = DataLoader(indices_dataset(23), 4, shuffle=True, seed=5)
+    reference = np.random.default_rng(5)
+    for _ in range(3):
+        assert epoch_order(loader).tolist() == reference.permutation(23).tolist()
+
+
 def test_state_dict_at_an_epoch_boundary_reproduces_the_next_epoch():
     a = DataLoader(indices_dataset(37), 5, shuffle=True, seed=11)
     epoch_order(a)

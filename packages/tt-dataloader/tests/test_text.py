@@ -63,3 +63,13 @@ def test_token_dataset_items_and_loader():
         assert xb.shape[1] == 5 and np.array_equal(xb.numpy()[:, 1:], yb.numpy()[:, :-1])
         firsts.extend(xb.numpy()[:, 0].tolist())
     assert sorted(firsts) == (np.arange(15) + 100).tolist()  # every window once per epoch
+
+
+def test_get_batch_refuses_starts_outside_the_stream():
+    # documented: a start outside [0, N - T - 1] is an IndexError, never a wrap-around
+    dataset = TokenDataset(np.arange(10), block_size=4)  # valid starts 0..5
+    x, _ = dataset.get_batch(np.array([5]))
+    assert x.tolist() == [[5, 6, 7, 8]]
+    for bad in ([-1], [6], [0, 9]):
+        with pytest.raises(IndexError, match=r"\[0, 5\]"):
+            dataset.get_batch(np.array(bad))

@@ -82,6 +82,8 @@ def test_flip_mirrors_some_images_and_leaves_the_input_alone():
     kept = np.array([np.array_equal(o, i) for o, i in zip(out, x)])
     assert np.all(flipped ^ kept) and 0 < flipped.sum() < 64
     assert np.array_equal(x, original)
+    # documented: which images flip is generator.random(B) < p, one call per batch
+    assert flipped.tolist() == (np.random.default_rng(3).random(64) < 0.5).tolist()
 
 
 def test_normalize_equals_the_formula():

@@ -95,6 +95,8 @@ def test_cross_entropy_errors_name_shapes_and_values():
         N.cross_entropy(z, tensor([0, 1, 2, 1]), reduction="average")
     with pytest.raises(ValueError, match="label_smoothing"):
         N.cross_entropy(z, tensor([0, 1, 2, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"empty.*\(0, 3\)"):  # documented: N = 0 refused
+        N.cross_entropy(tensor(np.zeros((0, 3))), np.zeros(0, dtype=np.int64))
 
 
 # --- binary cross-entropy ------------------------------------------------------------------
@@ -195,6 +197,10 @@ def test_accuracy_multiclass_and_binary():
     assert N.accuracy(tensor(probs.reshape(4, 1)), tensor(labels.reshape(4, 1))) == 0.75
     logits = np.array([-2.0, 0.5, -0.1, 3.0])
     assert N.accuracy(logits, labels, threshold=0.0) == 0.75
+    # targets compare by value: float and bool labels count like their integers
+    assert N.accuracy(probs, labels.astype(np.float32)) == 0.75
+    assert N.accuracy(probs, labels.astype(bool).reshape(4, 1)) == 0.75
+    assert N.accuracy(z, y.astype(np.float64)) == pytest.approx(np.mean(z.argmax(1) == y))
     with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)"):
         N.accuracy(probs, labels[:3])
     with pytest.raises(ValueError, match=r"\(2, 2, 2\)"):

@@ -146,3 +146,61 @@ def test_a_step_after_warmup_allocates_nothing_large(name):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < params[0].data.nbytes / 16, f"a step allocated {peak} bytes"
+
+
+# --- the user's gradients are read, never written -------------------------------------------
+UNTOUCHED = {**FACTORIES,
+             "sgd-plain": lambda ps: SGD(ps, lr=0.05),
+             "sgd-momentum-only": lambda ps: SGD(ps, lr=0.05, momentum=0.9),
+             "sgd-decay": lambda ps: SGD(ps, lr=0.05, weight_decay=0.1),
+             "adamw-decay": lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.1)}
+
+
+def gradients_changed_by_steps(factory, steps=4):
+    """Run `steps` steps with fresh gradient arrays; name every array a step wrote into."""
+    params = make_params()
+    opt = factory(params)
+    given = []  # (step, parameter index, the array handed over, a copy of its values)
+    for t, step_grads in enumerate(grad_stream(3, steps, params)):
+        for i, (p, g) in enumerate(zip(params, step_grads)):
+            p.grad = None if g is None else tt.tensor(g)
+            if g is not None:
+                given.append((t, i, p.grad.data, p.grad.data.copy()))
+        opt.step()
+    return [f"step {t} parameter {i}" for t, i, array, values in given
+            if not np.array_equal(array, values)]
+
+
+@pytest.mark.parametrize("name", UNTOUCHED)
+def test_step_never_modifies_the_users_gradients(name):
+    # later steps included: a momentum buffer that IS the first gradient is written by step 2
+    assert gradients_changed_by_steps(UNTOUCHED[name]) == []
+
+
+class _SGDKeepingTheGradient(SGD):
+    """A broken SGD: the first gradient itself becomes the momentum buffer."""
+
+    def _update(self, param, grad, state, group):
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = grad  # no copy: the bug
+        else:
+            buf *= group["momentum"]
+            buf += grad
+        param -= group["lr"] * buf
+
+
+class _AdamDecayingIntoTheGradient(Adam):
+    """A broken Adam: L2 decay added into the user's gradient array."""
+
+    def _update(self, param, grad, state, group):
+        grad += group["weight_decay"] * param  # the bug
+        super()._update(param, grad, state, group)
+
+
+@pytest.mark.parametrize("broken", [
+    lambda ps: _SGDKeepingTheGradient(ps, lr=0.05, momentum=0.9),
+    lambda ps: _AdamDecayingIntoTheGradient(ps, lr=1e-2, weight_decay=0.01),
+])
+def test_the_gradient_check_catches_optimizers_that_write_into_them(broken):
+    assert gradients_changed_by_steps(broken) != []

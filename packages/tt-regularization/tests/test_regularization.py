@@ -139,3 +139,5 @@ def test_label_smoothing_errors():
         label_smoothing_cross_entropy(x, np.array([0, 3]))
     with pytest.raises(ValueError, match=r"\(N, C\)"):
         label_smoothing_cross_entropy(x, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"empty.*\(0, 3\)"):  # documented: N = 0 refused
+        label_smoothing_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))

@@ -59,6 +59,8 @@ def _class_targets(input, target):
     if target.shape != expected:
         raise ValueError(f"cross_entropy: target of shape {target.shape} does not match input "
                          f"of shape {input.shape} (expected target shape {expected})")
+    if input.ndim > 1 and input.shape[0] == 0:  # as accuracy: a mean over nothing is undefined
+        raise ValueError(f"cross_entropy: the batch is empty (input of shape {input.shape})")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     if target.size and (target.min() < 0 or target.max() >= classes):
         raise ValueError(f"cross_entropy: target values must be in [0, {classes}) for input of "

@@ -30,6 +30,9 @@ def label_smoothing_cross_entropy(input, target, smoothing=0.1, reduction="mean"
         raise ValueError(f"label_smoothing_cross_entropy: expected logits (N, C) and integer "
                          f"targets (N,), got {input.shape} and {target.dtype} {target.shape}")
     N, C = input.shape
+    if N == 0:  # as tt_networks.cross_entropy: a mean over no samples is undefined
+        raise ValueError(f"label_smoothing_cross_entropy: the batch is empty (input of shape "
+                         f"{input.shape})")
     if target.size and (target.min() < 0 or target.max() >= C):
         raise ValueError(f"label_smoothing_cross_entropy: targets must be in [0, {C}), got "
                          f"min {target.min()} max {target.max()}")

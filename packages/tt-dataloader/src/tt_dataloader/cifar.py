@@ -84,7 +84,14 @@ def _unpickle(path):
 
 
 def _load_batch(path):
-    """One batch file -> (images uint8 (N, 3, 32, 32), labels int64 (N,)), validated."""
+    """One batch file -> (images uint8 (N, 3, 32, 32), labels int64 (N,)), validated.
+
+    Each check raises ValueError naming `path` and what was found: missing keys name them
+    ("labels"); data not uint8 names both dtypes ("... uint8 ..., got float32"); data not
+    (N, 3072) names both shapes ("(N, 3072) ... (2, 3071)"); labels not N integers say
+    "N integers" with N the number of images ("2 integers"); a label outside 0..9 says "0..9"
+    and shows the value. A row of data is the red, green, blue 32x32 planes one after another.
+    """
     entry = _unpickle(path)
     ### BEGIN SOLUTION
     missing = [key for key in ("data", "labels") if key not in entry]

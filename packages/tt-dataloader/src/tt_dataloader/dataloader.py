@@ -33,7 +33,9 @@ def default_collate(samples):
     """Stack B samples into one batch with a leading axis B.
 
     Arrays, Tensors and numbers -> one Tensor (B, ...); tuples/lists -> a tuple collated field by
-    field. Floats become float32 and integers int64.
+    field. Floats become float32 and integers int64, Tensors included (np.stack their .data,
+    then _to_tensor). Samples of different shapes raise ValueError naming every shape found,
+    e.g. "(3,), (4,)"; tuples of different lengths raise ValueError too.
     """
     if len(samples) == 0:
         raise ValueError("default_collate: got an empty list of samples")
@@ -91,7 +93,13 @@ class DataLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def _epoch_order(self):
-        """The sample indices of one epoch: a fresh permutation when shuffling, else 0..N-1."""
+        """The sample indices of one epoch, an int array (N,): a fresh permutation when
+        shuffling, else 0..N-1.
+
+        Shuffling makes exactly one call, self.generator.permutation(N), per epoch: the order
+        is then a function of the generator's state alone, so a state_dict saved by any
+        implementation resumes on any other with the same batches.
+        """
         n = len(self.dataset)
         ### BEGIN SOLUTION
         if self.shuffle:

@@ -56,6 +56,9 @@ def download_url(url, root, filename=None, md5=None, progress=True):
 
     With `md5`, an existing file must match it to be kept, and a new download that does not
     match is deleted and raises RuntimeError naming the expected and actual digests.
+    The skip and the temporary file are given; your part: stream the url into the open
+    temporary file with _fetch(url, out, filename, progress) (filename is the bar's label),
+    check its md5, then os.replace the temporary file onto root/filename (atomic).
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -84,10 +87,13 @@ def _inside(path, directory):
 
 
 def check_member(member, dest):
-    """Raise ValueError unless tar `member` extracts inside directory `dest`.
+    """Raise ValueError unless tar `member` extracts inside directory `dest`; return None.
 
-    Rejected: absolute names, '..' components, links whose target leaves `dest`, and anything
-    that is not a regular file, a directory or a link (devices, FIFOs).
+    Rejected: absolute names, '..' components, links whose target leaves `dest` (an absolute
+    link target always does; a symlink's target is relative to the symlink's own folder, a
+    hard link's to the archive root, i.e. `dest`), and anything that is not a regular file,
+    a directory or a link (devices, FIFOs). The message names the member (member.name);
+    extract_archive adds the archive and "refusing" around it.
     """
     dest = os.path.realpath(dest)
     name = PurePosixPath(member.name)

@@ -42,7 +42,16 @@ def _as_ids(ids, block_size, name):
 
 
 def _windows(ids, starts, block_size):
-    """x = ids[s:s+T] and y = ids[s+1:s+T+1] for every start s: two (B, T) int64 arrays."""
+    """x = ids[s:s+T] and y = ids[s+1:s+T+1] for every start s: two (B, T) int64 arrays.
+
+    ids: int array (N,); starts: int array (B,), each in [0, N - T - 1] (checked here: an
+    out-of-range or negative start is an IndexError, never a silent wrap-around).
+    """
+    starts = np.asarray(starts)
+    if starts.size and (starts.min() < 0 or starts.max() > len(ids) - block_size - 1):
+        raise IndexError(f"window starts must be in [0, {len(ids) - block_size - 1}] for "
+                         f"{len(ids)} tokens and block_size {block_size}, got "
+                         f"{starts.min()}..{starts.max()}")
     ### BEGIN SOLUTION
     positions = np.asarray(starts)[:, None] + np.arange(block_size)  # (B, T)
     return ids[positions].astype(np.int64), ids[positions + 1].astype(np.int64)

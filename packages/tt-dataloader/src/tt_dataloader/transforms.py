@@ -105,7 +105,9 @@ class RandomCrop(RandomTransform):
     def __call__(self, x):
         """(B, C, H, W) -> (B, C, h, w).
 
-        out[b] = padded[b, :, top[b]:top[b] + h, left[b]:left[b] + w], offsets from get_params.
+        out[b] = padded[b, :, top[b]:top[b] + h, left[b]:left[b] + w], offsets from get_params;
+        padded = x zero-padded by self.padding on both sides of H and W. Return
+        _rewrap(out, was_tensor): a Tensor again when x was one.
         """
         tops, lefts = self.get_params(x)
         array, was_tensor = _unwrap(x, "RandomCrop")
@@ -117,8 +119,8 @@ class RandomCrop(RandomTransform):
         # every possible crop as a strided view, no copy: (B, C, H+2p-h+1, W+2p-w+1, h, w)
         windows = sliding_window_view(array, (h, w), axis=(2, 3))
         out = windows[np.arange(B), :, tops, lefts]  # one window per image: (B, C, h, w)
+        return _rewrap(out, was_tensor)  # a Tensor again when x was one
         ### END SOLUTION
-        return _rewrap(out, was_tensor)
 
     def __repr__(self):
         return f"RandomCrop(size={self.size}, padding={self.padding})"
@@ -134,15 +136,20 @@ class RandomHorizontalFlip(RandomTransform):
         self.p = float(p)
 
     def __call__(self, x):
-        """(B, C, H, W) -> (B, C, H, W); flipped images are x[b, :, :, ::-1]."""
+        """(B, C, H, W) -> (B, C, H, W); flipped images are x[b, :, :, ::-1].
+
+        Which images flip: self.generator.random(B) < self.p, exactly that one call per batch,
+        so a saved generator state replays the same flips on any implementation. Return
+        _rewrap(result, was_tensor); x itself is never modified.
+        """
         array, was_tensor = _unwrap(x, "RandomHorizontalFlip")
         B = array.shape[0]
         ### BEGIN SOLUTION
         flip = self.generator.random(B) < self.p  # (B,) which images to mirror
         out = array.copy()
         out[flip] = array[flip, :, :, ::-1]
+        return _rewrap(out, was_tensor)  # a Tensor again when x was one
         ### END SOLUTION
-        return _rewrap(out, was_tensor)
 
     def __repr__(self):
         return f"RandomHorizontalFlip(p={self.p})"
@@ -160,7 +167,11 @@ class Normalize:
             raise ValueError(f"Normalize: std must be positive, got {self.std.tolist()}")
 
     def __call__(self, x):
-        """(..., C, H, W) float -> same shape and dtype."""
+        """(..., C, H, W) float -> same shape and dtype; return _rewrap(result, was_tensor).
+
+        mean and std are kept as float64: cast them to the images' dtype before the arithmetic,
+        or NumPy promotes a float32 batch to float64.
+        """
         array, was_tensor = _unwrap(x, "Normalize", ndim=None)
         if array.dtype.kind != "f":
             raise TypeError(f"Normalize: expected float images, got {array.dtype} "
@@ -172,8 +183,8 @@ class Normalize:
         mean = self.mean.astype(array.dtype)[:, None, None]  # (C, 1, 1): broadcasts over H, W
         std = self.std.astype(array.dtype)[:, None, None]
         out = (array - mean) / std
+        return _rewrap(out, was_tensor)  # a Tensor again when x was one
         ### END SOLUTION
-        return _rewrap(out, was_tensor)
 
     def __repr__(self):
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"

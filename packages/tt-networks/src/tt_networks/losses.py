@@ -7,7 +7,8 @@ with reduction="mean" (default), "sum" or "none".
 import numpy as np
 from tt_activations import log_softmax
 from tt_layers import Module
-from tt_tensor import Tensor, as_tensor, exp, log, where
+# every primitive the formulas below name (maximum: the max(x, 0) of BCE with logits)
+from tt_tensor import Tensor, as_tensor, exp, log, maximum, where  # noqa: F401
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -59,6 +60,8 @@ def _class_targets(input, target):
     if target.shape != expected:
         raise ValueError(f"cross_entropy: target of shape {target.shape} does not match input "
                          f"of shape {input.shape} (expected target shape {expected})")
+    if input.ndim > 1 and input.shape[0] == 0:  # as accuracy: a mean over nothing is undefined
+        raise ValueError(f"cross_entropy: the batch is empty (input of shape {input.shape})")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     if target.size and (target.min() < 0 or target.max() >= classes):
         raise ValueError(f"cross_entropy: target values must be in [0, {classes}) for input of "
@@ -71,6 +74,10 @@ def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
 
     input (N, C) or (N, C, d1, ...) or (C,); target (N,) or (N, d1, ...) or () of ints in
     [0, C). loss_i = -(1 - eps) log p_i[y_i] - (eps / C) sum_c log p_i[c], eps = label_smoothing.
+    Returns reduce(loss) with loss of the target's shape. log p comes from log_softmax over the
+    class axis (axis 1, or 0 for (C,)); pick log p[y] differentiably by indexing the Tensor with
+    integer arrays, one per axis (e.g. logp[np.arange(N), target] for (N, C)), or move the
+    class axis last and flatten to (M, C) first. An empty batch (N = 0) raises ValueError.
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -14,6 +14,9 @@ def accuracy(input, target, threshold=0.5):
     input (N, C) with C >= 2: the prediction is argmax over classes (logits or probabilities),
     target (N,) holds class indices. input (N,) or (N, 1): a binary score, predicted 1 when
     > threshold; use threshold=0.5 for probabilities and threshold=0.0 for logits.
+    The target may be (N,) or (N, 1) and int, float or bool: it is flattened and compared by
+    value with the predicted class (0/1 when binary; 1.0 and True equal 1). An empty batch
+    raises ValueError.
     """
     scores, target = _array(input), _array(target)
     binary = scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1)

@@ -80,6 +80,9 @@ def mlp(sizes, activation=ReLU, final_activation=None, bias=True):
     Linear(sizes[-2], sizes[-1]) [, final_activation()].
 
     mlp([2, 8, 1], activation=Tanh) -> Sequential(Linear(2, 8), Tanh(), Linear(8, 1)).
+    activation and final_activation are classes (or zero-argument factories) called once per
+    use, so no two layers share a module; an instance raises TypeError when mlp would call it
+    (refusing it up front as well is allowed).
     """
     sizes = list(sizes)
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer))

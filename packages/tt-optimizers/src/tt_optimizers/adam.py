@@ -41,6 +41,13 @@ class Adam(Optimizer):
             v = beta2 * v + (1 - beta2) * g^2
             v_max = max(v_max, v)                (amsgrad only; then v_max replaces v below)
             p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+        `grad` is the user's array: never write into it (g = grad + weight_decay * p goes into
+        scratch, not into grad). state holds "step", "exp_avg", "exp_avg_sq" (and
+        "max_exp_avg_sq" with amsgrad), allocated on the first step. After the first step an
+        update allocates nothing as large as a parameter: put temporaries in
+        self._scratch(param, slot), a reused array shaped like param (slots 0 and 1 are
+        distinct; a slot's content does not survive the next call with that slot).
         """
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]

@@ -29,7 +29,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale all gradients by max_norm / (total + 1e-6) when total > max_norm; return total.
 
     total = ||(||g_1||, ..., ||g_n||)||  with the same p-norm (norm_type; inf = max |g|),
-    i.e. the norm of all gradients concatenated into one vector. Returns a 0-d Tensor.
+    i.e. the norm of all gradients concatenated into one vector. Returns a 0-d Tensor of the
+    first gradient's dtype (`dtype`) holding total before clipping. Scale in place with
+    _scale_(p, g, factor) (it copies a read-only gradient).
+    error_if_nonfinite=True: a NaN or infinite total raises RuntimeError whose message says
+    "non-finite" and names the total, before any gradient is touched. With False (PyTorch's
+    default) nothing is checked: a NaN total leaves the gradients as they are (the comparison
+    with max_norm is false) and an infinite one scales them by 0.
     """
     max_norm, norm_type = float(max_norm), float(norm_type)
     if norm_type <= 0:
@@ -51,8 +57,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if clip_coef < 1.0:
         for p, g in pairs:
             _scale_(p, g, clip_coef)
+    return tensor(total, dtype=dtype)  # the norm before clipping
     ### END SOLUTION
-    return tensor(total, dtype=dtype)
 
 
 def clip_grad_value_(parameters, clip_value):

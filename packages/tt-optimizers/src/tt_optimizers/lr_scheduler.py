@@ -28,6 +28,7 @@ class LRScheduler:
                 if "initial_lr" not in group:
                     raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
                                    "when resuming an optimizer")
+        # lr0 of every closed form below: base_lrs[i] is param_groups[i]["initial_lr"]
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self.step()

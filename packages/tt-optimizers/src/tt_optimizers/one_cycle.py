@@ -101,7 +101,16 @@ class OneCycleLR(LRScheduler):
         ### END SOLUTION
 
     def _phase(self):
-        """The phase holding step last_epoch and how far into it we are (0..1)."""
+        """(phase, pct): the entry of self._phases holding step last_epoch, and pct, how far
+        into it that step is.
+
+        self._phases lists (end_step, ...) per phase; end steps are floats and may be negative
+        for tiny total_steps. PyTorch's convention: phase k runs from start = the previous
+        phase's end_step (0.0 for the first) to its own end_step; return the first phase with
+        last_epoch <= end_step (the last phase for any later step) and
+        pct = (last_epoch - start) / (end_step - start), or 1.0 when end_step == start.
+        pct is not clamped: it may leave 0..1 (e.g. last_epoch == total_steps).
+        """
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps "

@@ -34,6 +34,12 @@ class SGD(Optimizer):
             b = momentum * b + (1 - dampening) * g  (later steps)
             g = g + momentum * b  if nesterov  else  b
             p = p - lr * g
+
+        `grad` is the user's array: never write into it, and never store it (or a view of it)
+        as the momentum buffer, which later steps update in place: copy it. After the first
+        step an update allocates nothing as large as a parameter: put temporaries in
+        self._scratch(param, slot), a reused array shaped like param (slots 0 and 1 are
+        distinct; a slot's content does not survive the next call with that slot).
         """
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]

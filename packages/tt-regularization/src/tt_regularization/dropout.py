@@ -25,6 +25,9 @@ def _generator(generator):
 def dropout(input, p=0.5, training=True, generator=None):
     """x * mask / (1 - p) with mask ~ Bernoulli(1 - p) per element; x itself when not training.
 
+    Recorded as ONE mul, x on the left: return x * from_numpy(scaled) where scaled is an array
+    of x's dtype holding 0 or 1 / (1 - p) (the scale folded into the mask), so the gradient is
+    that same array. Draw the uniforms from `rng` (a NumPy Generator), one per element of x.
     p = 1 drops everything (the output is all zeros, no division by zero).
     """
     p = _check_p("dropout", p)

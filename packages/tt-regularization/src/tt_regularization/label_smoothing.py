@@ -17,6 +17,7 @@ def label_smoothing_cross_entropy(input, target, smoothing=0.1, reduction="mean"
 
     input (N, C) logits, target (N,) class ids. Equal to PyTorch's (and tt_networks')
     cross_entropy(input, target, label_smoothing=eps); eps = 0 is plain cross-entropy.
+    An empty batch (N = 0) raises ValueError.
     """
     if not 0.0 <= smoothing <= 1.0:
         raise ValueError(f"label_smoothing_cross_entropy: smoothing must be in [0, 1], "
@@ -30,18 +31,33 @@ def label_smoothing_cross_entropy(input, target, smoothing=0.1, reduction="mean"
         raise ValueError(f"label_smoothing_cross_entropy: expected logits (N, C) and integer "
                          f"targets (N,), got {input.shape} and {target.dtype} {target.shape}")
     N, C = input.shape
-    if target.size and (target.min() < 0 or target.max() >= C):
+    if N == 0:  # as tt_networks.cross_entropy: a mean over no samples is undefined
+        raise ValueError(f"label_smoothing_cross_entropy: the batch is empty (input of shape "
+                         f"{input.shape})")
+    if target.min() < 0 or target.max() >= C:
         raise ValueError(f"label_smoothing_cross_entropy: targets must be in [0, {C}), got "
                          f"min {target.min()} max {target.max()}")
-    ### BEGIN SOLUTION
-    logp = log_softmax(input, axis=-1)                      # (N, C)
-    nll = -logp[np.arange(N), target]                       # (N,): the true class
-    uniform = -logp.mean(axis=-1)                           # (N,): every class equally
-    loss = (1.0 - smoothing) * nll + smoothing * uniform    # (N,)
-    ### END SOLUTION
+    loss = _smoothed_losses(input, target, smoothing)
     if reduction == "mean":
         return loss.mean()
     return loss.sum() if reduction == "sum" else loss
+
+
+def _smoothed_losses(input, target, smoothing):
+    """The unreduced losses, a Tensor (N,): (1 - eps) * (-log p_i[y_i]) + eps * mean_c(-log p_i[c]).
+
+    input: logits Tensor (N, C), N >= 1; target: int array (N,) of class ids in [0, C), already
+    checked; eps = smoothing in [0, 1]. p = softmax over classes (use log_softmax: stable);
+    pick -log p_i[y_i] by indexing the Tensor, e.g. logp[np.arange(N), target], so the result
+    stays differentiable.
+    """
+    ### BEGIN SOLUTION
+    N = input.shape[0]
+    logp = log_softmax(input, axis=-1)                      # (N, C)
+    nll = -logp[np.arange(N), target]                       # (N,): the true class
+    uniform = -logp.mean(axis=-1)                           # (N,): every class equally
+    return (1.0 - smoothing) * nll + smoothing * uniform    # (N,)
+    ### END SOLUTION
 
 
 class LabelSmoothingCrossEntropy(Module):

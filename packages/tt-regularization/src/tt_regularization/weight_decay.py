@@ -28,8 +28,24 @@ def split_decay_parameters(model):
     "wte" or "wpe"). A Parameter shared under several names (weight tying) is not decayed if
     any of its names says it is an embedding.
     """
-    names, exempt = {}, set()
+    flagged = _decay_flags(model)
+    decay = [(name, param) for name, param, decays in flagged if decays]
+    no_decay = [(name, param) for name, param, decays in flagged if not decays]
+    return decay, no_decay
+
+
+def _decay_flags(model):
+    """[(name, Parameter, decays)] for each distinct Parameter of `model`, once, in the order
+    model.named_parameters() lists them.
+
+    name: the first full dotted name the Parameter is met under ("tok.weight" for a weight
+    tied between `tok` and a later `head`). decays: False when ndim < 2, or when
+    _is_embedding(module, local_name) holds for ANY (owning module, local name) the Parameter
+    is registered under. To see every name of a tied Parameter, walk model.named_modules() and
+    each module's own parameters with named_parameters(recurse=False, remove_duplicate=False).
+    """
     ### BEGIN SOLUTION
+    names, exempt = {}, set()  # id(Parameter) -> (first full name, Parameter); ids not decayed
     for module_name, module in model.named_modules():
         for param_name, param in module.named_parameters(recurse=False,
                                                          remove_duplicate=False):
@@ -37,10 +53,8 @@ def split_decay_parameters(model):
             names.setdefault(id(param), (full, param))
             if param.ndim < 2 or _is_embedding(module, param_name):
                 exempt.add(id(param))
+    return [(full, param, key not in exempt) for key, (full, param) in names.items()]
     ### END SOLUTION
-    decay = [entry for key, entry in names.items() if key not in exempt]
-    no_decay = [entry for key, entry in names.items() if key in exempt]
-    return decay, no_decay
 
 
 def param_groups_for_weight_decay(model, weight_decay):
