@@ -10,12 +10,14 @@ from tt_dataloader import CIFAR10, download_url, extract_archive, file_md5
 
 
 def make_tar(path, members):
-    """A .tar.gz holding `members`: name -> bytes (a file) or ('symlink', target)."""
+    """A .tar.gz holding `members`: name -> bytes (a file), ('symlink', target),
+    ('hardlink', target) or ('fifo', '')."""
+    kinds = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}
     with tarfile.open(path, "w:gz") as tar:
         for name, content in members.items():
             info = tarfile.TarInfo(name)
             if isinstance(content, tuple):
-                info.type, info.linkname = tarfile.SYMTYPE, content[1]
+                info.type, info.linkname = kinds[content[0]], content[1]
                 tar.addfile(info)
             else:
                 info.size = len(content)
@@ -100,6 +102,11 @@ def test_existing_file_with_the_right_md5_is_kept(tmp_path):
     ({"dir/../../evil": b"boom"}, "dir/../../evil"),
     ({"link": ("symlink", "../../outside")}, "link"),
     ({"link": ("symlink", "/etc/passwd")}, "link"),
+    # a symlink's target is relative to its own folder: top/../.. leaves the root
+    ({"top/a.txt": b"A", "top/s": ("symlink", "../../a.txt")}, "top/s"),
+    # a hard link's target is relative to the archive root
+    ({"top/a.txt": b"A", "top/h": ("hardlink", "../top/a.txt")}, "top/h"),
+    ({"pipe": ("fifo", "")}, "pipe"),
 ])
 def test_unsafe_members_are_rejected(tmp_path, members, culprit):
     archive = make_tar(tmp_path / "evil.tar.gz", members)
@@ -117,6 +124,16 @@ def test_safe_archive_with_an_inner_link_extracts(tmp_path):
     assert [p.name for p in placed] == ["top"]
     assert (tmp_path / "root" / "top" / "b").read_bytes() == b"A"
     assert leftovers(tmp_path / "root") == []
+
+
+def test_links_resolve_like_tar_does(tmp_path):
+    # symlink "../a.txt" from top/ stays inside; hard link "top/a.txt" names the archive's file
+    archive = make_tar(tmp_path / "ok.tar.gz", {"a.txt": b"R", "top/a.txt": b"A",
+                                                 "top/s": ("symlink", "../a.txt"),
+                                                 "top/h": ("hardlink", "top/a.txt")})
+    extract_archive(archive, tmp_path / "root")
+    assert (tmp_path / "root" / "top" / "s").read_bytes() == b"R"
+    assert (tmp_path / "root" / "top" / "h").read_bytes() == b"A"
 
 
 def test_corrupt_archive_is_named(tmp_path):
