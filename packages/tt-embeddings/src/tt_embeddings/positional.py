@@ -14,9 +14,10 @@ from .embedding import _positive_int
 
 
 def sinusoidal_positional_encoding(num_positions, embedding_dim, dtype=float32):
-    """The (num_positions, embedding_dim) table PE[p, 2i] = sin(p w_i), PE[p, 2i+1] = cos(p w_i)
+    """A Tensor (num_positions, embedding_dim) of `dtype`: PE[p, 2i] = sin(p w_i) and
+    PE[p, 2i+1] = cos(p w_i), w_i = 10000^(-2i / embedding_dim), computed in float64 then cast.
 
-    with w_i = 10000^(-2i / embedding_dim). Each pair of columns is a clock at its own
+    An odd embedding_dim has one cosine column fewer. Each pair of columns is a clock at its own
     frequency, so PE[p + k] is a fixed rotation of PE[p]: relative offsets are linear maps.
     """
     T = _positive_int("sinusoidal_positional_encoding", "num_positions", num_positions)
@@ -28,8 +29,8 @@ def sinusoidal_positional_encoding(num_positions, embedding_dim, dtype=float32):
     table = np.empty((T, C), dtype=np.float64)
     table[:, 0::2] = np.sin(angles)
     table[:, 1::2] = np.cos(angles[:, : C // 2])  # an odd C has one cosine column fewer
-    ### END SOLUTION
     return from_numpy(table.astype(dtype))
+    ### END SOLUTION
 
 
 def _check_input(owner, x, embedding_dim, offset, max_len):

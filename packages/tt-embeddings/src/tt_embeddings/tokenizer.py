@@ -47,7 +47,7 @@ class CharTokenizer:
         return len(self.chars)
 
     def encode(self, text):
-        """The list of ids of the characters of `text`.
+        """The ids of the characters of `text`, as a list of Python ints (one per character).
 
         An unknown character raises ValueError naming it and its position: silently mapping it
         to some other id would feed the model text it never saw without anyone noticing.
@@ -55,12 +55,12 @@ class CharTokenizer:
         ### BEGIN SOLUTION
         try:
             return [self.stoi[c] for c in text]
-        except KeyError:
-            pass
+        except KeyError:  # find the first unknown character only on the error path
+            position, char = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
+            raise ValueError(f"CharTokenizer.encode: character {char!r} at position "
+                             f"{position} is not in the vocabulary of {self.vocab_size} "
+                             "characters") from None
         ### END SOLUTION
-        position, char = next((i, c) for i, c in enumerate(text) if c not in self.stoi)
-        raise ValueError(f"CharTokenizer.encode: character {char!r} at position {position} is "
-                         f"not in the vocabulary of {self.vocab_size} characters")
 
     def decode(self, ids):
         """The text of a sequence of ids (a list, an int ndarray or an int Tensor)."""

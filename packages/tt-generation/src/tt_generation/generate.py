@@ -79,8 +79,17 @@ def _cached_steps(model):
     state = {"cache": None, "start": 0}
 
     def next_logits(tokens):
-        T = tokens.shape[1]
+        """The logits of the token that follows `tokens`: a float ndarray (B, V), the model's
+        output at the last position (what model(tokens[:, -block:]).data[:, -1] gives).
+
+        tokens (B, T) int64 is the whole sequence so far, one token longer than at the previous
+        call (the first call gets the prompt). Feed the model only what the caches in
+        state["cache"] (one KVCache per layer) have not seen: the newest token; or, on the first
+        call and when the window tokens[:, state["start"]:] would exceed block_size, new caches
+        and a window restarted at max(0, T - block) (first call) or T - block // 2 (overflow).
+        """
         ### BEGIN SOLUTION
+        T = tokens.shape[1]
         if state["cache"] is None or T - state["start"] > block:
             state["start"] = max(0, T - block) if state["cache"] is None else T - block // 2
             state["cache"] = [KVCache() for _ in range(n_layer)]

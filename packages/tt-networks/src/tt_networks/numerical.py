@@ -32,16 +32,19 @@ def _check_params(params):
 
 
 def numerical_gradient(fn, params, eps=1e-3, progress=False):
-    """d fn() / d p for every p in `params`, by central differences:
-    (fn(p + eps) - fn(p - eps)) / (2 eps), one element at a time.
+    """d fn() / d p for every p in `params`, by central differences, one element at a time:
+    (fn() at p + eps - fn() at p - eps) / (upper - lower), where upper and lower are the two
+    perturbed values as actually stored in the param's dtype (2 eps in exact arithmetic).
 
     fn() takes no arguments and returns a scalar Tensor (or number) computed from the current
     values of the params. Returns one ndarray per param (same shape and dtype); the params are
-    left exactly as they were. Each step is taken in the param's dtype and divided by the step
-    actually taken: in float32 the result has an error of about 1e-7 * |fn| / eps.
-    progress=True shows a tqdm bar over the 2 * (number of elements) evaluations of fn.
+    left exactly as they were, even when fn raises. Perturb each element in place (fn sees the
+    params, not arguments), without recording a graph (no_grad). In float32 the result has an
+    error of about 1e-7 * |fn| / eps. progress=True shows a tqdm bar with one step per element
+    (two evaluations of fn each).
     """
     params = _check_params(params)
+    ### BEGIN SOLUTION
     grads = []
     total = sum(p.data.size for p in params)
     bar = tqdm(total=total, desc="numerical gradient", leave=False, disable=not progress)
@@ -51,7 +54,6 @@ def numerical_gradient(fn, params, eps=1e-3, progress=False):
             grad = np.zeros(data.shape, dtype=np.float64)
             for index in np.ndindex(data.shape):
                 original = data[index]
-                ### BEGIN SOLUTION
                 try:
                     data[index] = original + eps
                     upper, f_plus = float(data[index]), _scalar(fn())
@@ -60,7 +62,7 @@ def numerical_gradient(fn, params, eps=1e-3, progress=False):
                 finally:
                     data[index] = original
                 grad[index] = (f_plus - f_minus) / (upper - lower)
-                ### END SOLUTION
                 bar.update(1)
             grads.append(grad.astype(data.dtype))
     return grads
+    ### END SOLUTION

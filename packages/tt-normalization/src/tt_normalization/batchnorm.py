@@ -53,9 +53,14 @@ class _BatchNorm(Module):
                 f"{self._layout.format(C=self.num_features)}, got shape {x.shape}"
             )
 
-    def _momentum_now(self):
-        """This step's averaging factor: momentum, or 1 / batches seen when momentum is None
-        (a cumulative average, as in PyTorch)."""
+    def _count_batch(self):
+        """Count this forward's batch and return its running-statistics averaging factor.
+
+        In training mode with running statistics, add 1 to `num_batches_tracked` (this is the
+        only place that does) and return `momentum`, or 1 / num_batches_tracked (the new count)
+        when momentum is None (a cumulative average, as in PyTorch). Otherwise (eval mode, or
+        track_running_stats=False) count nothing and return 0.0.
+        """
         ### BEGIN SOLUTION
         if not (self.training and self.track_running_stats):
             return 0.0
@@ -68,7 +73,7 @@ class _BatchNorm(Module):
     def forward(self, x):
         x = as_tensor(x)
         self._check_input(x)
-        factor = self._momentum_now()
+        factor = self._count_batch()
         # Train mode (or no running stats): batch statistics. Eval: the running ones.
         use_batch = self.training or self.running_mean is None
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
