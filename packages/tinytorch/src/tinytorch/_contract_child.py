@@ -56,6 +56,8 @@ class Summary:
         self.files: dict[str, dict] = {}
         self.stub_by_test: dict[str, str] = {}
         self.error_by_test: dict[str, str] = {}
+        # node id -> {"outcome": passed|failed|skipped, "stub": message, "error": text}
+        self.tests: dict[str, dict] = {}
 
     def entry(self, nodeid: str) -> dict:
         return self.files.setdefault(nodeid.split("::")[0], _counts())
@@ -78,6 +80,7 @@ class Summary:
                 self.error_by_test[item.nodeid] = error_text(call.excinfo)
 
     def pytest_runtest_logreport(self, report):
+        self.record_test(report)
         counts = self.entry(report.nodeid)
         if report.when == "call" or (report.when == "setup" and not report.passed):
             outcome = "errors" if report.when == "setup" and report.failed else report.outcome
@@ -95,12 +98,27 @@ class Summary:
                 counts["first_failure"] = f"{test}: {error}"
 
 
+    def record_test(self, report):
+        """One outcome per test: a failure in any phase wins over the call's pass."""
+        test = self.tests.setdefault(report.nodeid, {"outcome": "passed", "stub": None,
+                                                     "error": None})
+        if report.failed:
+            if test["outcome"] != "failed":
+                test["stub"] = self.stub_by_test.get(report.nodeid)
+                test["error"] = self.error_by_test.get(report.nodeid) or last_error_line(
+                    report.longreprtext)
+            test["outcome"] = "failed"
+        elif report.skipped and test["outcome"] == "passed":
+            test["outcome"] = "skipped"
+
+
 def main(argv: list[str]) -> int:
     result_path, tests_dir, *pytest_args = argv
     summary = Summary()
     status = pytest.main([tests_dir, *pytest_args], plugins=[summary])
     with open(result_path, "w", encoding="utf-8") as file:
-        json.dump({"exitstatus": int(status), "files": summary.files}, file)
+        json.dump({"exitstatus": int(status), "files": summary.files, "tests": summary.tests},
+                  file)
     return int(status)
 
 

@@ -4,8 +4,10 @@ The tests come from the course folder (tinytorch.course: the copy shipped in the
 wheel, or the checkout's packages/), never from the learner's folder. pytest runs in a child
 process started in an empty temporary folder, with its own empty pytest.ini, so neither the
 current directory nor a learner's tests/ or pytest settings can change what runs. The child
-writes a per-file summary; this side prints it, one row per test file (per task, in course
-order), with the NotImplementedError message of every task that still raises.
+writes a per-file and per-test summary; this side prints one row per test file, then one row
+per task (tinytorch.tasks): a stub (read from the installed source, so the count is exact
+whatever the tests reached), failing, waiting for another task's stub, or passing, judged by
+the tests tests/tasks.txt maps to it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +27,10 @@ import tt_setup
 
 from .course import CourseEntry
 from .state import record_result
+from .tasks import (
+    TaskMapError, installed_functions, installed_package_dir, ordered_tasks, read_task_map,
+    stub_task, node_key, tests_of,
+)
 
 # One progress line of pytest and then our summary; `-- --tb=short` shows the tracebacks.
 DEFAULT_ARGS = ["-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
@@ -120,6 +127,78 @@ def detail_lines(counts: dict) -> list[str]:
     return lines
 
 
+@dataclass
+class TaskRow:
+    """One task of `tinytorch test`'s table."""
+
+    name: str
+    where: str   # file:line in the installed package (the reference's when it is missing)
+    status: str  # stub, missing, failing, waiting, passing, not run
+    passed: int = 0
+    total: int = 0
+    detail: str = ""
+
+
+def task_rows(entry: CourseEntry, tests: dict) -> list[TaskRow]:
+    """Every task of the module, in the order to do them, with its status (see module doc)."""
+    package = installed_package_dir(entry.import_name)
+    functions = installed_functions(package, entry.distribution) if package else {}
+    mapping = read_task_map(entry.tests_dir)
+    by_key: dict[str, list[dict]] = {}
+    for nodeid, result in tests.items():
+        by_key.setdefault(node_key(nodeid), []).append(result)
+    rows = []
+    for task in ordered_tasks(entry.source_dir, entry.tests_dir):
+        results = [r for key in tests_of(mapping.get(task.name, []), by_key)
+                   for r in by_key[key]]
+        found = functions.get(task.name)
+        where = (f"{found.path.relative_to(package.parent).as_posix()}:{found.line}" if found
+                 else f"{entry.import_name}/{task.path}:{task.line}")
+        row = TaskRow(task.name, where, "", sum(r["outcome"] == "passed" for r in results),
+                      len(results))
+        if found is None:
+            row.status, row.detail = "missing", f"no function {task.name} in {package}"
+        elif found.stub:
+            row.status = "stub"
+        else:
+            row.status, row.detail = judge(entry, task.name, results)
+        rows.append(row)
+    return rows
+
+
+def judge(entry: CourseEntry, name: str, results: list[dict]) -> tuple[str, str]:
+    """(status, detail) of a written task from its tests' results."""
+    ran = [r for r in results if r["outcome"] != "skipped"]
+    if not ran:
+        return "not run", ""
+    failures = [r for r in ran if r["outcome"] == "failed"]
+    own = [r for r in failures
+           if stub_task(r["stub"]) in (None, (entry.distribution, name))]
+    if own:
+        return "failing", own[0]["error"] or "(no message)"
+    if failures:
+        waits = sorted({"{} {}".format(*stub_task(r["stub"])) for r in failures})
+        return "waiting", "its tests stop at the stub of " + ", ".join(waits)
+    return "passing", ""
+
+
+def task_lines(rows: list[TaskRow]) -> list[str]:
+    """The per-task table and its count line."""
+    width = max([len(r.name) for r in rows] + [4])
+    lines = [f"  {'#':>3}  {'task':<{width}}  {'status':<8} tests  where"]
+    for number, row in enumerate(rows, 1):
+        tests = f"{row.passed}/{row.total}"
+        lines.append(f"  {number:>3}  {row.name:<{width}}  {row.status:<8} {tests:>5}  "
+                     f"{row.where}")
+        if row.detail:
+            lines.append(f"       {row.detail[:200]}")
+    counts = {s: sum(r.status == s for r in rows)
+              for s in ("stub", "missing", "failing", "waiting", "not run", "passing")}
+    lines.append("  tasks: " + f"{len(rows)}, " + ", ".join(f"{k} {v}" for k, v in
+                                                           counts.items()))
+    return lines
+
+
 def run_contract_tests(entry: CourseEntry, pytest_args: list[str]) -> int:
     """Print the header, run the tests, print the summary; 0 only when everything passed."""
     if importlib.util.find_spec("pytest") is None:
@@ -170,14 +249,25 @@ def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
               "before it could report: see its output above (the last test it started is the "
               "one that killed it)")
         return 1
-    lines, failed, stubs = summary_lines(result["files"])
-    print(f"summary of {entry.distribution}, per task (test file):")
+    lines, failed, _ = summary_lines(result["files"])
+    print(f"summary of {entry.distribution}, per test file:")
     print("\n".join(lines))
+    rows = []
+    if entry.source_dir.is_dir():
+        try:
+            rows = task_rows(entry, result.get("tests", {}))
+        except TaskMapError as error:
+            print(f"the task map is broken, no per-task summary: {error}")
+    if rows:
+        print(f"\nper task, in the order to do them (tests: passed/mapped, "
+              f"{entry.tests_dir.name}/tasks.txt):")
+        print("\n".join(task_lines(rows)))
     if missing:
         print(requirement_note(entry, missing))
     status = result["exitstatus"]
+    stubs = sum(row.status == "stub" for row in rows)
     if failed:
-        stub_text = f"; {stubs} task(s) still raise NotImplementedError" if stubs else ""
+        stub_text = f"; {stubs} of {len(rows)} task(s) are still stubs" if stubs else ""
         print(f"FAILED: {failed} test(s) failed{stub_text}")
     elif status == 5:
         print("no test was run (check the pytest arguments after --)")

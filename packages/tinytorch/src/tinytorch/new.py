@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .course import CourseEntry, all_entries
 from .scaffold import fill_text, stub_text
+from .tasks import read_task_map, stub_task
 
 OWN_LABEL = "own"
 SKIPPED = {"__pycache__", ".pytest_cache"}
@@ -31,6 +32,12 @@ class Task:
     path: str  # relative to the package folder, e.g. src/tt_activations/functional.py
     line: int  # 1-based line of the raise
     message: str
+
+    @property
+    def name(self) -> str:
+        """The task's name, as tests/tasks.txt and `tinytorch test` give it (`Module.train`)."""
+        found = stub_task(self.message)
+        return found[1] if found else self.message
 
 
 def own_version(version: str) -> str:
@@ -54,7 +61,10 @@ def source_files(entry: CourseEntry) -> list[Path]:
 
 
 def create_package(entry: CourseEntry, dest: Path) -> list[Task]:
-    """Write the learner package for `entry` into `dest`; return its tasks in file order."""
+    """Write the learner package for `entry` into `dest`; return its tasks in the order to do
+    them (the order of the module's tests/tasks.txt; file order for any it does not list).
+
+    A function with several solution regions is one task (listed at its first region)."""
     check_destination(dest)
     package_dir = dest / "src" / entry.import_name
     version = own_version(entry.version)
@@ -68,6 +78,7 @@ def create_package(entry: CourseEntry, dest: Path) -> list[Task]:
             tasks += _write_stubbed(source, target, entry, dest)
         else:
             shutil.copyfile(source, target)
+    tasks = in_course_order(tasks, entry)
     (dest / "pyproject.toml").write_text(own_pyproject(entry, version), encoding="utf-8")
     shutil.copyfile(entry.root / "README.md", dest / "COURSE.md")
     (dest / "README.md").write_text(readme(entry, dest, version, tasks), encoding="utf-8")
@@ -80,6 +91,15 @@ def _write_stubbed(source: Path, target: Path, entry: CourseEntry, dest: Path) -
     target.write_text(stubbed, encoding="utf-8")
     relative = target.relative_to(dest).as_posix()
     return [Task(relative, line, message) for line, message in stubs]
+
+
+def in_course_order(tasks: list[Task], entry: CourseEntry) -> list[Task]:
+    """One Task per function (its first region), in the task map's order."""
+    first: dict[str, Task] = {}
+    for task in tasks:
+        first.setdefault(task.name, task)
+    order = {name: i for i, name in enumerate(read_task_map(entry.tests_dir))}
+    return sorted(first.values(), key=lambda t: order.get(t.name, len(order)))
 
 
 def own_pyproject(entry: CourseEntry, version: str) -> str:
@@ -144,7 +164,11 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         f"`COURSE.md` is the module's course text (the reference README): what you build, what "
         "you learn, the costs.",
         "",
-        f"## Your tasks ({len(tasks)})",
+        f"## Your tasks ({len(tasks)}), in the order to do them",
+        "",
+        "Each task is one function: its docstring is the contract (what it takes, what it "
+        "returns, its errors),",
+        "and its stub's message says the same. Later tasks' tests may call earlier ones.",
         "",
         "| # | where | implement |",
         "|---|---|---|",
@@ -165,8 +189,11 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         "",
         f"`tinytorch test` runs the course's own copy of the {dist} contract tests (never a "
         "tests/ folder here)",
-        "and prints a summary per test file: passed and failed counts, and the message of every "
-        "task that still raises.",
+        "and prints a summary per test file, then one row per task, in this order: `stub` (its "
+        "body is still the raise),",
+        "`failing`, `waiting` (its tests stop at another task's stub) or `passing`, from the "
+        "tests that the course's",
+        "`tests/tasks.txt` maps to it.",
         f"Once installed, {users} and the capstones run on your code (XORNet: "
         "`python capstones/xornet/xornet.py`).",
         "",

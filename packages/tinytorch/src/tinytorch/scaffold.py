@@ -33,6 +33,11 @@ class Region:
     function: str  # e.g. "relu(x)" or "Module.__setattr__(name, value)"
     summary: str  # what the function does, from its docstring ("" when it has none)
 
+    @property
+    def qualname(self) -> str:
+        """The task's name: `relu`, `Module.__setattr__` (the function without arguments)."""
+        return self.function.split("(", 1)[0]
+
     def task(self, distribution: str, part: str = "") -> str:
         """The stub's message: '<module>: implement <function> - <summary>'."""
         text = f"{distribution}: implement {self.function}{part}"
