@@ -3,6 +3,7 @@
 `tinytorch new` copies a module's reference source and `tinytorch test` runs its official
 contract tests; installed from wheels there is no checkout to read them from, so each module's
 pyproject.toml, README.md, src/ and tests/ go into the wheel as `tinytorch/_course/<dist>/...`
+(and tinytorch's own tests, for `tinytorch test tinytorch`)
 (tinytorch.course looks there first). The sdist carries them as `_course/<dist>/...`, so a wheel
 built from the sdist ships them too. Editable installs read the checkout's packages/ instead.
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SHIPPED = ("pyproject.toml", "README.md", "src", "tests")
+OWN_SHIPPED = ("pyproject.toml", "README.md", "tests")  # `tinytorch test tinytorch`
 SKIPPED = {"__pycache__", ".pytest_cache"}
 CAPSTONES = ("xornet", "cifar10", "tinygpt")  # the folders `tinytorch run` starts programs from
 
@@ -33,8 +35,9 @@ def course_source(root: Path) -> Path:
 def course_files(source: Path) -> dict[str, str]:
     """{absolute source file: path inside the course folder} for every module's shipped files."""
     files = {}
-    for package in sorted(source.glob("tt-*")):
-        for name in SHIPPED:
+    packages = [(p, SHIPPED) for p in sorted(source.glob("tt-*"))]
+    for package, shipped in [*packages, (source / "tinytorch", OWN_SHIPPED)]:
+        for name in shipped:
             top = package / name
             paths = [top] if top.is_file() else sorted(top.rglob("*"))
             for path in paths:

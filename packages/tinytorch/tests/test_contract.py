@@ -11,6 +11,7 @@ import sys
 import pytest
 import tt_setup
 
+from tinytorch.contract import checked_entry
 from tinytorch.course import course_entry
 from tinytorch.new import create_package
 
@@ -102,3 +103,19 @@ def test_tests_in_the_current_directory_are_never_used(tmp_path, stubbed):
 def test_unknown_module():
     done = tinytorch("test", "nosuch")
     assert done.returncode == 2 and "no course module 'nosuch'" in done.stderr
+
+
+@pytest.mark.parametrize("name", [m.distribution for m in tt_setup.COURSE_MODULES]
+                         + [m.import_name for m in tt_setup.COURSE_MODULES] + ["tinytorch"])
+def test_every_distribution_name_is_accepted(name):
+    entry = checked_entry(name)
+    assert entry.distribution == name.replace("_", "-") and entry.tests_dir.is_dir()
+
+
+def test_the_meta_package_tests_itself():
+    done = tinytorch("test", "tinytorch", "--", "-k", "test_module_names")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the official contract tests of tinytorch" in done.stdout
+    assert f"tests:          {checked_entry('tinytorch').tests_dir}" in done.stdout
+    assert summary_row(done.stdout, "test_new.py")[:2] == (5, 0)
+    assert "OK: every contract test of tinytorch passes" in done.stdout

@@ -90,11 +90,11 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """Run the module's official contract tests against the installed implementation."""
-    from .contract import run_contract_tests
-    from .course import CourseError, course_entry
+    from .contract import run_contract_tests, checked_entry
+    from .course import CourseError
 
     try:
-        entry = course_entry(args.module)
+        entry = checked_entry(args.module)
     except CourseError as error:
         print(f"tinytorch test: {error}", file=sys.stderr)
         return 2
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the official contract tests of a module against the installed "
                     "implementation (reference or own), with a summary per task. Arguments "
                     "after -- go to pytest.")
-    test.add_argument("module", help="activations, tt-activations or 03")
+    test.add_argument("module", help="activations, tt-activations, 03, or tinytorch (its own)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     test.set_defaults(run=run_test)
     commands.add_parser("run", help="run a capstone: xornet, cifar10, tinygpt, tinygpt-sample "

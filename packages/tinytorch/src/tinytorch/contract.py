@@ -24,8 +24,9 @@ from importlib import metadata
 from pathlib import Path
 
 import tt_setup
+from tt_setup import CourseModule
 
-from .course import CourseEntry
+from .course import CourseEntry, CourseError, course_entry, course_root
 from .state import record_result
 from .tasks import (
     TaskMapError, installed_functions, installed_package_dir, ordered_tasks, read_task_map,
@@ -36,6 +37,21 @@ from .tasks import (
 DEFAULT_ARGS = ["-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
                 "--continue-on-collection-errors"]
 SHOWN_STUBS = 6  # stub messages listed per file before "... and N more"
+
+
+META = "tinytorch"
+
+
+def checked_entry(name: str) -> CourseEntry:
+    """The package `tinytorch test NAME` checks: a course module (any of its names), or the
+    meta-package itself for `tinytorch` (its tests, shipped in the course folder)."""
+    if name.strip().lower() != META:
+        return course_entry(name)
+    entry = CourseEntry(CourseModule(0, META, 1), course_root() / META)
+    if not entry.tests_dir.is_dir():
+        raise CourseError(f"the course folder has no {entry.tests_dir}: this tinytorch was "
+                          "built without its own tests")
+    return entry
 
 
 def missing_test_requirements(distribution: str) -> list[str]:
@@ -52,8 +68,20 @@ def missing_test_requirements(distribution: str) -> list[str]:
     return missing
 
 
+@dataclass(frozen=True)
+class MetaRecord:
+    """What `installed_record` gives for the meta-package (tt_setup reports only modules)."""
+
+    version: str
+    location: str
+    installed: bool = True
+    kind: str = "reference"
+
+
 def installed_record(entry: CourseEntry):
     """tt_setup's record (version, own or reference, location) of the installed module."""
+    if entry.distribution == META:
+        return MetaRecord(metadata.version(META), str(Path(__file__).resolve().parent))
     return next(r for r in tt_setup.module_report() if r.distribution == entry.distribution)
 
 
