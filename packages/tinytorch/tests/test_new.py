@@ -4,6 +4,7 @@ The scaffolds are checked for every module where that is cheap (text only), and 
 run for tt-activations, the small module the course starts the loop with.
 """
 
+import ast
 import os
 import re
 import subprocess
@@ -61,8 +62,9 @@ def test_scaffold_is_a_complete_package(activations):
 
 def test_stubs_name_the_module_and_the_task(activations):
     text = (activations / "src/tt_activations/functional.py").read_text()
-    assert ('raise NotImplementedError("tt-activations: implement relu(x) - max(x, 0), '
-            'elementwise")') in text
+    raised = [node.exc.args[0].value for node in ast.walk(ast.parse(text))
+              if isinstance(node, ast.Raise) and isinstance(node.exc.args[0], ast.Constant)]
+    assert "tt-activations: implement relu(x) - max(x, 0), elementwise [see COURSE.md]" in raised
     reference = (course_entry("activations").source_dir / "functional.py").read_text()
     assert text.count("raise NotImplementedError(") == len(find_regions(reference))
     lines = text.splitlines()
@@ -143,7 +145,7 @@ def test_every_scaffold_imports_in_place_of_the_reference(scaffolds):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=paths), timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "tt-activations: implement relu(x) - max(x, 0), elementwise"
+    assert done.stdout.strip() == "tt-activations: implement relu(x) - max(x, 0), elementwise [see COURSE.md]"
 
 
 def test_filling_the_stubs_gives_back_the_reference(scaffolds):
@@ -171,3 +173,32 @@ def test_course_folder_can_be_overridden(tmp_path, monkeypatch):
     with pytest.raises(CourseError, match="no .*tt_activations"):
         course_entry("activations")
 
+
+
+def test_every_stub_message_states_its_contract_and_a_document(scaffolds):
+    """The message comes from the task's docstring (one source of truth) and names a document
+    that exists; a gradient rule, which has no docstring, names the Node API's section."""
+    for name, (dest, tasks) in scaffolds.items():
+        entry = course_entry(name)
+        for task in tasks:
+            contract, see = re.fullmatch(rf"{name}: implement .+? - (.+) \[see (.+)\]",
+                                         task.message, re.S).groups()
+            assert contract.strip(), (name, task.message)
+            if see == "COURSE.md":
+                assert (dest / "COURSE.md").is_file()
+    autograd = {t.name: t.message for t in scaffolds["tt-autograd"][1]}
+    assert "d(a * b) = b da + a db" in autograd["_mul"]
+    assert "returns one gradient per input" in autograd["_mul"]
+    assert '"The graph" (the Node API)' in autograd["_mul"] and "tt-tensor's README" in \
+        autograd["_mul"]
+    readme = (course_entry("tensor").root / "README.md").read_text()
+    assert "\n## The graph\n" in readme and "node.inputs" in readme
+
+
+def test_a_stub_message_follows_its_docstring(scaffolds):
+    messages = {t.name: t.message for t in scaffolds["tt-networks"][1]}
+    # the docstring's rule (divide by the step actually taken), not a different formula
+    assert "/ (upper - lower)" in messages["numerical_gradient"]
+    assert "2 eps)" not in messages["numerical_gradient"].split(" [see")[0].split("(2 eps")[0]
+    sgd = {t.name: t.message for t in scaffolds["tt-optimizers"][1]}["SGD._update"]
+    assert "g = grad + weight_decay * p; b = g (first step);" in sgd  # formula lines kept apart

@@ -2,21 +2,28 @@
 
 A solution region is the lines between `### BEGIN SOLUTION` and `### END SOLUTION` inside a
 function body. `stub_text` keeps the two marker lines and puts one
-`raise NotImplementedError("<module>: implement <function>(<args>) - <what>")` between them,
-at the marker's indentation; everything else of the file (imports, module-level code,
-signatures, docstrings) is untouched, so the stubbed package still imports.
+`raise NotImplementedError("<module>: implement <function>(<args>) - <contract> [see <doc>]")`
+between them, at the marker's indentation; everything else of the file (imports, module-level
+code, signatures, docstrings) is untouched, so the stubbed package still imports.
+The contract comes from the function's docstring (its first paragraphs), so the docstring is the
+one source of truth; a function without one (a gradient rule, say) gets the comment lines just
+above its region and its file's docstring. `<doc>` is the first sentence of the docstring (or
+of the file's docstring) that starts with "See ", else the module's course text, COURSE.md.
 `fill_text` is the inverse: it copies the reference's region bodies into the stub places.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from dataclasses import dataclass
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 MAX_LINE = 99  # the house limit is < 100 columns
+COURSE = "COURSE.md"  # a scaffold's copy of the module's README
+CONTRACT_LIMIT = 400  # characters of docstring in a stub's message
 
 
 class ScaffoldError(Exception):
@@ -31,7 +38,8 @@ class Region:
     end: int
     indent: str
     function: str  # e.g. "relu(x)" or "Module.__setattr__(name, value)"
-    summary: str  # what the function does, from its docstring ("" when it has none)
+    summary: str  # the task's contract, from its docstring (see the module doc)
+    see: str = COURSE  # the document the task needs
 
     @property
     def qualname(self) -> str:
@@ -39,9 +47,10 @@ class Region:
         return self.function.split("(", 1)[0]
 
     def task(self, distribution: str, part: str = "") -> str:
-        """The stub's message: '<module>: implement <function> - <summary>'."""
+        """The stub's message: '<module>: implement <function> - <contract> [see <doc>]'."""
         text = f"{distribution}: implement {self.function}{part}"
-        return f"{text} - {self.summary}" if self.summary else text
+        text = f"{text} - {self.summary}" if self.summary else text
+        return f"{text} [see {self.see}]"
 
 
 def find_regions(text: str, filename: str = "<file>") -> list[Region]:
@@ -64,11 +73,13 @@ def find_regions(text: str, filename: str = "<file>") -> list[Region]:
         raise ScaffoldError(f"{filename}:{begin + 1}: {BEGIN} is never closed")
     if not pairs:
         return []
-    functions = _functions(ast.parse(text, filename=filename))
-    return [_region(lines, b, e, functions, filename) for b, e in pairs]
+    tree = ast.parse(text, filename=filename)
+    functions = _functions(tree)
+    module_doc = ast.get_docstring(tree) or ""
+    return [_region(lines, b, e, functions, filename, module_doc) for b, e in pairs]
 
 
-def _region(lines, begin, end, functions, filename) -> Region:
+def _region(lines, begin, end, functions, filename, module_doc="") -> Region:
     indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
     if lines[end][: len(indent)] != indent or lines[end].strip() != END or \
             len(lines[end]) - len(lines[end].lstrip()) != len(indent):
@@ -79,36 +90,64 @@ def _region(lines, begin, end, functions, filename) -> Region:
         raise ScaffoldError(f"{filename}:{begin + 1}: a solution region must sit inside a "
                             "function body (module- or class-level code runs at import)")
     inner = max(around, key=lambda f: f.node.lineno)
-    return Region(begin, end, indent, inner.signature, inner.summary)
+    if inner.docstring:
+        summary = contract(inner.name, inner.docstring)
+    else:  # the comments just above the region, then what the file says of all its functions
+        comments = []
+        for line in reversed(lines[inner.node.lineno: begin]):
+            if not line.strip().startswith("#"):
+                break
+            comments.insert(0, line.strip().lstrip("#").strip())
+        paragraphs = module_doc.strip().split("\n\n")
+        shared = contract("", "\n\n".join(paragraphs[1:]) or module_doc)  # not its title
+        summary = "; ".join(part for part in (" ".join(comments), shared) if part)
+    see = see_also(inner.docstring) or see_also(module_doc) or COURSE
+    return Region(begin, end, indent, inner.signature, summary, see)
 
 
 @dataclass(frozen=True)
 class _Function:
     node: ast.AST
     signature: str
-    summary: str
+    docstring: str  # its own, or for a method without one its class's
+
+    @property
+    def name(self) -> str:
+        return self.node.name
 
 
 def _functions(tree: ast.AST) -> list[_Function]:
-    """Every function and method with its display signature and docstring summary."""
+    """Every function and method with its display signature and docstring."""
     found: list[_Function] = []
 
     def visit(node, owners, class_doc):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
-                visit(child, [*owners, child.name], ast.get_docstring(child) or "")
+                visit(child, [*owners, child.name], _docstring(child))
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 signature = f"{child.name}({_parameters(child.args)})"
                 if owners:
                     signature = f"{'.'.join(owners)}.{signature}"
-                doc = ast.get_docstring(child) or class_doc
-                found.append(_Function(child, signature, summarize(child.name, doc)))
+                doc = _docstring(child) or class_doc
+                found.append(_Function(child, signature, doc))
                 visit(child, [*owners, child.name], "")
             else:
                 visit(child, owners, class_doc)
 
     visit(tree, [], "")
     return found
+
+
+def _docstring(node: ast.AST) -> str:
+    """A function's or class's docstring, dedented by its body's indentation only, so that a
+    formula block indented inside it stays indented (inspect.cleandoc would flatten it)."""
+    raw = ast.get_docstring(node, clean=False)
+    if not raw:
+        return ""
+    indent = node.body[0].col_offset
+    first, *rest = raw.expandtabs().splitlines()
+    rest = [line[min(indent, len(line) - len(line.lstrip())):].rstrip() for line in rest]
+    return "\n".join([first.strip(), *rest]).strip()
 
 
 def _parameters(args: ast.arguments) -> str:
@@ -124,24 +163,57 @@ def _parameters(args: ast.arguments) -> str:
     return ", ".join(n for n in names if n not in ("self", "cls"))
 
 
-def summarize(name: str, docstring: str, limit: int = 160) -> str:
-    """What a function does, from its docstring's first paragraph.
+def contract(name: str, docstring: str, limit: int = CONTRACT_LIMIT) -> str:
+    """A task's contract from its docstring: its paragraphs while they fit in `limit` (at
+    least the first, cut at its last full sentence that fits), on one line.
 
     'relu(x) = max(x, 0), elementwise.' for relu -> 'max(x, 0), elementwise': a statement
     that opens with the function's own call drops that part (the task names it already).
+    "See ..." sentences are left out (the stub names that document on its own).
     """
-    paragraph = " ".join(docstring.strip().split("\n\n")[0].split())
-    if not paragraph:
+    paragraphs = [_one_line(p) for p in docstring.strip().split("\n\n") if p.strip()]
+    paragraphs = [re.sub(r"(^|(?<=\. ))See [^.]*\.?\s*", "", p).strip() for p in paragraphs]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
         return ""
-    if paragraph.startswith(f"{name}(") and " = " in paragraph:
-        paragraph = paragraph.split(" = ", 1)[1]
-    if len(paragraph) > limit:  # the last full sentence that fits, else words and "..."
-        sentence_end = paragraph.rfind(". ", 0, limit)
+    text = paragraphs[0]
+    if name and text.startswith(f"{name}(") and " = " in text:
+        text = text.split(" = ", 1)[1]
+    for more in paragraphs[1:]:
+        if len(text) + 1 + len(more) > limit:
+            break
+        text = f"{text} {more}"
+    if len(text) > limit:  # the last full sentence that fits, else words and "..."
+        sentence_end = text.rfind(". ", 0, limit)
         if sentence_end >= 40:
-            paragraph = paragraph[:sentence_end]
+            text = text[:sentence_end]
         else:
-            paragraph = paragraph[: paragraph.rfind(" ", 0, limit - 3)].rstrip(",;:") + "..."
-    return paragraph.rstrip(".").rstrip(":").strip()
+            text = text[: text.rfind(" ", 0, limit - 3)].rstrip(",;:") + "..."
+    return text.rstrip(".").rstrip(":").strip()
+
+
+def _one_line(paragraph: str) -> str:
+    """A docstring paragraph on one line; its indented lines (a formula block) joined by '; '."""
+    lines = [line for line in paragraph.strip("\n").splitlines() if line.strip()]
+    block = lines[0][:1].isspace()  # a paragraph that is all formula lines
+    text = " ".join(lines[0].split())
+    for line in lines[1:]:
+        indented = line[:1].isspace()
+        joiner = "; " if indented and (block or not text.endswith(":")) else " "
+        text = f"{text}{joiner}{' '.join(line.split())}"
+    return text
+
+
+def summarize(name: str, docstring: str, limit: int = 160) -> str:
+    """The first paragraph of a docstring as one short line (see `contract`)."""
+    first = docstring.strip().split("\n\n")[0]
+    return contract(name, first, limit)
+
+
+def see_also(docstring: str) -> str:
+    """The document a docstring points to: its first 'See ...' sentence, without 'See '."""
+    match = re.search(r"(?:^|(?<=\s))See ([^.]*(?:\.[A-Za-z][^.]*)*)", " ".join(docstring.split()))
+    return match.group(1).strip() if match else ""
 
 
 def stub_tasks(text: str, distribution: str, filename: str = "<file>") -> list[tuple[Region, str]]:

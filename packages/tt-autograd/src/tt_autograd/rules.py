@@ -3,6 +3,7 @@
 A rule takes the upstream gradient `g` (an ndarray shaped like the op's output), the op's
 `node` (inputs, attrs), the output array `out` and `needs` (which inputs want a gradient), and
 returns one gradient per input (None where not needed). Each rule's math is on its first line.
+See "The graph" (the Node API) and "Primitives" (each op's attrs) in tt-tensor's README.
 """
 
 import itertools

@@ -36,7 +36,9 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Draw fresh weights with PyTorch's default init."""
+        """Draw fresh parameters in place with PyTorch's default init: the weight by
+        init.kaiming_uniform_(weight, a=sqrt(5)), i.e. U(-1/sqrt(in_features), 1/sqrt(in_features)),
+        and the bias (when there is one) from U(-b, b) with the same b = 1/sqrt(in_features)."""
         ### BEGIN SOLUTION
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -45,7 +47,8 @@ class Linear(Module):
         ### END SOLUTION
 
     def forward(self, x):
-        """(*, in_features) -> (*, out_features)."""
+        """y = x W^T + b: (*, in_features) -> (*, out_features), W (out_features, in_features);
+        no bias term when bias=False. Composed from tt_tensor ops, so autograd differentiates it."""
         x = as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input of shape (*, {self.in_features}), "
