@@ -6,9 +6,10 @@ Runs the package's contract tests on the reference with a profiler hook that rec
 task functions each test calls, then proposes for each test the tasks it is *about*: the ones
 its name or parameters name (`test_relu_...` -> relu, `test_x[relu]` -> relu,
 `test_conv2d_...` -> Conv2d.forward); a test that names none is one of the other tests. A task
-no test is about gets every test that calls it. Prints the draft (or writes it with --write, keeping the order of the tasks an
-existing tasks.txt gives). It is a draft: read it, and move a test to the task it really checks;
-`packages/tinytorch/tests/test_tasks.py` checks the result against the scaffold's task list.
+no test is about gets every test that calls it. The tasks the others' tests also call come
+first. Prints the draft, or writes it with --write (keeping the order of the tasks that an
+existing tasks.txt gives). It is a draft: read it, and move a test to the task it really
+checks; packages/tinytorch/tests/test_tasks.py checks the result against the scaffold.
 """
 
 from __future__ import annotations

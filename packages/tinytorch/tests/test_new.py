@@ -145,7 +145,8 @@ def test_every_scaffold_imports_in_place_of_the_reference(scaffolds):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=paths), timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "tt-activations: implement relu(x) - max(x, 0), elementwise [see COURSE.md]"
+    assert done.stdout.strip() == ("tt-activations: implement relu(x) - max(x, 0), elementwise "
+                                   "[see COURSE.md]")
 
 
 def test_filling_the_stubs_gives_back_the_reference(scaffolds):

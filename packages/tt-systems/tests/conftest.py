@@ -1,13 +1,20 @@
-"""Shared by the server tests: a tiny export and servers on 127.0.0.1 (port 0, in threads)
-that are shut down when the test ends."""
+"""Shared by the tests: a tiny export and servers on 127.0.0.1 (port 0, in threads) that are
+shut down when the test ends (the server tests); and other implementations that meet the
+contracts tt-systems relies on, written from those contracts (the modules' READMEs), not from
+the reference code. The cost and memory tests run on them as well as on the installed modules:
+a model that only held for the reference's internals would fail there.
+"""
 
 import json
+import math
 import socket
 import threading
 
 import numpy as np
 import pytest
+from tt_attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from tt_systems import ServeLimits, export, make_server
+from tt_tensor import as_tensor
 from tt_transformers import GPT, GPTConfig
 
 CHARS = "abcdefghijklmnopqrstuvwxyz .\n"
@@ -84,3 +91,78 @@ class Http:
 @pytest.fixture
 def http():
     return Http
+
+
+class TwoSlotMomentumSGD:
+    """SGD with momentum as tt-optimizers' README allows it: one momentum buffer per parameter
+    (its state, 1x the parameters), made on the first step, and two flat scratch buffers of the
+    largest parameter's size (the documented bound `1x params + 2 * max_numel`); a step after
+    the first allocates nothing. b = momentum b + g, p = p - lr b (PyTorch's, dampening 0)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.9):
+        self.params, self.lr, self.momentum = list(params), lr, momentum
+        self.buffers = self.scratch = None
+
+    def step(self):
+        if self.buffers is None:
+            self.buffers = [np.zeros_like(p.data) for p in self.params]
+            size = max(p.data.size for p in self.params)
+            dtype = self.params[0].data.dtype
+            self.scratch = (np.empty(size, dtype), np.empty(size, dtype))
+        for p, buffer in zip(self.params, self.buffers):
+            if p.grad is None:
+                continue
+            grad = np.asarray(getattr(p.grad, "data", p.grad))
+            first, second = (s[:grad.size].reshape(grad.shape) for s in self.scratch)
+            np.multiply(buffer, self.momentum, out=first)
+            np.add(first, grad, out=buffer)
+            np.multiply(buffer, self.lr, out=second)
+            np.subtract(p.data, second, out=p.data)
+
+
+class ScaleQAttention(MultiHeadAttention):
+    """MultiHeadAttention as tt-attention's README describes one way to do it: the 1/sqrt(D)
+    scale multiplies q (T D numbers) rather than the scores, and the causal mask is passed
+    even for one query (an all-True row). Same parameters and outputs as the contract says."""
+
+    def forward(self, x, mask=None, kv_cache=None):
+        x = as_tensor(x)
+        B, T, E = x.shape
+        H, D = self.num_heads, E // self.num_heads
+        flat = x.reshape(B * T, E)
+
+        def heads(t):
+            return t.reshape(B, T, H, D).permute(0, 2, 1, 3)
+
+        q = heads(self.q_proj(flat)) * (1.0 / math.sqrt(D))
+        k, v = heads(self.k_proj(flat)), heads(self.v_proj(flat))
+        if kv_cache is not None:
+            k, v = kv_cache.update(k, v)
+        if self.causal:
+            causal = causal_mask(T, k.shape[-2])
+            mask = causal if mask is None else np.asarray(getattr(mask, "data", mask)) & causal
+        y = scaled_dot_product_attention(q, k, v, mask=mask, scale=1.0)
+        return self.out_proj(y.permute(0, 2, 1, 3).reshape(B * T, E)).reshape(B, T, E)
+
+
+@pytest.fixture(params=["installed", "scale-q"])
+def attention_class(request):
+    """The installed MultiHeadAttention, and one that scales q and always masks."""
+    return MultiHeadAttention if request.param == "installed" else ScaleQAttention
+
+
+@pytest.fixture
+def two_slot_sgd():
+    return TwoSlotMomentumSGD
+
+
+@pytest.fixture
+def scale_q_attention():
+    return ScaleQAttention
+
+
+@pytest.fixture(params=["installed", "two-slot"])
+def momentum_sgd(request):
+    """None (memory_report's own SGD with momentum) or a two-slot one."""
+    return None if request.param == "installed" else (
+        lambda params: TwoSlotMomentumSGD(params, lr=1e-3, momentum=0.9))

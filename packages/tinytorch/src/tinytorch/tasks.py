@@ -13,11 +13,12 @@ sources, each read from text, never inferred from test failures:
 
       # comment
       relu: test_activations.py::test_relu_*
-          test_activations.py::test_relu_grad
+          test_activations.py::test_elementwise[*-relu]
 
   a task name and a colon, then patterns over `file::test[params]` (`*` matches anything; a
-  pattern without `[` ignores the parameters), on that line and on the indented lines below. A test may check several tasks; a test named
-  by no task is one of the module's other tests (its public API, say).
+  pattern without `[` ignores the parameters), on that line and on the indented lines below.
+  A test may check several tasks; a test named by no task is one of the module's other tests
+  (its public API, say).
 """
 
 from __future__ import annotations

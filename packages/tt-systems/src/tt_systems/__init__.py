@@ -12,15 +12,16 @@ from .bench import (
 )
 from .cli import COMMANDS, bench_main, export_main, profile_main, serve_main
 from .costs import (
-    attention_flops, backward_flops, conv2d_flops, forward_bytes, forward_flops, linear_flops,
-    matmul_flops, register_flop_rule,
+    attention_flops, attention_flops_tolerance, attention_matmul_flops, backward_flops,
+    conv2d_flops, forward_bytes, forward_flops, linear_flops, matmul_flops, register_flop_rule,
 )
 from .export import (
     CONFIG_MAXIMA, ExportError, export, load_exported, load_for_serving, load_training_run,
 )
 from .memory import (
-    MemoryReport, attention_activation_bytes, attention_memory_sweep, count_forward_bytes,
-    measure_peak, memory_report, optimizer_state_bytes, parameter_bytes, predicted_peak_bytes,
+    MemoryReport, attention_activation_bytes, attention_bytes_tolerance, attention_memory_sweep,
+    count_forward_bytes, measure_peak, memory_report, optimizer_scratch_bound,
+    optimizer_state_bytes, parameter_bytes, predicted_peak_bytes,
 )
 from .profiler import ModuleRecord, OpRecord, Profiler
 from .quantize import (
@@ -35,11 +36,12 @@ __all__ = [
     # profiling
     "Profiler", "OpRecord", "ModuleRecord",
     "forward_flops", "backward_flops", "forward_bytes", "matmul_flops", "linear_flops",
-    "conv2d_flops", "attention_flops", "register_flop_rule",
+    "conv2d_flops", "attention_flops", "attention_matmul_flops", "attention_flops_tolerance",
+    "register_flop_rule",
     # memory
     "memory_report", "MemoryReport", "parameter_bytes", "optimizer_state_bytes",
-    "predicted_peak_bytes", "attention_activation_bytes", "attention_memory_sweep",
-    "count_forward_bytes", "measure_peak",
+    "optimizer_scratch_bound", "predicted_peak_bytes", "attention_activation_bytes",
+    "attention_bytes_tolerance", "attention_memory_sweep", "count_forward_bytes", "measure_peak",
     # int8 quantization
     "quantize_dynamic", "QuantizedLinear", "QuantizedConv2d", "Int8Linear",
     "quantize_per_channel", "dequantize_per_channel", "quantize_rows", "model_size_bytes",

@@ -9,7 +9,10 @@ The counting convention (the README explains it):
 A fused `tt_tensor.Function` counts 0 FLOPs unless a rule is registered for its name
 (`register_flop_rule`); the course's fused softmaxes and GELU have theirs.
 Closed forms for whole layers (`linear_flops`, `conv2d_flops`, `attention_flops`) follow the
-same convention, so a profile of the layer must add up to them exactly.
+same convention. A profile of Linear and Conv2d adds up to theirs exactly (their modules'
+contracts fix every op that computes); attention's contract fixes its matmuls
+(`attention_matmul_flops`, exact) and leaves the elementwise work around the softmax to the
+implementation, within `attention_flops_tolerance`.
 """
 
 import math
@@ -210,6 +213,9 @@ def attention_flops(batch, T, embed_dim, num_heads, bias=True, causal=True, past
     4 projections 4 (2 B T E^2 [+ B T E]) + Q K^T and P V (2 * 2 B H T S D) + the softmax of
     the scores: scale (B H T S), mask add (B H T S, only when causal and T > 1), max, sub,
     exp, sum, div (5 B H T S).
+
+    The matmul part (attention_matmul_flops) is tt-attention's contract; the elementwise part
+    is the reference's way, and an implementation may differ there by attention_flops_tolerance.
     """
     B, E, H = batch, embed_dim, num_heads
     S = past + T
@@ -221,3 +227,19 @@ def attention_flops(batch, T, embed_dim, num_heads, bias=True, causal=True, past
     softmax = B * H * T * S + masked + 5 * B * H * T * S   # scale, mask, softmax
     return projections + matmuls + softmax
     ### END SOLUTION
+
+
+def attention_matmul_flops(batch, T, embed_dim, num_heads, past=0):
+    """The matmul FLOPs of MultiHeadAttention, exact for any implementation of tt-attention's
+    contract (its README's cost table: the four E x E projections, Q K^T and P V as batched
+    matmuls over the heads): 4 * 2 B T E^2 + 2 * 2 B H T S D = 8 B T E^2 + 4 B T S E."""
+    S = past + T
+    return 8 * batch * T * embed_dim ** 2 + 4 * batch * T * S * embed_dim
+
+
+def attention_flops_tolerance(batch, T, embed_dim, num_heads, past=0):
+    """How far the elementwise FLOPs of an implementation meeting tt-attention's contract may
+    be from attention_flops: 2 per score (where the scale goes, a mask applied or not) and 2
+    per (B, T, E) element (scaling q instead of the scores, say)."""
+    S = past + T
+    return 2 * (batch * num_heads * T * S + batch * T * embed_dim)
