@@ -90,7 +90,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """Run the module's official contract tests against the installed implementation."""
-    from .contract import run_contract_tests, checked_entry
+    from .contract import checked_entry, run_contract_tests
     from .course import CourseError
 
     try:
