@@ -32,17 +32,22 @@ def course_source(root: Path) -> Path:
                        f"{root / '_course'}: build from a TinyTorch checkout")
 
 
+def _shipped(package: Path, names, base: Path, prefix: str) -> dict[str, str]:
+    files = {}
+    for name in names:
+        top = package / name
+        paths = [top] if top.is_file() else sorted(top.rglob("*"))
+        for path in paths:
+            if path.is_file() and not SKIPPED & set(path.parts) and path.suffix != ".pyc":
+                files[str(path)] = f"{prefix}{path.relative_to(base).as_posix()}"
+    return files
+
+
 def course_files(source: Path) -> dict[str, str]:
     """{absolute source file: path inside the course folder} for every module's shipped files."""
     files = {}
-    packages = [(p, SHIPPED) for p in sorted(source.glob("tt-*"))]
-    for package, shipped in [*packages, (source / "tinytorch", OWN_SHIPPED)]:
-        for name in shipped:
-            top = package / name
-            paths = [top] if top.is_file() else sorted(top.rglob("*"))
-            for path in paths:
-                if path.is_file() and not SKIPPED & set(path.parts) and path.suffix != ".pyc":
-                    files[str(path)] = path.relative_to(source).as_posix()
+    for package in sorted(source.glob("tt-*")):
+        files.update(_shipped(package, SHIPPED, source, ""))
     return files
 
 
@@ -68,7 +73,11 @@ class CourseHook(BuildHookInterface):
         if version == "editable":
             return
         prefix = "tinytorch/_course" if self.target_name == "wheel" else "_course"
-        for path, relative in course_files(course_source(Path(self.root))).items():
+        files = course_files(course_source(Path(self.root)))
+        if self.target_name == "wheel":  # the sdist has them already, in their own place
+            root = Path(self.root)
+            files.update(_shipped(root, OWN_SHIPPED, root, "tinytorch/"))
+        for path, relative in files.items():
             build_data["force_include"][path] = f"{prefix}/{relative}"
         shipped = "tinytorch/_capstones" if self.target_name == "wheel" else "_capstones"
         for path, relative in capstone_files(Path(self.root)).items():
