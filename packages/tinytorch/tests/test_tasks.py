@@ -90,7 +90,7 @@ def test_each_task_is_judged_by_its_own_tests(tmp_path):
     assert rows["relu"] == "passing", done.stdout
     assert rows["sigmoid"] == "failing"
     assert rows["gelu"] == rows["softmax"] == "stub"
-    assert "tasks: 7, stub 5, failing 1, waiting 0" in done.stdout
+    assert "tasks: 6, stub 4, failing 1, waiting 0" in done.stdout
 
 
 def test_a_broken_task_map_is_a_clear_error(tmp_path):
@@ -119,16 +119,16 @@ def test_patterns(pattern, key, expected):
 
 def test_a_task_organised_differently_is_judged_by_its_tests(tmp_path):
     """A learner's package without the task's function (renamed, merged) is not a stub."""
-    entry = course_entry("activations")
+    entry = course_entry("networks")
     dest = tmp_path / "own"
     create_package(entry, dest)
     fill_package(dest, entry)
-    path = dest / "src/tt_activations/functional.py"
-    path.write_text(path.read_text().replace("_erf(", "_my_erf("))
-    done = subprocess.run([sys.executable, "-m", "tinytorch", "test", "activations"],
+    path = dest / "src/tt_networks/losses.py"
+    path.write_text(path.read_text().replace("_clamped_log(", "_my_clamped_log("))
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "test", "networks"],
                           capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONPATH=str(dest / "src")))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"^\s+\d+\s+_erf\s+passing\s", done.stdout, re.M), done.stdout
-    assert "tasks: 7, stub 0, failing 0, waiting 0, not run 0, passing 7" in done.stdout
-    assert "(judged by their tests only): _erf" in done.stdout
+    assert re.search(r"^\s+\d+\s+_clamped_log\s+passing\s", done.stdout, re.M), done.stdout
+    assert "tasks: 9, stub 0, failing 0, waiting 0, not run 0, passing 9" in done.stdout
+    assert "(judged by their tests only): _clamped_log" in done.stdout
