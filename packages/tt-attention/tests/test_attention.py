@@ -306,3 +306,11 @@ def test_fully_masked_row_of_the_fused_softmax_is_zero_with_zero_gradient():
     (grad,) = ScaledMaskedSoftmax.backward(ctx, randn(3, 6, seed=35))
     assert np.isfinite(grad).all()
     np.testing.assert_array_equal(grad[1], 0.0)
+
+
+def test_fused_softmax_refuses_a_0d_tensor_as_the_composed_softmax_does():
+    x = tensor(np.float64(0.5))
+    with pytest.raises(ValueError, match=r"axis -1 is out of range .* shape \(\)"):
+        softmax(x)
+    with pytest.raises(ValueError, match=r"axis -1 is out of range .* shape \(\)"):
+        fused_softmax(x)

@@ -53,6 +53,8 @@ def fused_softmax(x, scale=1.0, bias=None):
     finite entry, and 0 on a row that is all -inf; bias (an ndarray broadcastable to x, e.g.
     0 / -inf from a mask) gets no gradient.
     """
+    if np.ndim(getattr(x, "data", x)) == 0:  # as the composed softmax says it
+        raise ValueError("fused_softmax: axis -1 is out of range for a tensor of shape ()")
     if bias is not None:
         bias = np.asarray(getattr(bias, "data", bias))
     return ScaledMaskedSoftmax.apply(x, scale=float(scale), bias=bias)
