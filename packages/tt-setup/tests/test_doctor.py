@@ -61,6 +61,8 @@ def python_without_pip(tmp_path_factory):
 
 def test_missing_pip_fails_the_pip_check_with_a_hint(monkeypatch, python_without_pip):
     monkeypatch.setattr(sys, "executable", python_without_pip)
+    monkeypatch.delenv("UV", raising=False)
+    monkeypatch.setenv("PATH", "")  # no uv to fall back on
     check = by_name(doctor())["pip check"]
     assert not check.ok
     assert "ensurepip" in check.hint
@@ -143,3 +145,17 @@ def test_report_dict_survives_a_system_info_that_failed():
     info = {"error": "tt_setup.system_info() failed: NotImplementedError"}
     report = report_dict([Check("BLAS", False, "failed", "finish it")], [], info)
     assert report["system"] == info and report["python"] is None and report["ok"] is False
+
+
+def test_without_pip_uv_checks_the_environment(monkeypatch, python_without_pip, tmp_path):
+    """A venv made by uv has no pip: `uv pip check --python <this python>` answers instead."""
+    seen = tmp_path / "args.txt"
+    fake = tmp_path / "uv"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {seen}\necho 'tt-x 0.2.0 requires tt-y'\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", python_without_pip)
+    monkeypatch.setenv("UV", str(fake))
+    check = by_name(doctor())["pip check"]
+    assert seen.read_text().split() == ["pip", "check", "--python", python_without_pip]
+    assert not check.ok and "tt-x 0.2.0 requires tt-y" in check.detail

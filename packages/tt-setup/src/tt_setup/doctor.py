@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -82,7 +84,12 @@ def check_pip(timeout: float = 120.0) -> Check:
                      f"run {' '.join(command)} by hand")
     output = (done.stdout + done.stderr).strip()
     if "No module named pip" in output:
-        return Check("pip check", False, "pip is not installed in this environment",
-                     f"{sys.executable} -m ensurepip --upgrade")
+        uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in $UV
+        if uv is None:
+            return Check("pip check", False, "pip is not installed in this environment",
+                         f"{sys.executable} -m ensurepip --upgrade (or run under uv)")
+        command = [uv, "pip", "check", "--python", sys.executable]  # uv's venvs have no pip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        output = (done.stdout + done.stderr).strip()
     hint = "install the missing or conflicting packages listed (from ./packages/ for tt-*)"
     return Check("pip check", done.returncode == 0, "; ".join(output.splitlines()), hint)
