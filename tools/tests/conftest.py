@@ -42,7 +42,7 @@ def repo(tmp_path):
 
 def to_first_release(pyproject):
     """Every sibling range and pin of a pyproject.toml back to 0.1.0."""
-    pattern = r'"(tt-[a-z]+)\s*(~=|==)\s*[0-9][0-9.]*"'
+    pattern = r'"(tt-[a-z]+(?:\[[a-z,]+\])?)\s*(~=|==)\s*[0-9][0-9.]*"'  # also tt-x[extra]
     pyproject.write_text(re.sub(pattern, r'"\1\g<2>0.1.0"', pyproject.read_text()))
 
 

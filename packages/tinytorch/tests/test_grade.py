@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import tt_activations
 from tinytorch.cli import main
 from tinytorch.course import course_entry
 
@@ -83,7 +84,7 @@ def test_correct_submission_passes_everything(graded):
     assert int(row["contract_passed"]) > 0 and row["contract_failed"] == "0"
     result = json.loads((graded[1] / "results" / "alice.json").read_text())
     own = [m for m in result["modules"] if m["distribution"] == "tt-activations"][0]
-    assert (own["kind"], own["version"]) == ("own", "0.1.0+own")
+    assert (own["kind"], own["version"]) == ("own", f"{tt_activations.__version__}+own")
 
 
 def test_failing_contract_test_is_counted(graded):
