@@ -56,12 +56,31 @@ def content_files(package_dir: Path) -> list[str]:
     return sorted(found)
 
 
+# The meta-package's sdist also ships the capstone programs as _capstones/<name>/ (its build
+# hook, packages/tinytorch/hatch_build.py, for `tinytorch run`); they count in its hash.
+# tools/tests/test_release.py checks this list against what the built sdist holds.
+CAPSTONES = ("xornet", "cifar10", "tinygpt")
+
+
+def capstone_files(package_dir: Path) -> dict[str, Path]:
+    """{path in the meta-package's sdist: file} for the capstone programs it ships."""
+    if package_dir.name != graph.META:
+        return {}
+    source = package_dir.parent.parent / "capstones"
+    return {f"_capstones/{path.relative_to(source).as_posix()}": path
+            for name in CAPSTONES
+            for path in sorted([*(source / name).glob("*.py"), *(source / name).glob("README.md")])}
+
+
 def content_hash(package_dir: Path) -> str:
     """sha256 of the lines `<sha256 of the file>  <relative path>` (sorted by path, as
-    `sha256sum` prints them), CHANGELOG.md counted without its Unreleased notes."""
+    `sha256sum` prints them), CHANGELOG.md counted without its Unreleased notes; for the
+    meta-package also the capstone programs its sdist ships."""
     lines = []
-    for relative in content_files(package_dir):
-        data = (package_dir / relative).read_bytes()
+    files = {relative: package_dir / relative for relative in content_files(package_dir)}
+    files.update(capstone_files(package_dir))
+    for relative, path in sorted(files.items()):
+        data = path.read_bytes()
         if relative == "CHANGELOG.md":
             data = without_unreleased(data.decode("utf-8")).encode("utf-8")
         lines.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")

@@ -103,6 +103,17 @@ def test_one_changed_line_fails_naming_the_package_and_the_bump_command(repo):
     assert "python tools/release.py bump tt-attention patch" in errors[0]
 
 
+def test_a_changed_capstone_program_needs_a_tinytorch_bump(repo):
+    """The tinytorch wheel ships the capstone programs (`tinytorch run`): they are its content."""
+    script = repo / "capstones" / "xornet" / "xornet.py"
+    script.write_text(script.read_text() + "# one more line\n")
+    code, out = run(repo, "check")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, out
+    assert "tinytorch: the sources differ" in errors[0]
+    assert "python tools/release.py bump tinytorch patch" in errors[0]
+
+
 def test_a_new_file_counts_and_caches_do_not(repo):
     package = repo / "packages" / "tt-layers"
     before = release.content_hash(package)
@@ -295,10 +306,11 @@ def test_the_hashed_files_are_the_sdist_and_cover_the_wheel(repo, tmp_path, name
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
     # PKG-INFO is generated; .gitignore is the repository's, copied in by hatchling; the
     # meta-package's _course/ copies are covered by its exact pins (each module has its hash);
-    # its _capstones/ (the capstone programs for `tinytorch run`) are not hashed yet
+    # its _capstones/ (the capstone programs for `tinytorch run`) are hashed with it
     shipped = {m for m in members if m not in {"PKG-INFO", ".gitignore"}
-               and not m.startswith(("_course/", "_capstones/"))}
-    assert shipped == set(release.content_files(package))
+               and not m.startswith("_course/")}
+    assert shipped == set(release.content_files(package)) | set(release.capstone_files(package))
+    assert any(m.startswith("_capstones/") for m in shipped) == (name == "tinytorch")
     source = package / "src" / name.replace("-", "_")
     with zipfile.ZipFile(wheel) as archive:
         code = {n for n in archive.namelist() if ".dist-info/" not in n
