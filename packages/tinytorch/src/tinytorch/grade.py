@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .grade_setup import find_packages, make_venv, student_name, unpack, venv_python
-from .milestone_report import write_atomically
+from ._files import write_atomically
 
 # Bytes of captured output, and of any file, per child process (a CIFAR-10 checkpoint of the
 # milestone's Trainer is about 7.3 MB).

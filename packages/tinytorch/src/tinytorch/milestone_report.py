@@ -12,12 +12,12 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
 import tt_setup
 
+from ._files import write_atomically
 from .milestones import MILESTONES, QUICK, Budget, Settings, run_milestone
 
 REPORT_JSON = "milestones.json"
@@ -60,19 +60,6 @@ def module_fingerprints() -> list[dict]:
                      "installed": record.installed, "kind": record.kind,
                      "version": record.version, "sha256": source_sha256(folder)})
     return rows
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def summary_text(report: dict) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from ._files import write_atomically
 
 STATE_ENV = "TINYTORCH_STATE_DIR"
 RESULTS_FILE = "test-results.json"
@@ -48,14 +49,6 @@ def record_result(distribution: str, result: dict) -> Path:
     stamped with the time; returns the file. Raises OSError when the folder is not writable."""
     results = read_results()
     results[distribution] = {**result, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=RESULTS_FILE, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
-        os.replace(tmp, folder / RESULTS_FILE)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return folder / RESULTS_FILE
+    path = state_dir() / RESULTS_FILE
+    write_atomically(path, json.dumps(results, indent=2, sort_keys=True))
+    return path
