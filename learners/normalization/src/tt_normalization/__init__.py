@@ -1,0 +1,18 @@
+"""TinyTorch module 08 (normalization): BatchNorm1d, BatchNorm2d and LayerNorm.
+
+Composed from tt_tensor primitives (mean, var and sqrt are themselves compositions), so
+tt-autograd differentiates them with no gradient code of their own.
+"""
+
+from ._version import __version__
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .functional import batch_norm, layer_norm
+from .layernorm import LayerNorm
+
+__all__ = [
+    "__version__",
+    # layers
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    # functional forms
+    "batch_norm", "layer_norm",
+]

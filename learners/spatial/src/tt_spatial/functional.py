@@ -1,0 +1,141 @@
+"""Convolution and pooling as compositions of tt-tensor primitives.
+
+Nothing here has a gradient rule: pad, sliding_window, permute, reshape, matmul, max and sum
+are primitives, so tt-autograd differentiates these functions as they are written.
+"""
+
+import numpy as np
+from tt_tensor import as_tensor, pad, sliding_window
+
+
+def _pair(value, name):
+    """An int or a pair of ints as a (height, width) pair."""
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    pair = tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_4d(x, where):
+    if x.ndim != 4:
+        raise ValueError(f"{where}: expected a 4-D input (B, C, H, W), got shape {x.shape}")
+
+
+def _output_size(size, kernel, stride, padding, where):
+    """Output length of a window sweep: (size + 2 * padding - kernel) // stride + 1."""
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(
+            f"{where}: kernel {kernel} and stride {stride} must be positive and "
+            f"padding {padding} non-negative"
+        )
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    if any(k > s for k, s in zip(kernel, padded)):
+        raise ValueError(
+            f"{where}: kernel {kernel} is larger than the padded input {padded} "
+            f"(input {size}, padding {padding})"
+        )
+    return tuple((s - k) // st + 1 for s, k, st in zip(padded, kernel, stride))
+
+
+def _pad_hw(x, padding, value=0.0):
+    """Pad the last two axes of a (B, C, H, W) tensor by (ph, pw) on both sides."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), value)
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    """Every receptive field of x as one column: (B, C, H, W) -> (C*KH*KW, B*OH*OW).
+
+    Row c*KH*KW + i*KW + j, column b*OH*OW + oh*OW + ow holds
+    x_padded[b, c, oh*SH + i, ow*SW + j]. The only copy is the final reshape.
+    """
+    x = as_tensor(x)
+    _check_4d(x, "im2col")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    B, C, H, W = x.shape
+    OH, OW = _output_size((H, W), (kh, kw), stride, padding, "im2col")
+    ### BEGIN SOLUTION
+    # (B, C, Hp, Wp) -> view (B, C, OH, OW, KH, KW): every receptive field, no copy yet
+    windows = sliding_window(_pad_hw(x, padding), (kh, kw), stride)
+    # rows ordered (c, i, j), columns (b, oh, ow); this reshape of a permuted view is the copy
+    return windows.permute(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, B * OH * OW)
+    ### END SOLUTION
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D cross-correlation, PyTorch's conv2d:
+
+    out[b, o, i, j] = bias[o] + sum_{c, p, q} weight[o, c, p, q] * x_pad[b, c, i*SH+p, j*SW+q]
+
+    x (B, C, H, W), weight (OC, C, KH, KW), bias (OC,) or None -> (B, OC, OH, OW),
+    OH = (H + 2*PH - KH) // SH + 1. Computed as one matmul: weight (OC, C*KH*KW) @ im2col(x).
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    _check_4d(x, "conv2d")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be (OC, C, KH, KW), got shape {weight.shape}")
+    B, C, H, W = x.shape
+    OC, WC, KH, KW = weight.shape
+    if C != WC:
+        raise ValueError(
+            f"conv2d: input {x.shape} has {C} channels but weight {weight.shape} expects {WC}"
+        )
+    if bias is not None and tuple(as_tensor(bias).shape) != (OC,):
+        raise ValueError(f"conv2d: bias must have shape ({OC},), got {as_tensor(bias).shape}")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    OH, OW = _output_size((H, W), (KH, KW), stride, padding, "conv2d")
+    ### BEGIN SOLUTION
+    cols = im2col(x, (KH, KW), stride, padding)              # (C*KH*KW, B*OH*OW)
+    out = weight.reshape(OC, C * KH * KW) @ cols              # (OC, B*OH*OW)
+    if bias is not None:
+        out = out + as_tensor(bias).reshape(OC, 1)            # one number per row
+    # read the product as (OC, B, OH, OW); NCHW is a permuted view of it, not a copy
+    return out.reshape(OC, B, OH, OW).permute(1, 0, 2, 3)
+    ### END SOLUTION
+
+
+def _pool_windows(x, kernel_size, stride, padding, where, pad_value):
+    """The pooling windows of x stacked on a leading axis: (KH*KW, B, C, OH, OW)."""
+    x = as_tensor(x)
+    _check_4d(x, where)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{where}: padding {padding} must be at most half of kernel {kernel}")
+    B, C, H, W = x.shape
+    OH, OW = _output_size((H, W), kernel, stride, padding, where)
+    (kh, kw), (sh, sw) = kernel, stride
+    ### BEGIN SOLUTION
+    windows = sliding_window(_pad_hw(x, padding, pad_value), (kh, kw), (sh, sw))
+    # (B, C, OH, OW, KH, KW) -> window offsets first -> (KH*KW, B, C, OH, OW), the one copy
+    return windows.permute(4, 5, 0, 1, 2, 3).reshape(kh * kw, B, C, OH, OW)
+    ### END SOLUTION
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Maximum over each KH x KW window (stride defaults to kernel_size; padding is -inf).
+
+    (B, C, H, W) -> (B, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1.
+    """
+    ### BEGIN SOLUTION
+    windows = _pool_windows(x, kernel_size, stride, padding, "max_pool2d", -np.inf)
+    return windows.max(axis=0)
+    ### END SOLUTION
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean over each KH x KW window (zero padding counted, PyTorch's count_include_pad).
+
+    (B, C, H, W) -> (B, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1.
+    """
+    ### BEGIN SOLUTION
+    windows = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
+    return windows.mean(axis=0)
+    ### END SOLUTION
+
