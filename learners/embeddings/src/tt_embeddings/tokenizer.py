@@ -1,0 +1,137 @@
+"""A character-level tokenizer: one id per distinct character of a corpus.
+
+The vocabulary is part of the model: a checkpoint is useless without the exact mapping it was
+trained with, so it is saved as JSON next to the weights (`save` / `load`).
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+_FORMAT = "tinytorch-char-tokenizer"
+
+
+class CharTokenizer:
+    """Maps each character of `chars` to its index: encode("hi") -> [id('h'), id('i')].
+
+    chars: the vocabulary, an iterable of distinct single characters, in id order.
+    """
+
+    def __init__(self, chars):
+        chars = list(chars)
+        bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
+        if bad:
+            raise ValueError(f"CharTokenizer: vocabulary entries must be single characters, "
+                             f"got {bad[:5]!r}")
+        if len(set(chars)) != len(chars):
+            repeated = sorted({c for c in chars if chars.count(c) > 1})
+            raise ValueError(f"CharTokenizer: vocabulary repeats {repeated!r}")
+        self.chars = chars
+        self.stoi = {c: i for i, c in enumerate(chars)}
+
+    @classmethod
+    def from_text(cls, text):
+        """The tokenizer of a corpus: its distinct characters, sorted by code point."""
+        if not text:
+            raise ValueError("CharTokenizer.from_text: the text is empty, so is its vocabulary")
+        ### BEGIN SOLUTION
+        return cls(sorted(set(text)))
+        ### END SOLUTION
+
+    @property
+    def vocab_size(self):
+        return len(self.chars)
+
+    def __len__(self):
+        return len(self.chars)
+
+    def encode(self, text):
+        """The ids of the characters of `text`, as a list of Python ints (one per character).
+
+        An unknown character raises ValueError naming it and its position: silently mapping it
+        to some other id would feed the model text it never saw without anyone noticing.
+        """
+        ### BEGIN SOLUTION
+        stoi = self.stoi
+        ids = []
+        for pos, char in enumerate(text):
+            i = stoi.get(char)
+            if i is None:
+                raise ValueError(f"CharTokenizer.encode: character {char!r} at position {pos} "
+                                 f"is not in the vocabulary of {self.vocab_size} characters")
+            ids.append(i)
+        return ids
+        ### END SOLUTION
+
+    def decode(self, ids):
+        """The text of a sequence of ids (a list, an int ndarray or an int Tensor)."""
+        ids = [int(i) for i in _as_list(ids)]
+        bad = [(pos, i) for pos, i in enumerate(ids) if not 0 <= i < self.vocab_size]
+        if bad:
+            pos, i = bad[0]
+            raise ValueError(f"CharTokenizer.decode: id {i} at position {pos} is outside the "
+                             f"vocabulary [0, {self.vocab_size})")
+        ### BEGIN SOLUTION
+        return "".join(self.chars[i] for i in ids)
+        ### END SOLUTION
+
+    # --- saved with the model ------------------------------------------------------------
+    def to_dict(self):
+        """A JSON-serialisable description of the vocabulary."""
+        return {"format": _FORMAT, "chars": "".join(self.chars)}
+
+    @classmethod
+    def from_dict(cls, data, source="dict"):
+        """The tokenizer described by `to_dict`'s output; `source` names it in errors."""
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError(f"CharTokenizer: {source} is not a saved character vocabulary "
+                             f"(expected format {_FORMAT!r})")
+        if not isinstance(data.get("chars"), str):
+            raise ValueError(f"CharTokenizer: {source} has no 'chars' string")
+        return cls(data["chars"])
+
+    def save(self, path):
+        """Write the vocabulary as JSON, atomically (a temporary file renamed into place)."""
+        path = Path(path)
+        text = json.dumps(self.to_dict(), ensure_ascii=True, indent=1)
+        _write_atomic(path, text)
+
+    @classmethod
+    def load(cls, path):
+        """Read a vocabulary written by `save`."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"CharTokenizer.load: no vocabulary file at {path}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"CharTokenizer.load: {path} is not valid JSON: {err}") from None
+        return cls.from_dict(data, source=str(path))
+
+    def __repr__(self):
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+
+def _as_list(ids):
+    """ids as a flat Python list; Tensors and ndarrays are unwrapped."""
+    data = getattr(ids, "data", ids)
+    if hasattr(data, "ndim"):
+        if data.ndim != 1:
+            raise ValueError(f"CharTokenizer.decode: expected a 1-D sequence of ids, "
+                             f"got shape {data.shape}")
+        return data.tolist()
+    return list(ids)
+
+
+def _write_atomic(path, text):
+    """Write `text` to `path` through a temporary file in the same directory, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,333 @@
+"""Checkpoints as NumPy .npz files: arrays stored as arrays, everything else as JSON.
+
+No pickle is involved in either direction (`allow_pickle=False`), so loading a checkpoint never
+runs code from the file. Saving writes a temporary file in the same directory, flushes it to
+disk and renames it over the target: a crash mid-save leaves the previous checkpoint intact.
+"""
+
+import json
+import math
+import os
+import secrets
+import stat
+import time
+import zipfile
+
+import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # not POSIX (Windows): stale temporary files are then left alone
+    fcntl = None
+
+FORMAT = "tinytorch-checkpoint-v1"
+TEMP_SUFFIX = ".tt-tmp"   # atomic_write's temporary files: .<target name>.<8 hex>.tt-tmp
+STALE_SECONDS = 60.0      # an unlocked temporary file this old was left by a killed writer
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, truncated, corrupt or of another format."""
+
+
+def _flatten(value, arrays):
+    """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key)."""
+    ### BEGIN SOLUTION
+    # The encoding (every container is tagged, so nothing is ambiguous on the way back):
+    #   ndarray                -> {"__array__": key}               (key into `arrays`)
+    #   NumPy scalar           -> {"__array__": key, "scalar": true}  (dtype kept exactly)
+    #   dict                   -> {"__dict__": [[key, value], ...]}  (keys of any JSON-able type)
+    #   list / tuple           -> {"__list__": [...], "tuple": bool}
+    #   None, bool, int, float, str -> themselves
+    if isinstance(value, (np.ndarray, np.generic)):
+        key = f"a{len(arrays)}"
+        while key in arrays:  # a caller's own keys in `arrays` are never overwritten
+            key += "_"
+        arrays[key] = np.asarray(value)
+        if isinstance(value, np.generic):
+            return {"__array__": key, "scalar": True}
+        return {"__array__": key}
+    if isinstance(value, dict):
+        return {"__dict__": [[_flatten(k, arrays), _flatten(v, arrays)]
+                             for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"__list__": [_flatten(v, arrays) for v in value],
+                "tuple": isinstance(value, tuple)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a checkpoint: use dicts, lists, "
+                    "tuples, numbers, strings, None and ndarrays")
+    ### END SOLUTION
+
+
+def _unflatten(value, arrays):
+    """Invert `_flatten`."""
+    ### BEGIN SOLUTION
+    # Errors: KeyError for a reference to an array the file lacks, ValueError/TypeError for
+    # anything malformed (load_checkpoint turns both into a CheckpointError naming the file).
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"a bare JSON {type(value).__name__} where a tagged value belongs")
+    keys = set(value)
+    if keys in ({"__array__"}, {"__array__", "scalar"}):
+        name = value["__array__"]
+        if not isinstance(name, str):
+            raise ValueError(f"array reference {name!r} is not a string")
+        array = arrays[name]  # KeyError: a dangling reference
+        if "scalar" in keys:
+            if value["scalar"] is not True or array.ndim != 0:
+                raise ValueError(f"scalar reference {name!r} is not a 0-d array")
+            return array[()]
+        return array
+    if keys == {"__dict__"}:
+        pairs = value["__dict__"]
+        if not isinstance(pairs, list):
+            raise ValueError("'__dict__' does not hold a list of pairs")
+        out = {}
+        for pair in pairs:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError(f"'__dict__' entry {str(pair)[:40]} is not a [key, value] pair")
+            out[_unflatten(pair[0], arrays)] = _unflatten(pair[1], arrays)  # TypeError: unhashable
+        return out
+    if keys == {"__list__", "tuple"}:
+        items, is_tuple = value["__list__"], value["tuple"]
+        if not isinstance(items, list) or not isinstance(is_tuple, bool):
+            raise ValueError("'__list__' must hold a list and 'tuple' a boolean")
+        items = [_unflatten(v, arrays) for v in items]
+        return tuple(items) if is_tuple else items
+    raise ValueError(f"an object with keys {sorted(keys)[:5]} is not a tagged value")
+    ### END SOLUTION
+
+
+def atomic_write(path, write, mode="wb"):
+    """Call write(file) on a temporary file beside `path`, flush it to disk, rename it over `path`.
+
+    Readers see the old file or the new one, never half of one; on any error the temporary
+    file is removed and the old file is untouched. `path` must be a regular file or not exist
+    (a symlink is followed); missing parent folders are created. A new file gets the umask's
+    permissions, a replaced file keeps its own.
+    """
+    path = _writable_target(path)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    _remove_stale_temporaries(path)
+    ### BEGIN SOLUTION
+    fd, tmp, lock = _open_temporary(path)
+    try:
+        try:
+            encoding = None if "b" in mode else "utf-8"
+            with os.fdopen(fd, mode, encoding=encoding) as f:
+                fd = None  # the file object owns it now
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            if fd is not None:  # fdopen itself failed
+                os.close(fd)
+        os.replace(tmp, path)  # atomic on POSIX and Windows; the lock is held until now
+    except BaseException:  # also KeyboardInterrupt: never leave our temporary behind
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    finally:
+        if lock is not None:
+            os.close(lock)
+    _fsync_directory(directory)
+    ### END SOLUTION
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _writable_target(path):
+    """The real path behind `path`; ValueError if it exists and is not a regular file."""
+    path = os.path.realpath(os.fspath(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return path
+    if not stat.S_ISREG(st.st_mode):
+        kind = "folder" if stat.S_ISDIR(st.st_mode) else "device, FIFO or socket"
+        raise ValueError(f"atomic_write: {path!r} is a {kind}, not a regular file; "
+                         "refusing to replace it")
+    return path
+
+
+def _temporary_prefix(path):
+    return "." + os.path.basename(path)[:200] + "."  # names stay under the 255-byte limit
+
+
+def _open_temporary(path):
+    """(fd, name, lock fd) of a new file beside `path`, named .<name>.<8 hex>.tt-tmp."""
+    prefix = os.path.join(os.path.dirname(path), _temporary_prefix(path))
+    while True:
+        tmp = prefix + secrets.token_hex(4) + TEMP_SUFFIX
+        try:  # os.open applies the umask to 0o666, as open() would (mkstemp forces 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+            break
+        except FileExistsError:
+            continue
+    if os.path.isfile(path):
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+    if fcntl is None:
+        return fd, tmp, None
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a new file: never blocks
+    return fd, tmp, os.dup(fd)  # the lock lives as long as any descriptor of the file
+
+
+def _remove_stale_temporaries(path):
+    """Delete temporary files of `path` left by killed writers: older than STALE_SECONDS and
+    not locked. A live writer holds an flock on its file, so it is never removed."""
+    if fcntl is None:  # no flock: cannot tell a stale file from a slow writer's, leave them
+        return
+    directory, prefix = os.path.dirname(path), _temporary_prefix(path)
+    for name in os.listdir(directory):
+        middle = name[len(prefix):-len(TEMP_SUFFIX)]
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX) and len(middle) == 8
+                and all(c in "0123456789abcdef" for c in middle)):
+            continue
+        _remove_if_stale(os.path.join(directory, name))
+
+
+def _remove_if_stale(tmp):
+    try:
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return  # gone already (its writer finished), or not ours to open
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or time.time() - st.st_mtime < STALE_SECONDS:
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: a writer is alive
+        if os.stat(tmp).st_ino == st.st_ino:
+            os.unlink(tmp)
+    except OSError:
+        return
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(path, state):
+    """Write the nested `state` (dicts, lists, numbers, strings, ndarrays) to `path` atomically."""
+    where = _object_array(state, "state")
+    if where is not None:  # np.savez would pickle it, and load_checkpoint refuses pickles
+        raise TypeError(f"save_checkpoint: {where} is an object-dtype array (Python objects "
+                        f"would be pickled); store numbers as a numeric array, text as str")
+    arrays = {}
+    meta = {"format": FORMAT, "state": _flatten(state, arrays)}
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def _object_array(value, where):
+    """Where in `value` the first ndarray holding Python objects is (e.g. "state['w'][0]")."""
+    if isinstance(value, np.ndarray):
+        return where if value.dtype.hasobject else None
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _object_array(item, f"{where}[{key!r}]")
+        if found is not None:
+            return found
+    return None
+
+
+# Deflate cannot expand data by more than about 1032:1; a member that claims more is a lie.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def npz_headers(path):
+    """{name: (shape, dtype)} of every array in the .npz file `path`, read from the .npy headers
+    inside the zip without loading any array. CheckpointError names the file and the member
+    when a header is unreadable, holds Python objects, or claims more bytes than the file has.
+    """
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return {info.filename[:-4]: _member_header(path, zf, info)
+                    for info in zf.infolist()}
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise CheckpointError(f"{path!r} is truncated or corrupt, not a readable .npz file "
+                              f"({type(err).__name__}: {err})") from None
+
+
+def _member_header(path, zf, info):
+    if not info.filename.endswith(".npy"):
+        raise CheckpointError(f"{path!r}: member {info.filename!r} is not a .npy array")
+    limit = os.path.getsize(path) * (1 if info.compress_type == zipfile.ZIP_STORED
+                                     else _MAX_DEFLATE_RATIO)
+    if info.file_size > limit:
+        raise CheckpointError(f"{path!r}: member {info.filename!r} claims {info.file_size} "
+                              f"bytes, more than the file can hold")
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise CheckpointError(f"{path!r}: {info.filename!r} has .npy format {version}")
+        header_bytes = f.tell()
+    if dtype.hasobject:
+        raise CheckpointError(f"{path!r}: {info.filename!r} holds Python objects (it would "
+                              "need pickle, which is never loaded)")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes != info.file_size - header_bytes:
+        raise CheckpointError(f"{path!r}: {info.filename!r} says {dtype} {shape} ({nbytes} "
+                              f"bytes) but holds {info.file_size - header_bytes} bytes")
+    return shape, dtype
+
+
+def load_checkpoint(path):
+    """Read a checkpoint written by `save_checkpoint`; CheckpointError names the file if bad."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint {path!r} does not exist")
+    npz_headers(path)  # before np.load allocates what the headers claim
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
+    except RecursionError:
+        raise CheckpointError(f"checkpoint {path!r}: its metadata is nested too deeply") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise CheckpointError(f"checkpoint {path!r} is truncated or corrupt: {err}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint {path!r}: its metadata is a JSON "
+                              f"{type(meta).__name__}, not an object")
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(
+            f"checkpoint {path!r} has format {meta.get('format')!r}, expected {FORMAT!r}"
+        )
+    if "state" not in meta:
+        raise CheckpointError(f"checkpoint {path!r}: its metadata has no 'state'")
+    return _unflatten_checked(path, meta["state"], arrays)
+
+
+def _unflatten_checked(path, state, arrays):
+    try:
+        return _unflatten(state, arrays)
+    except RecursionError:
+        raise CheckpointError(f"checkpoint {path!r}: its state is nested too deeply") from None
+    except KeyError as err:
+        raise CheckpointError(f"checkpoint {path!r}: its state refers to {err}, which is "
+                              "missing (a dangling array reference or a malformed entry)") from None
+    except (TypeError, ValueError, AttributeError, IndexError) as err:
+        raise CheckpointError(f"checkpoint {path!r}: its state is malformed "
+                              f"({type(err).__name__}: {err})") from None
