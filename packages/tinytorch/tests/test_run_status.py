@@ -99,6 +99,9 @@ def test_status_on_a_mixed_own_and_reference_stack(tmp_path, state_dir):
     for name in ("tt-tensor", "tt-layers", "tt-networks"):
         assert rows[name]["kind"] == "reference" and rows[name]["stubs_left"] == 0
         assert rows[name]["last_test"] is None
+    # The venv's result is its own: this environment (same state folder) does not see it.
+    assert "tt-activations" not in read_results()
+    assert len(list(state_dir.glob("test-results-*.json"))) == 1
     capstones = {row["name"]: row for row in data["capstones"]}
     assert capstones["xornet"]["can_run"] is True
     assert capstones["xornet"]["modules_with_stubs"] == ["tt-activations"]

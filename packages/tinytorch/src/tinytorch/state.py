@@ -1,7 +1,9 @@
 """The user-level state of the `tinytorch` command: the last contract-test result per module.
 
-`tinytorch test` records its result here and `tinytorch status` reads it. The file is
-`test-results.json` in the state folder: $TINYTORCH_STATE_DIR when set (tests use it), else
+`tinytorch test` records its result here and `tinytorch status` reads it. Each Python
+environment has its own file, `test-results-<key>.json` (the key is a hash of the environment's
+folder, `sys.prefix`), so two venvs, or two learners on one machine, never see each other's
+results. The file lives in the state folder: $TINYTORCH_STATE_DIR when set (tests use it), else
 %LOCALAPPDATA%\\tinytorch on Windows, ~/Library/Application Support/tinytorch on macOS and
 $XDG_STATE_HOME/tinytorch (default ~/.local/state/tinytorch) elsewhere. It is written to a
 temporary name and renamed; a damaged file is treated as empty and replaced by the next record.
@@ -9,6 +11,7 @@ temporary name and renamed; a damaged file is treated as empty and replaced by t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -18,7 +21,15 @@ from pathlib import Path
 from ._files import write_atomically
 
 STATE_ENV = "TINYTORCH_STATE_DIR"
-RESULTS_FILE = "test-results.json"
+
+
+def environment_key(prefix: str | None = None) -> str:
+    """A short stable name for a Python environment: the start of the SHA-256 of its folder."""
+    folder = os.path.normcase(os.path.abspath(prefix or sys.prefix))
+    return hashlib.sha256(folder.encode("utf-8")).hexdigest()[:12]
+
+
+RESULTS_FILE = f"test-results-{environment_key()}.json"
 
 
 def state_dir() -> Path:

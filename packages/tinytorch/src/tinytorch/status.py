@@ -15,7 +15,7 @@ from pathlib import Path
 import tt_setup
 
 from .run import CAPSTONES
-from .state import read_results, state_dir
+from .state import RESULTS_FILE, read_results, state_dir
 
 
 def stub_tasks_left(record) -> int | None:
@@ -64,7 +64,7 @@ def capstone_rows(modules: list[dict]) -> list[dict]:
 def status() -> dict:
     modules = module_rows()
     return {"modules": modules, "capstones": capstone_rows(modules),
-            "state_file": str(state_dir() / "test-results.json")}
+            "state_file": str(state_dir() / RESULTS_FILE)}
 
 
 def test_text(last: dict | None) -> str:
