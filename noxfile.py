@@ -435,10 +435,10 @@ def learners(session: nox.Session) -> None:
         check_own(session, package)
         session.run("tinytorch", "test", package.name)
     run_tests(session, *CAPSTONE_TESTS)
-    # The milestones on the learners' stack: XORNet always; CIFAR-10 and TinyGPT (quick budget)
-    # when $TINYTORCH_DATA holds their data, else they are "not run" (exit code 3).
-    session.run("tinytorch", "milestone", "all", "--quick", "--no-progress",
-                "--out", str(Path(session.create_tmp()) / "milestones"), success_codes=[0, 3])
+    # The milestones on the learners' stack must pass: the milestone tests train all three on
+    # tiny generated data in the real formats (the full-budget run on real data is the
+    # command in packages/tinytorch/README.md, "Milestones").
+    run_tests(session, "packages/tinytorch/tests/test_milestone.py")
     for package in packages:
         install_editable(session, ROOT / "packages" / package.name)
 

@@ -35,7 +35,7 @@ BAD_ARGUMENTS = [
     ("tinygpt", ["--dropout", "1.5"], "--dropout"),
     ("tinygpt", ["--seed", "-1"], "--seed"),
     ("tinygpt", ["--data", "MISSING"], "does not exist"),
-    ("tinygpt", ["--data", "EMPTY"], "is a folder, not a file"),
+    ("tinygpt", ["--data", "EMPTY"], "is a folder without tinyshakespeare/input.txt"),
     ("tinygpt", ["--out", "FILE"], "is a file, not a folder"),
     ("tinygpt", ["--cache-dir", "FILE"], "is a file, not a folder"),
     ("tinygpt", ["--resume", "--out", "EMPTY"], "nothing to resume"),

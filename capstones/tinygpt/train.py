@@ -54,6 +54,7 @@ with needs_extra("TinyGPT", "language", "language modules"):
 PICTURES = ["curves.png", "attention.png"]
 ATTENTION_CHARS = 24  # characters of the sample whose attention is drawn
 
+DATA_FOLDER_FILES = ("tinyshakespeare/input.txt", "input.txt")  # looked for in a --data folder
 RUN_FILES = ("ckpt.npz", "best.npz", "metrics.jsonl", "results.json")  # what makes OUT a run
 
 
@@ -129,9 +130,16 @@ def check_args(args):
         usage_error(__file__, f"--seed must be >= 0, got {args.seed}")
     if args.dropout is not None and not 0 <= args.dropout < 1:
         usage_error(__file__, f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.data is not None and args.data.is_dir():
+        # The milestones' and CIFAR-10's --data is a folder: the corpus inside it counts too.
+        inside = [args.data / name for name in DATA_FOLDER_FILES]
+        found = next((path for path in inside if path.is_file()), None)
+        if found is None:
+            usage_error(__file__, f"--data {args.data} is a folder without "
+                                  f"{' or '.join(DATA_FOLDER_FILES)}")
+        args.data = found
     if args.data is not None and not args.data.is_file():
-        what = "is a folder, not a file" if args.data.is_dir() else "does not exist"
-        usage_error(__file__, f"--data {args.data} {what}")
+        usage_error(__file__, f"--data {args.data} does not exist")
     for flag, path in (("--out", args.out), ("--cache-dir", args.cache_dir)):
         if path is not None and path.exists() and not path.is_dir():
             usage_error(__file__, f"{flag} {path} is a file, not a folder")

@@ -59,6 +59,15 @@ def test_quick_run_learns_and_writes_everything(corpus_file, tmp_path):
     assert len((out / "sample.txt").read_text()) == 1 + saved["config"]["sample_tokens"]
 
 
+def test_a_data_folder_means_the_corpus_inside_it(corpus_file, tmp_path):
+    folder = tmp_path / "data"
+    (folder / "tinyshakespeare").mkdir(parents=True)
+    (folder / "tinyshakespeare" / "input.txt").write_bytes(corpus_file.read_bytes())
+    from_file = run(corpus_file, tmp_path / "file", "--iters", "20")
+    from_folder = run(folder, tmp_path / "folder", "--iters", "20")
+    assert from_folder["history"]["val_loss"] == from_file["history"]["val_loss"]
+
+
 @pytest.mark.parametrize("dropout", ["0", "0.1"])
 def test_resume_continues_exactly(corpus_file, tmp_path, monkeypatch, capsys, dropout):
     straight = run(corpus_file, tmp_path / "straight", "--iters", "40", "--dropout", dropout)
