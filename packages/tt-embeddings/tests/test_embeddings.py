@@ -105,6 +105,17 @@ def test_sinusoidal_module_adds_the_table_at_an_offset():
         pe(np.zeros((2, 4, 5), dtype=np.float32))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sinusoidal_module_output_has_the_dtype_of_its_input(dtype):
+    pe = SinusoidalPositionalEncoding(4, max_len=6)
+    assert pe.pe.dtype == np.float32                     # the buffer, until .double()
+    x = np.random.default_rng(4).standard_normal((3, 5, 4)).astype(dtype)
+    out = pe(tensor(x, dtype=dtype), offset=1)
+    assert out.dtype == dtype
+    table = sinusoidal_positional_encoding(6, 4).data    # float32, as the buffer
+    np.testing.assert_array_equal(out.data, x + table[1:6].astype(dtype))
+
+
 # --- learned positional encoding ----------------------------------------------------------
 def test_learned_positional_encoding_adds_its_rows():
     lpe = LearnedPositionalEncoding(10, 4)
@@ -151,6 +162,35 @@ def test_unknown_character_names_it_and_its_position():
         tok.encode("abcz")
     with pytest.raises(ValueError, match="id 3 at position 1"):
         tok.decode([0, 3])
+
+
+def test_decode_accepts_numpy_integers_and_returns_what_encode_read():
+    tok = CharTokenizer.from_text("abc")
+    ids = tok.encode("cab")
+    assert all(type(i) is int for i in ids)             # Python ints, not NumPy scalars
+    assert tok.decode([np.int64(2), np.int32(0), np.uint8(1)]) == "cab"
+    assert tok.decode(tuple(ids)) == "cab"
+    for dtype in (np.int8, np.int32, np.uint16):
+        assert tok.decode(np.array(ids, dtype=dtype)) == "cab"
+    assert tok.decode([]) == ""
+
+
+@pytest.mark.parametrize("ids", [np.array([0.9, 2.7]), np.array([0.0, 2.0]), [0, 1.0],
+                                 [np.float64(1.0)], [True, 0], np.array([True, False])])
+def test_decode_refuses_ids_that_are_not_integers(ids):
+    # int() would truncate 0.9 to 0 and 2.7 to 2 and decode text that nobody wrote
+    tok = CharTokenizer.from_text("abc")
+    with pytest.raises(TypeError, match="CharTokenizer.decode: ids must be integers"):
+        tok.decode(ids)
+    if isinstance(ids, np.ndarray):                      # and the same ids as a Tensor
+        with pytest.raises(TypeError, match="ids must be integers"):
+            tok.decode(tensor(ids))
+
+
+def test_decode_refuses_an_array_that_is_not_1d():
+    tok = CharTokenizer.from_text("abc")
+    with pytest.raises(ValueError, match=r"1-D sequence of ids, got shape \(2, 1\)"):
+        tok.decode(np.array([[0], [1]]))
 
 
 def test_tokenizer_rejects_bad_vocabularies():

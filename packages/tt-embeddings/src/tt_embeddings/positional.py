@@ -46,7 +46,12 @@ def _check_input(owner, x, embedding_dim, offset, max_len):
 
 
 class SinusoidalPositionalEncoding(Module):
-    """x + PE[offset : offset + T] for x (*, T, embedding_dim); PE is a fixed buffer."""
+    """x + PE[offset : offset + T] for x (*, T, embedding_dim); PE is a fixed buffer.
+
+    There is no dtype argument: the buffer `pe` (max_len, embedding_dim) is float32 (`.double()`
+    converts it, as any floating buffer), and forward casts the rows it adds to x's dtype, so
+    the output always has the dtype of x.
+    """
 
     def __init__(self, embedding_dim, max_len=5000):
         super().__init__()
@@ -58,7 +63,13 @@ class SinusoidalPositionalEncoding(Module):
                              persistent=False)
 
     def forward(self, x, offset=0):
-        """(*, T, C) -> (*, T, C); `offset` is the position of the first step (KV caching)."""
+        """x + PE[offset : offset + T]: x (*, T, C) -> (*, T, C), with the dtype of x.
+
+        The T rows of the buffer self.pe starting at `offset` (the position of x's first
+        step: the number of tokens already cached) are cast to x.dtype and broadcast over the
+        leading axes. The code before the region has checked the shape and that the positions
+        fit max_len (ValueError otherwise). Returns a new Tensor; x and the buffer are unchanged.
+        """
         x = as_tensor(x)
         T = _check_input("SinusoidalPositionalEncoding", x, self.embedding_dim, offset,
                          self.max_len)
@@ -86,7 +97,12 @@ class LearnedPositionalEncoding(Module):
         init.normal_(self.weight, 0.0, 0.02)
 
     def forward(self, x, offset=0):
-        """(*, T, C) -> (*, T, C); gradients reach only the rows offset..offset+T-1."""
+        """x + weight[offset : offset + T]: x (*, T, C) -> (*, T, C).
+
+        The T rows of the Parameter self.weight starting at `offset` (the position of x's first
+        step) broadcast over the leading axes; gradients reach only those rows. The code before
+        the region has checked the shape and that the positions fit max_len (ValueError).
+        """
         x = as_tensor(x)
         T = _check_input("LearnedPositionalEncoding", x, self.embedding_dim, offset,
                          self.max_len)
