@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 _FORMAT = "tinytorch-char-tokenizer"
 
 
@@ -65,8 +67,15 @@ class CharTokenizer:
         ### END SOLUTION
 
     def decode(self, ids):
-        """The text of a sequence of ids (a list, an int ndarray or an int Tensor)."""
-        ids = [int(i) for i in _as_list(ids)]
+        """The text of a 1-D sequence of integer ids: one character per id, in order.
+
+        ids: a list or tuple of ints (NumPy integers too), or a 1-D integer ndarray or Tensor.
+        The code before the region has already made `ids` a list of Python ints in
+        [0, vocab_size): a float or bool id raises TypeError (even 2.0: truncating 2.7 to 2
+        would decode text nobody wrote), an id outside the vocabulary ValueError naming it and
+        its position, and an array that is not 1-D ValueError naming its shape.
+        """
+        ids = _as_int_list(ids)
         bad = [(pos, i) for pos, i in enumerate(ids) if not 0 <= i < self.vocab_size]
         if bad:
             pos, i = bad[0]
@@ -113,15 +122,24 @@ class CharTokenizer:
         return f"CharTokenizer(vocab_size={self.vocab_size})"
 
 
-def _as_list(ids):
-    """ids as a flat Python list; Tensors and ndarrays are unwrapped."""
-    data = getattr(ids, "data", ids)
-    if hasattr(data, "ndim"):
+def _as_int_list(ids):
+    """ids as a list of Python ints; Tensors and ndarrays are unwrapped. Anything that is not
+    an integer (a float, even 2.0, or a bool) is a TypeError rather than silently truncated."""
+    data = ids if isinstance(ids, np.ndarray) else getattr(ids, "data", None)
+    if isinstance(data, np.ndarray):  # an ndarray, or a Tensor's
         if data.ndim != 1:
             raise ValueError(f"CharTokenizer.decode: expected a 1-D sequence of ids, "
                              f"got shape {data.shape}")
+        if data.dtype.kind not in "iu":
+            raise TypeError(f"CharTokenizer.decode: ids must be integers, got dtype "
+                            f"{data.dtype}")
         return data.tolist()
-    return list(ids)
+    ids = list(ids)
+    for position, i in enumerate(ids):
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"CharTokenizer.decode: ids must be integers, got {i!r} "
+                            f"({type(i).__name__}) at position {position}")
+    return [int(i) for i in ids]
 
 
 def _write_atomic(path, text):
