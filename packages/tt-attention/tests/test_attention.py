@@ -235,6 +235,24 @@ def test_kv_cache_grows_past_its_buffer_and_resets():
     assert len(cache) == 0 and cache.key is None
 
 
+def test_kv_cache_update_returns_every_stored_key_and_value():
+    cache = KVCache()
+    keys, values = randn(2, 3, 5, 4, seed=18), randn(2, 3, 5, 4, seed=19)
+    stored = []
+    for a, b in ((0, 2), (2, 3), (3, 5)):                 # a prompt of 2, then 1, then 2
+        out = cache.update(tensor(keys[:, :, a:b], dtype=float64),
+                           tensor(values[:, :, a:b], dtype=float64))
+        assert isinstance(out, tuple) and len(out) == 2
+        key, value = out
+        assert key is cache.key and value is cache.value and len(cache) == b
+        np.testing.assert_array_equal(key.data, keys[:, :, :b])
+        np.testing.assert_array_equal(value.data, values[:, :, :b])
+        stored.append(key.data)
+    # without gradients the keys live in one buffer: an append writes its slots, no copy
+    assert np.shares_memory(stored[0], stored[-1])
+    np.testing.assert_array_equal(stored[0], keys[:, :, :2])   # earlier results still hold
+
+
 def test_kv_cache_keeps_the_graph_when_keys_need_gradients():
     m = MultiHeadAttention(8, 2, causal=True).double()
     x = tensor(randn(1, 5, 8, seed=16), dtype=float64)
@@ -306,6 +324,26 @@ def test_fully_masked_row_of_the_fused_softmax_is_zero_with_zero_gradient():
     (grad,) = ScaledMaskedSoftmax.backward(ctx, randn(3, 6, seed=35))
     assert np.isfinite(grad).all()
     np.testing.assert_array_equal(grad[1], 0.0)
+
+
+def test_fused_softmax_keeps_its_input_and_warns_of_nothing_on_masked_rows():
+    x = randn(2, 4, 6, seed=36)
+    bias = np.where(randn(4, 6, seed=37) > 0, 0.0, -np.inf)
+    keep = [0, 1, 3]
+    bias[keep, 0] = 0.0                                 # rows 0, 1, 3 may attend somewhere
+    bias[2] = -np.inf                                   # row 2 may attend nowhere
+    t = tensor(x, dtype=float64)
+    with np.errstate(invalid="raise", divide="raise"):
+        y = fused_softmax(t, scale=2.0, bias=bias)
+        ctx, data = Context(), x.copy()
+        ScaledMaskedSoftmax.forward(ctx, data, scale=2.0, bias=bias)
+        (grad,) = ScaledMaskedSoftmax.backward(ctx, randn(2, 4, 6, seed=38))
+    np.testing.assert_array_equal(t.data, x)            # the input Tensor's data is untouched
+    np.testing.assert_array_equal(data, x)              # and so is forward's ndarray
+    np.testing.assert_array_equal(y.data[:, 2], 0.0)
+    np.testing.assert_array_equal(grad[:, 2], 0.0)
+    expected = softmax(tensor(x[:, keep] * 2.0 + bias[keep], dtype=float64), axis=-1).data
+    np.testing.assert_allclose(y.data[:, keep], expected, rtol=1e-12, atol=1e-300)
 
 
 def test_fused_softmax_refuses_a_0d_tensor_as_the_composed_softmax_does():

@@ -54,7 +54,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None
     mask: bool (True = attend) or float (added to the scores), broadcastable to (*, Tq, Tk).
     is_causal: query i attends keys j <= i (PyTorch's upper-left aligned lower triangle);
     cannot be combined with a mask. A query whose every key is masked gets zeros (and a zero
-    gradient), as from PyTorch 2.13's scaled_dot_product_attention.
+    gradient), as from PyTorch 2.13's scaled_dot_product_attention, without a NumPy warning
+    (tested under np.errstate(invalid="raise", divide="raise")); q, k and v are not changed.
     """
     q, k, v = as_tensor(q), as_tensor(k), as_tensor(v)
     _check_shapes(q, k, v)

@@ -21,6 +21,16 @@ class ScaledMaskedSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, scale=1.0, bias=None):
+        """y = softmax(scale * x + bias) along the last axis of the ndarray x; returns y, an
+        ndarray of x's shape and dtype, and keeps on ctx what backward needs (y and scale).
+
+        A row that is all -inf gives zeros, with no NumPy warning (tested under
+        np.errstate(invalid="raise", divide="raise")): never compute -inf - (-inf) or 0 / 0.
+
+        bias: None or an ndarray broadcastable to x (0 = attend, -inf = masked). x must not
+        change (it is the input Tensor's data). Shifting each row by its max keeps every
+        exp <= 1; an all -inf row has no finite max to shift by.
+        """
         ### BEGIN SOLUTION
         y = x * x.dtype.type(scale)
         if bias is not None:

@@ -30,7 +30,17 @@ class KVCache:
         return 0 if self.key is None else self.key.shape[-2]
 
     def update(self, key, value):
-        """Append (B, H, T_new, D) keys and values; return everything stored."""
+        """Append key, value (B, H, T_new, D) Tensors; return (key, value), Tensors
+        (B, H, T_total, D) of all stored positions, kept as self.key, self.value.
+
+        Neither requires grad: write into the buffers, return views of the filled slots.
+        Else: concatenate stored and new (recorded: gradients reach earlier chunks), drop the
+        buffers.
+
+        self._reserve(key.data, value.data, T_total) makes room first: it takes ndarrays and
+        copies what is stored into new buffers when they are too small (see the class
+        docstring for why a buffer and not a concatenation at every step).
+        """
         ### BEGIN SOLUTION
         if key.requires_grad or value.requires_grad:
             if self.key is not None:  # keep the graph: a recorded concatenation
@@ -49,7 +59,12 @@ class KVCache:
         ### END SOLUTION
 
     def _reserve(self, key, value, length):
-        """Make sure the buffers hold `length` positions (double their size when not)."""
+        """Make sure the buffers hold `length` positions (double their size when not).
+
+        key, value: ndarrays (B, H, T_new, D) that give the buffers' shape and dtype. New
+        buffers get a copy of the stored positions (self.key.data, so a graph they carry
+        ends there); self.key and self.value are not changed.
+        """
         if self._buffers is not None and self._buffers[0].shape[-2] >= length:
             return
         capacity = max(length, 2 * len(self), 16)
