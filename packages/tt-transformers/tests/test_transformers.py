@@ -227,3 +227,36 @@ def test_dropout_comes_from_the_caller():
     # embeddings once, then attention and MLP branch of each of the 2 blocks
     assert model.drop.p == 0.1 and model.drop.calls == 1 + 2 * 2
     assert GPT(GPTConfig(**TINY), dropout_layer=CountingDropout).drop is None  # p = 0: none
+
+
+class TriplingDropout(Module):
+    """A stand-in for a dropout layer that multiplies by 3: where it runs shows in the output."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x * 3.0
+
+
+def test_dropout_is_applied_once_to_each_branch_and_to_the_embeddings():
+    block = TransformerBlock(8, 2, dropout=TriplingDropout()).double()
+    x = np.random.default_rng(5).standard_normal((2, 5, 8))
+    ln1 = np_layer_norm(x, block.ln_1.weight.data, block.ln_1.bias.data)
+    h = x + 3.0 * block.attn(tensor(ln1, dtype=float64)).data       # the attention branch
+    ln2 = np_layer_norm(h, block.ln_2.weight.data, block.ln_2.bias.data)
+    mlp = np_linear(block.mlp.c_proj, np_gelu_tanh(np_linear(block.mlp.c_fc, ln2)))
+    np.testing.assert_allclose(block.mlp(tensor(ln2, dtype=float64)).data, 3.0 * mlp,
+                               rtol=1e-9, atol=1e-12)              # the MLP's own, after c_proj
+    np.testing.assert_allclose(block(tensor(x, dtype=float64)).data, h + 3.0 * mlp,
+                               rtol=1e-9, atol=1e-12)              # and not once more
+    # GPT: once on the sum of the token and position embeddings, then inside each block
+    model = GPT(GPTConfig(**TINY, dropout=0.1), dropout_layer=TriplingDropout).double()
+    idx = np.array([[3, 1, 4, 1]])
+    z = 3.0 * (model.wte.weight.data[idx] + model.wpe.weight.data[:4])
+    for block in model.h:
+        z = block(tensor(z, dtype=float64)).data
+    z = np_layer_norm(z, model.ln_f.weight.data, None)
+    np.testing.assert_allclose(model(idx).data, z @ model.wte.weight.data.T,
+                               rtol=1e-9, atol=1e-12)

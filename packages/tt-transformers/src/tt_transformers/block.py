@@ -19,6 +19,8 @@ class MLP(Module):
 
     GELU is the tanh form (GPT-2's), module 03's tt_activations.gelu: whatever tt-activations
     is installed (yours, once you wrote it) runs here, with its fast path if it has one.
+    dropout: an optional Module (e.g. tt_regularization.Dropout) that the MLP applies to its
+    own output, after c_proj.
     """
 
     def __init__(self, n_embd, bias=True, dropout=None):
@@ -28,7 +30,12 @@ class MLP(Module):
         self.dropout = dropout  # an optional Module (e.g. tt_regularization.Dropout)
 
     def forward(self, x):
-        """(*, C) -> (*, C)."""
+        """x (*, C) -> c_proj(gelu(c_fc(x), approximate="tanh")) (*, C), then self.dropout
+        when it is not None (once, after c_proj).
+
+        Call gelu as tt_activations.gelu (looked up at call time, so an installed module 03 is
+        the one that runs). The Linears see a 2-D (N, C) view of x, N = the product of *.
+        """
         x = as_tensor(x)
         lead, C = x.shape[:-1], x.shape[-1]
         ### BEGIN SOLUTION
@@ -45,7 +52,9 @@ class TransformerBlock(Module):
     """Pre-LN block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). x (B, T, C) -> (B, T, C).
 
     causal=True (GPT) lets position t attend only to positions <= t. `dropout`, when given,
-    is a Module applied to both branch outputs before they join the residual stream.
+    is a Module applied to each branch's output once, before it joins the residual stream:
+    the block applies it to the attention branch, and passes it to its MLP, which applies it
+    to its own output (so the block must not apply it to the MLP's output again).
     """
 
     def __init__(self, n_embd, n_head, bias=True, causal=True, dropout=None, eps=1e-5):
@@ -57,7 +66,12 @@ class TransformerBlock(Module):
         self.dropout = dropout
 
     def forward(self, x, mask=None, kv_cache=None):
-        """(B, T, C) -> (B, T, C); mask and kv_cache go to the attention (see tt_attention)."""
+        """x (B, T, C) -> (B, T, C): x + dropout(attn(ln_1(x))), then + mlp(ln_2(.)).
+
+        mask and kv_cache go to self.attn as they are (see tt_attention). self.dropout, when not
+        None, is applied here to the attention branch only: self.mlp applies it to its own
+        output. Returns a new Tensor; x is not changed.
+        """
         x = as_tensor(x)
         ### BEGIN SOLUTION
         a = self.attn(self.ln_1(x), mask=mask, kv_cache=kv_cache)   # (B, T, C)

@@ -83,10 +83,16 @@ class GPT(Module):
             init.normal_(block.mlp.c_proj.weight, 0.0, std)
 
     def forward(self, idx, kv_cache=None):
-        """idx (B, T) int token ids -> logits (B, T, vocab_size).
+        """idx (B, T) int token ids -> logits (B, T, vocab_size), a Tensor of the model's dtype.
 
         kv_cache: None, or a list of n_layer tt_attention.KVCache; then idx holds the tokens
-        that follow the len(kv_cache[0]) positions already cached.
+        that follow the `past` = len(kv_cache[0]) positions already cached.
+
+        The code before the region has checked idx and the length and set B, T, past and
+        `caches` (one entry per block, None without a cache). Tokens: self.wte(idx) (B, T, C);
+        positions: self.wpe(np.arange(past, past + T)), a 1-D int array, so (T, C), which
+        broadcasts over B. Then self.drop (when not None) on their sum, each block with its
+        cache, self.ln_f, and self.lm_head on a 2-D (B*T, C) view, reshaped to (B, T, V).
         """
         idx = _token_ids(idx, self.config.vocab_size)
         B, T = idx.shape
