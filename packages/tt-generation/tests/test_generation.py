@@ -1,5 +1,7 @@
 """Contract tests for tt_generation: sampling filters, greedy, KV cache == recomputation."""
 
+import warnings
+
 import numpy as np
 import pytest
 from tt_tensor import is_grad_enabled
@@ -44,6 +46,58 @@ def test_top_p_filter_keeps_the_smallest_nucleus():
     assert kept(1e-9) == [True, False, False, False]       # the top token always survives
     with pytest.raises(ValueError, match="top_p"):
         top_p_filter(logits, 0.0)
+
+
+def test_top_p_keeps_every_token_tied_with_the_least_likely_of_the_nucleus():
+    kept = lambda probs, p: np.isfinite(top_p_filter(np.log([probs]), p))[0].tolist()  # noqa
+    # each 0.2 has only 0.4 ahead of it, < 0.5: all kept, whatever their order
+    assert kept([0.4, 0.2, 0.2, 0.2], 0.5) == [True, True, True, True]
+    assert kept([0.2, 0.2, 0.4, 0.2], 0.5) == [True, True, True, True]
+    assert kept([0.4, 0.2, 0.2, 0.2], 0.3) == [True, False, False, False]
+    assert kept([0.3, 0.2, 0.3, 0.2], 0.1) == [True, False, True, False]  # a tie at the top
+
+
+def test_top_p_filter_keeps_a_token_when_the_mass_strictly_ahead_of_it_is_below_p():
+    rng = np.random.default_rng(8)
+    logits = rng.integers(-2, 3, size=(6, 9)).astype(np.float64)   # many exact ties
+    probs = np_softmax(logits)
+    for p in rng.uniform(0.05, 0.95, size=8):
+        ahead = np.array([[row[row > x].sum() for x in row] for row in probs])  # (B, V)
+        out = top_p_filter(logits, p)
+        np.testing.assert_array_equal(np.isfinite(out), ahead < p)
+        np.testing.assert_array_equal(out[ahead < p], logits[ahead < p])  # kept unchanged
+        perm = rng.permutation(9)                                   # order plays no part
+        np.testing.assert_array_equal(top_p_filter(logits[:, perm], p), out[:, perm])
+
+
+def test_top_p_of_one_keeps_every_token():
+    # softmax([0, -50]) rounds to [1.0, 2e-22]: a running sum reaches 1 before the last token
+    logits = np.array([[0.0, -50.0, 3.0, -60.0]])
+    np.testing.assert_array_equal(top_p_filter(logits, 1.0), logits)
+    np.testing.assert_array_equal(top_p_filter(logits, 1), logits)
+
+
+@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, None, None), (0.7, 4, None),
+                                                     (1.5, None, 0.8), (0.9, np.int64(5), 0.7)])
+def test_sample_next_draws_by_inverse_cdf_with_one_uniform_per_row(temperature, top_k, top_p):
+    logits = np.random.default_rng(9).standard_normal((50, 8)) * 2
+    z = (logits - logits.max(-1, keepdims=True)) / temperature
+    if top_k is not None:                          # the filters, in the documented order
+        z = top_k_filter(z, top_k)
+    if top_p is not None:
+        z = top_p_filter(z, top_p)
+    cdf = np.cumsum(np_softmax(z), axis=-1)
+    u = np.random.default_rng(10).random(50) * cdf[:, -1]   # (B,): one uniform per row
+    expected = np.array([np.searchsorted(row, x, side="right") for row, x in zip(cdf, u)])
+    rng = np.random.default_rng(10)
+    picks = sample_next(logits, temperature, top_k, top_p, rng)
+    assert picks.dtype == np.int64 and picks.shape == (50,)
+    np.testing.assert_array_equal(picks, expected)
+    after = np.random.default_rng(10)
+    after.random(50)
+    assert rng.random() == after.random()          # exactly one rng.random(B) was used
+    sample_next(logits, 0, rng=rng)                # greedy draws nothing
+    assert rng.random() == after.random()
 
 
 def test_greedy_is_argmax():
@@ -122,11 +176,13 @@ def test_a_temperature_that_underflows_is_greedy(temperature):
     logits = np.random.default_rng(5).standard_normal((16, 11)) * 3
     logits[:, 0] = logits.min() - 1.0  # token 0 is the least likely everywhere
     for seed in range(5):
-        picks = sample_next(logits, temperature, rng=np.random.default_rng(seed))
-        np.testing.assert_array_equal(picks, logits.argmax(-1))
-        picks = sample_next(logits, temperature, top_k=3, top_p=0.9,
-                            rng=np.random.default_rng(seed))
-        np.testing.assert_array_equal(picks, logits.argmax(-1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and no overflow warning on the way
+            picks = sample_next(logits, temperature, rng=np.random.default_rng(seed))
+            np.testing.assert_array_equal(picks, logits.argmax(-1))
+            picks = sample_next(logits, temperature, top_k=3, top_p=0.9,
+                                rng=np.random.default_rng(seed))
+            np.testing.assert_array_equal(picks, logits.argmax(-1))
 
 
 def test_generate_with_an_underflowing_temperature_equals_greedy(model):

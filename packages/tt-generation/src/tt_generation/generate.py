@@ -73,7 +73,8 @@ def _cached_steps(model):
 
     The cached window is tokens[:, start:]. It starts at the prompt (cropped to block_size);
     when one more token would overflow block_size, the window restarts at the last
-    block_size // 2 tokens and the cache is refilled from them in one forward (a "prefill").
+    block_size // 2 tokens, the newest one included, and the cache is refilled from them in
+    one forward (a "prefill").
     """
     block, n_layer = model.config.block_size, model.config.n_layer
     state = {"cache": None, "start": 0}
@@ -86,7 +87,9 @@ def _cached_steps(model):
         call (the first call gets the prompt). Feed the model only what the caches in
         state["cache"] (one KVCache per layer) have not seen: the newest token; or, on the first
         call and when the window tokens[:, state["start"]:] would exceed block_size, new caches
-        and a window restarted at max(0, T - block) (first call) or T - block // 2 (overflow).
+        and a window restarted at max(0, T - block) (first call) or T - block // 2 (overflow),
+        fed whole. T counts the newest token, so a restarted window is the last block // 2
+        tokens with the newest among them. Update state["start"] and state["cache"].
         """
         ### BEGIN SOLUTION
         T = tokens.shape[1]

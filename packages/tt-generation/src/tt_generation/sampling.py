@@ -23,22 +23,29 @@ def top_k_filter(logits, k):
 
 
 def top_p_filter(logits, p):
-    """Keep the smallest set of most likely tokens whose probability adds up to >= p.
+    """Keep the nucleus of each row, the other logits -> -inf. (B, V) -> (B, V).
 
-    Holtzman et al. 2020 (nucleus sampling): a token is kept when the probability of the
-    tokens more likely than it is < p, so the most likely token always survives.
+    A token is kept when the tokens strictly more likely than it add up to < p (Holtzman et
+    al. 2020), with probabilities softmax(logits) per row: the smallest set of most likely
+    tokens whose probability reaches p, plus every token tied with the least likely of them
+    (ties are kept, as in top_k_filter). The most likely token always survives.
+
+    [0.4, 0.2, 0.2, 0.2] with p = 0.5 keeps all four: each 0.2 has only 0.4 ahead of it.
+    p = 1 keeps every token (the code before the region returns the logits unchanged: a
+    rounded running sum must not decide it).
     """
     if not 0.0 < p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {p!r}")
+    if p == 1.0:
+        return logits
     ### BEGIN SOLUTION
-    probs = _softmax(logits)
-    order = np.argsort(-probs, axis=-1, kind="stable")                 # (B, V) most likely first
-    sorted_probs = np.take_along_axis(probs, order, axis=-1)
-    mass_before = np.cumsum(sorted_probs, axis=-1) - sorted_probs       # (B, V)
-    drop_sorted = mass_before >= p
-    drop = np.empty_like(drop_sorted)
-    np.put_along_axis(drop, order, drop_sorted, axis=-1)               # back to vocab order
-    return np.where(drop, -np.inf, logits)
+    probs = _softmax(logits)                                        # (B, V)
+    ranked = -np.sort(-probs, axis=-1)                              # (B, V) most likely first
+    mass = np.cumsum(ranked, axis=-1)                               # of the first j + 1
+    # the nucleus: the first token, then each next one while the tokens before it are < p
+    size = 1 + (mass[..., :-1] < p).sum(axis=-1, keepdims=True)     # (B, 1)
+    cutoff = np.take_along_axis(ranked, size - 1, axis=-1)          # (B, 1): its least likely
+    return np.where(probs < cutoff, -np.inf, logits)                # ties with it are kept
     ### END SOLUTION
 
 
@@ -73,9 +80,18 @@ def _check_logits(logits):
 
 def sample_next(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
     """One token id per row of logits (B, V): argmax when temperature == 0, else a draw from
-    softmax(logits / temperature) restricted by top_k and top_p. Returns (B,) int64.
+    softmax(logits / temperature) restricted by top_k, then top_p. Returns (B,) int64.
 
-    A temperature so small that logits / temperature overflows is greedy too."""
+    The draw, so that a seed gives the same text everywhere: u = rng.random(B), one call and
+    one uniform per row; a row's token is the first whose cumulative probability exceeds u
+    times the row's total (inverse CDF), never one of probability 0.
+
+    The filters see logits / temperature (top_p measures the tempered, top-k-filtered
+    probabilities). Divide after shifting each row by its max, so a temperature so small
+    that the division overflows (1e-320) sends every other logit to -inf and the draw is
+    the argmax; silence NumPy's overflow warning there (np.errstate(over="ignore")): the
+    tests turn warnings into errors. The code before the region checked logits and
+    temperature and made rng (a NumPy Generator); greedy draws nothing from it."""
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
     if temperature == 0:
