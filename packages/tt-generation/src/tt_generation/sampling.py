@@ -23,12 +23,12 @@ def top_k_filter(logits, k):
 
 
 def top_p_filter(logits, p):
-    """Keep the nucleus of each row, the other logits -> -inf. (B, V) -> (B, V).
+    """Keep each token whose strictly more likely tokens add up to < p, the others -> -inf.
 
-    A token is kept when the tokens strictly more likely than it add up to < p (Holtzman et
-    al. 2020), with probabilities softmax(logits) per row: the smallest set of most likely
-    tokens whose probability reaches p, plus every token tied with the least likely of them
-    (ties are kept, as in top_k_filter). The most likely token always survives.
+    Nucleus sampling (Holtzman et al. 2020), (B, V) -> (B, V), probabilities softmax(logits)
+    per row: the smallest set of most likely tokens whose probability reaches p, plus every
+    token tied with the least likely of them (ties kept, as by top_k_filter). The most
+    likely token always survives.
 
     [0.4, 0.2, 0.2, 0.2] with p = 0.5 keeps all four: each 0.2 has only 0.4 ahead of it.
     p = 1 keeps every token (the code before the region returns the logits unchanged: a
@@ -79,19 +79,19 @@ def _check_logits(logits):
 
 
 def sample_next(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
-    """One token id per row of logits (B, V): argmax when temperature == 0, else a draw from
-    softmax(logits / temperature) restricted by top_k, then top_p. Returns (B,) int64.
+    """One token id per row of logits (B, V), as (B,) int64: argmax when temperature == 0,
+    else a draw from softmax(logits / temperature) restricted by top_k, then top_p.
 
-    The draw, so that a seed gives the same text everywhere: u = rng.random(B), one call and
-    one uniform per row; a row's token is the first whose cumulative probability exceeds u
-    times the row's total (inverse CDF), never one of probability 0.
+    The draw (a seed gives the same text everywhere): u = rng.random(B), one call; a row's
+    token is the first whose cumulative probability exceeds u times the row's total.
 
     The filters see logits / temperature (top_p measures the tempered, top-k-filtered
     probabilities). Divide after shifting each row by its max, so a temperature so small
     that the division overflows (1e-320) sends every other logit to -inf and the draw is
     the argmax; silence NumPy's overflow warning there (np.errstate(over="ignore")): the
-    tests turn warnings into errors. The code before the region checked logits and
-    temperature and made rng (a NumPy Generator); greedy draws nothing from it."""
+    tests turn warnings into errors. The draw never picks a token of probability 0, even
+    when u rounds to the total. The code before the region checked logits and temperature
+    and made rng (a NumPy Generator); greedy draws nothing from it."""
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
     if temperature == 0:
