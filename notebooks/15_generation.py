@@ -6,7 +6,8 @@
 # [tt-generation's README](../packages/tt-generation/README.md).
 #
 # **The math.** `p = softmax(logits / temperature)`; top-k keeps the `k` largest logits,
-# top-p the smallest set whose probability reaches `p`; the rest get `-inf`.
+# top-p the smallest set whose probability reaches `p`; both keep ties with the last token
+# kept; the rest get `-inf`.
 #
 # **The cost.** Without a cache, token `t` recomputes all `t` positions (`O(T²)` in total);
 # with it, one position per token.
