@@ -1,6 +1,7 @@
-"""Draft a module's tests/tasks.txt: which contract tests check which task.
+"""Draft a module's tests/tasks.txt: which contract tests check which task; check its order.
 
     python tools/tasks.py draft tt-activations [--write]
+    python tools/tasks.py check tt-activations
 
 Runs the package's contract tests on the reference with a profiler hook that records which
 task functions each test calls, then proposes for each test the tasks it is *about*: the ones
@@ -10,6 +11,12 @@ no test is about gets every test that calls it. The tasks the others' tests also
 first. Prints the draft, or writes it with --write (keeping the order of the tasks that an
 existing tasks.txt gives). It is a draft: read it, and move a test to the task it really
 checks; packages/tinytorch/tests/test_tasks.py checks the result against the scaffold.
+
+`check` runs the tests the same way and reads the existing tasks.txt: a test mapped to a task
+may call only that task and earlier ones (the order `tinytorch new` lists them in), and must
+call the task itself, else a learner doing the tasks in order meets a test that stops at a
+stub they have not reached, or one that cannot tell their task right from wrong. Exit status 1
+with one line per problem.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packages" / "tinytorch" / "src"))
 from tinytorch.scaffold import _functions, find_regions  # noqa: E402
-from tinytorch.tasks import TASK_MAP, matches, node_key, read_task_map  # noqa: E402
+from tinytorch.tasks import (  # noqa: E402
+    TASK_MAP, matches, node_key, read_task_map, tests_of,
+)
 
 GENERIC = {"forward", "backward", "__init__", "__call__", "step", "apply", "__iter__",
            "__len__", "__getitem__", "call", "run", "update"}
@@ -169,27 +178,56 @@ def render(name: str, about: dict[str, list[str]], order: list[str], all_tests) 
     return "\n".join(lines) + "\n"
 
 
+def order_problems(mapping: dict[str, list[str]], calls: dict[str, set[str]]) -> list[str]:
+    """One line per test that a task map puts under a task it does not call, or under a task
+    earlier than another task it calls (see the module doc)."""
+    position = {task: i for i, task in enumerate(mapping)}
+    problems = []
+    for task, patterns in mapping.items():
+        for test in tests_of(patterns, sorted(calls)):
+            later = sorted((t for t in calls[test] if position.get(t, -1) > position[task]),
+                           key=position.get)
+            if later:
+                problems.append(f"{task}: {test} also calls the later task(s) "
+                                f"{', '.join(later)}")
+            if task not in calls[test]:
+                problems.append(f"{task}: {test} never calls {task}")
+    return problems
+
+
+def record_calls(folder: Path, keys) -> dict[str, set[str]] | None:
+    """test -> the task functions it calls, from one run of the package's tests (None when a
+    test fails: the map is drawn from the reference passing them all)."""
+    recorder = Recorder(keys)
+    status = pytest.main([str(folder / "tests"), "-q", "-p", "no:cacheprovider"],
+                         plugins=[recorder])
+    return None if status != 0 else dict(recorder.calls)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["draft"])
+    parser.add_argument("command", choices=["draft", "check"])
     parser.add_argument("package", help="tt-activations, ...")
-    parser.add_argument("--write", action="store_true", help="write tests/tasks.txt")
+    parser.add_argument("--write", action="store_true", help="write tests/tasks.txt (draft)")
     args = parser.parse_args(argv)
     folder = ROOT / "packages" / args.package
     source = folder / "src" / args.package.replace("-", "_")
     keys = task_code_keys(source)
     tasks = list(dict.fromkeys(keys.values()))
-    recorder = Recorder(keys)
-    status = pytest.main([str(folder / "tests"), "-q", "-p", "no:cacheprovider"],
-                         plugins=[recorder])
-    if status != 0:
-        print(f"the reference tests of {args.package} fail: no draft", file=sys.stderr)
+    calls = record_calls(folder, keys)
+    if calls is None:
+        print(f"the reference tests of {args.package} fail: no {args.command}", file=sys.stderr)
         return 1
-    about = draft(recorder.calls, tasks)
-    existing = list(read_task_map(folder / "tests"))
+    existing = read_task_map(folder / "tests")
+    if args.command == "check":
+        problems = order_problems(existing, calls)
+        print("\n".join(problems) or f"{args.package}: every mapped test calls its task and "
+              "only earlier ones")
+        return 1 if problems else 0
+    about = draft(calls, tasks)
     order = [t for t in existing if t in about]
-    order += [t for t in course_order(about, recorder.calls, tasks) if t not in existing]
-    text = render(args.package, about, order, list(recorder.calls))
+    order += [t for t in course_order(about, calls, tasks) if t not in existing]
+    text = render(args.package, about, order, list(calls))
     if args.write:
         (folder / "tests" / TASK_MAP).write_text(text, encoding="utf-8")
     else:
