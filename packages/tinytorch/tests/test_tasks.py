@@ -93,6 +93,22 @@ def test_each_task_is_judged_by_its_own_tests(tmp_path):
     assert "tasks: 6, stub 4, failing 1, waiting 0" in done.stdout
 
 
+def test_the_where_column_names_the_line_the_scaffold_readme_names(tmp_path):
+    """While a task is a stub, `tinytorch test` locates it at its raise, as the scaffold's
+    README and `tinytorch new` do; once written, at its def."""
+    entry = course_entry("systems")
+    dest = tmp_path / "own"
+    tasks = create_package(entry, dest)
+    found = installed_functions(dest / "src" / entry.import_name, entry.distribution)
+    for task in tasks:
+        assert (found[task.name].path, found[task.name].line) == (dest / task.path, task.line)
+    path = dest / "src/tt_systems/costs.py"
+    path.write_text(write_region(path.read_text(), "matmul_flops", "return 0"))
+    written = installed_functions(dest / "src/tt_systems", entry.distribution)["matmul_flops"]
+    assert not written.stub
+    assert path.read_text().splitlines()[written.line - 1].startswith("def matmul_flops(")
+
+
 def test_a_broken_task_map_is_a_clear_error(tmp_path):
     (tmp_path / "tasks.txt").write_text(textwrap.dedent("""\
         relu: test_a.py::test_relu

@@ -135,7 +135,14 @@ def is_stub(function: ast.AST, distribution: str, name: str) -> bool:
     """Whether the function still holds the scaffold's stub of task `name`:
     `raise NotImplementedError("<distribution>: implement <name>(...")`, anywhere in its own
     body (code the scaffold kept before it does not matter)."""
+    return stub_line(function, distribution, name) is not None
+
+
+def stub_line(function: ast.AST, distribution: str, name: str) -> int | None:
+    """The line of the first stub of task `name` in the function's own body (see is_stub),
+    None when there is none."""
     prefix = f"{distribution}: implement {name}("
+    lines = []
     for node in _own_nodes(function):
         if not isinstance(node, ast.Raise):
             continue
@@ -144,8 +151,8 @@ def is_stub(function: ast.AST, distribution: str, name: str) -> bool:
                 and call.func.id == "NotImplementedError" and len(call.args) == 1 \
                 and isinstance(call.args[0], ast.Constant) \
                 and str(call.args[0].value).startswith(prefix):
-            return True
-    return False
+            lines.append(node.lineno)
+    return min(lines, default=None)
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ class InstalledFunction:
     """Where a task's function is in the installed package, and whether it is still a stub."""
 
     path: Path
-    line: int
+    line: int  # while a stub: its raise line (where the scaffold's README points); else the def
     stub: bool
 
 
@@ -169,8 +176,9 @@ def installed_functions(package_dir: Path, distribution: str) -> dict[str, Insta
             continue  # the tests report a file that does not import
         for function in _functions(tree):
             name = function.signature.split("(", 1)[0]
-            found.setdefault(name, InstalledFunction(path, function.node.lineno,
-                                                     is_stub(function.node, distribution, name)))
+            raise_line = stub_line(function.node, distribution, name)
+            found.setdefault(name, InstalledFunction(path, raise_line or function.node.lineno,
+                                                     raise_line is not None))
     return found
 
 
