@@ -45,7 +45,8 @@ def test_a_missing_folder_exits_2_with_the_reason(main, tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main([str(tmp_path / "missing")])
     assert info.value.code == 2
-    assert "missing: no such folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("tinytorch ") and "missing: no such folder" in err
 
 
 @pytest.mark.parametrize("main", [serve_main, lambda argv: export_main(argv + ["--out", "x"])])

@@ -84,7 +84,9 @@ def assert_one_line_exit_2(done, command):
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in done.stderr, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"tinytorch {command}: "), done.stderr
+    # named as the user typed it (not `tinytorch {command}`, which they did not run)
+    assert len(lines) == 1 and lines[0].startswith(f"python -m tt_systems {command}: "), \
+        done.stderr
 
 
 @pytest.mark.parametrize("command,args", CASES, ids=[f"{c} {' '.join(a)}" for c, a in CASES])

@@ -1,4 +1,7 @@
-"""FLOP and byte counts: each op by its rule, each layer against its closed form."""
+"""FLOP and byte counts: each op by its rule, each layer against its closed form.
+
+Tests in task order (tests/tasks.txt): the closed forms need only matmul_flops; the profiles
+need forward_flops, then backward_flops as well."""
 
 import numpy as np
 import pytest
@@ -6,8 +9,9 @@ from tt_attention import KVCache, MultiHeadAttention
 from tt_layers import Linear
 from tt_spatial import Conv2d
 from tt_systems import (
-    Profiler, attention_flops, attention_flops_tolerance, attention_matmul_flops, conv2d_flops,
-    forward_bytes, linear_flops, matmul_flops, register_flop_rule,
+    Profiler, attention_flops, attention_flops_tolerance, attention_matmul_flops,
+    backward_flops, conv2d_flops, forward_bytes, forward_flops, linear_flops, matmul_flops,
+    register_flop_rule,
 )
 from tt_tensor import Function, broadcast_to, no_grad, randn, reshape, sliding_window
 
@@ -26,6 +30,24 @@ def test_matmul_flops_is_2mnk_times_batch(a, b):
     out = np.matmul(np.ones(a), np.ones(b))
     K = a[-1]
     assert matmul_flops(a, b) == 2 * K * out.size
+
+
+@pytest.mark.parametrize("N, I, O", [(8, 12, 7), (1, 3, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_flops_is_one_matmul_plus_the_bias(N, I, O, bias):
+    assert linear_flops(N, I, O, bias) == matmul_flops((N, I), (I, O)) + (N * O if bias else 0)
+    assert linear_flops(N, I, O, True) - linear_flops(N, I, O, False) == N * O
+
+
+@pytest.mark.parametrize("B, C, OC, K, out_hw", [(2, 3, 5, (3, 3), (7, 6)),
+                                                 (1, 1, 4, (2, 5), (1, 1))])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_flops_is_one_matmul_plus_the_bias(B, C, OC, K, out_hw, bias):
+    """im2col: (OC, C KH KW) @ (C KH KW, B OH OW), then one add per output element."""
+    columns = C * K[0] * K[1]
+    outputs = B * OC * out_hw[0] * out_hw[1]
+    expected = matmul_flops((OC, columns), (columns, B * out_hw[0] * out_hw[1]))
+    assert conv2d_flops(B, C, OC, K, out_hw, bias) == expected + (outputs if bias else 0)
 
 
 @pytest.mark.parametrize("batch_shape, bias", [((8,), True), ((2, 5), False)])
@@ -112,12 +134,85 @@ def test_the_scale_q_attention_is_multi_head_attention(scale_q_attention):
                                        rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("B, T, E, H, past", [(2, 7, 16, 4, 0), (1, 1, 8, 2, 0), (1, 1, 16, 4, 5),
+                                           (3, 4, 12, 3, 2)])
+def test_attention_flops_bias_and_mask_terms(B, T, E, H, past):
+    """Each optional term on its own: the four projections' bias adds are 4 B T E; the causal
+    mask adds one FLOP per score, B H T S, except for a single query (T = 1: no mask)."""
+    S = past + T
+
+    def flops(bias, causal):
+        return attention_flops(B, T, E, H, bias=bias, causal=causal, past=past)
+
+    for causal in (True, False):
+        assert flops(True, causal) - flops(False, causal) == 4 * B * T * E
+    for bias in (True, False):
+        assert flops(bias, True) - flops(bias, False) == (B * H * T * S if T > 1 else 0)
+    # without either: the matmuls, the scale (one per score) and the softmax (five per score)
+    assert flops(False, False) == attention_matmul_flops(B, T, E, H, past=past) \
+        + 6 * B * H * T * S
+
+
 def test_attention_flops_grow_quadratically_in_T():
     # the T-dependent part beyond linear: f(2T) - 2 f(T) = the T^2 terms, scaled by 2
     def quadratic(T):
         return attention_flops(1, 2 * T, 32, 4) - 2 * attention_flops(1, T, 32, 4)
 
     assert quadratic(64) == 4 * quadratic(32)
+
+
+def test_forward_flops_of_each_kind_of_op():
+    """Elementwise: the output's elements (the broadcast shape); reductions: the input's
+    elements, whatever the axes; movement: none; matmul: 2 M N K per batch element."""
+    x, b = np.ones((3, 4), np.float32), np.ones(4, np.float32)
+    assert forward_flops("mul", (x, b), x * b) == 12
+    assert forward_flops("add", (b,), np.ones((5, 3, 4))) == 60   # the array operand: no Tensor
+    assert forward_flops("exp", (x,), np.exp(x)) == 12
+    cube = np.ones((3, 4, 5), np.float32)
+    assert forward_flops("sum", (cube,), cube.sum(axis=1)) == 60
+    assert forward_flops("max", (cube,), cube.max()) == 60
+    for op in ("reshape", "permute", "getitem", "pad", "concatenate"):
+        assert forward_flops(op, (cube,), cube.reshape(12, 5)) == 0
+    a, w = np.ones((2, 3, 4)), np.ones((4, 6))
+    assert forward_flops("matmul", (a, w), a @ w) == 2 * 2 * 3 * 4 * 6
+    assert forward_flops("matmul", (a,), a @ w) == 2 * 2 * 3 * 4 * 6  # w was an ndarray
+
+
+def test_backward_flops_of_each_kind_of_op():
+    """Per gradient produced: elementwise the broadcast output's elements (a broadcast input
+    too), reductions the input's elements, matmul 2 M N K; a None gradient costs nothing."""
+    x, b = np.ones((3, 4), np.float32), np.ones(4, np.float32)
+    assert backward_flops("mul", (x, b), (x, b)) == 2 * 12
+    assert backward_flops("mul", (x, b), (None, b)) == 12          # b's gradient is (4,)
+    assert backward_flops("add", (b, np.float32(2)), (b, None)) == 4
+    cube = np.ones((3, 4, 5), np.float32)
+    assert backward_flops("sum", (cube,), (cube,)) == 60
+    assert backward_flops("max", (cube,), (None,)) == 0
+    assert backward_flops("reshape", (cube,), (cube,)) == 0
+    a, w = np.ones((5, 6)), np.ones((6, 4))
+    assert backward_flops("matmul", (a, w), (a, w)) == 2 * (2 * 5 * 6 * 4)
+    assert backward_flops("matmul", (a, w), (None, w)) == 2 * 5 * 6 * 4
+
+
+def flops_by_op(prof, phase):
+    totals = {}
+    for r in prof.records:
+        if r.phase == phase:
+            totals[r.name] = totals.get(r.name, 0) + r.flops
+    return totals
+
+
+@pytest.mark.parametrize("b_needs_grad", [True, False])
+def test_profiled_elementwise_and_reduction_flops_meet_the_rules(b_needs_grad):
+    """(x * b).sum(axis=1).max() with x (3, 4, 5), b (4, 5) broadcast: every op forward and
+    backward against the counting rules' closed forms."""
+    x = randn(3, 4, 5, requires_grad=True)
+    b = randn(4, 5, requires_grad=b_needs_grad)
+    with Profiler() as prof:
+        (x * b).sum(axis=1).max().backward()
+    gradients = 2 if b_needs_grad else 1
+    assert flops_by_op(prof, "forward") == {"mul": 60, "sum": 60, "max": 3 * 5}
+    assert flops_by_op(prof, "backward") == {"mul": gradients * 60, "sum": 60, "max": 3 * 5}
 
 
 def test_views_allocate_nothing_and_copies_count_their_bytes():

@@ -10,7 +10,7 @@ from tt_optimizers import SGD
 from tt_systems import (
     attention_activation_bytes, attention_bytes_tolerance, attention_memory_sweep,
     count_forward_bytes, measure_peak, memory_report, optimizer_scratch_bound,
-    optimizer_state_bytes, parameter_bytes,
+    optimizer_state_bytes, parameter_bytes, predicted_peak_bytes,
 )
 from tt_tensor import no_grad, randn
 from tt_transformers import GPT, GPTConfig
@@ -34,6 +34,16 @@ def test_parameter_bytes_counts_tied_weights_once():
     model = GPT(GPTConfig(block_size=8, vocab_size=11, n_layer=1, n_head=2, n_embd=8))
     assert model.lm_head.weight is model.wte.weight
     assert parameter_bytes(model) == 4 * model.num_parameters()
+
+
+def test_predicted_peak_is_activations_gradients_and_the_two_largest_buffers():
+    # four sizes no sum of fewer terms can hit: each term counts once
+    assert predicted_peak_bytes(100_000, 3_000, 200, 10) == 103_210
+    model, x = Sequential(Linear(10, 20), Linear(20, 5)), randn(7, 10)
+    activations, largest = count_forward_bytes(model, x)      # given: the profiler's byte rule
+    report = memory_report(model, None, optimizer=None, input=x)
+    params = 4 * (10 * 20 + 20 + 20 * 5 + 5)                  # float32 weights and biases
+    assert report.predicted_peak == activations + params + 4 * 10 * 20 + largest
 
 
 def build(name):

@@ -1,4 +1,7 @@
-"""int8 quantization: the math, the layers, and a trained model's accuracy (stated tolerances)."""
+"""int8 quantization: the math, the layers, and a trained model's accuracy (stated tolerances).
+
+Tests in task order (tests/tasks.txt): quantize, dequantize, the float path of _qmatmul, then
+the int8 path (quantize_rows, Int8Linear); a test calls no task after its own."""
 
 import numpy as np
 import pytest
@@ -6,8 +9,8 @@ from tt_layers import Flatten, Linear, ReLU
 from tt_networks import Sequential, mlp
 from tt_spatial import Conv2d, MaxPool2d
 from tt_systems import (
-    Int8Linear, QuantizedConv2d, QuantizedLinear, dequantize_per_channel, model_size_bytes,
-    quantize_dynamic, quantize_per_channel, quantize_rows, train_mlp,
+    Int8Linear, Profiler, QuantizedConv2d, QuantizedLinear, dequantize_per_channel,
+    model_size_bytes, quantize_dynamic, quantize_per_channel, quantize_rows, train_mlp,
 )
 from tt_tensor import no_grad, randn, tensor
 from tt_transformers import GPT, GPTConfig
@@ -23,7 +26,8 @@ def test_per_channel_scales_and_round_trip_error():
     assert q.dtype == np.int8 and scale.shape == (6,)
     np.testing.assert_allclose(scale, np.abs(w).max(axis=1) / 127, rtol=1e-6)
     assert np.abs(q).max(axis=1).tolist() == [127] * 6     # each row uses its full range
-    err = np.abs(dequantize_per_channel(q, scale) - w)
+    np.testing.assert_array_equal(q, np.rint(w / scale[:, None]))
+    err = np.abs(q * scale[:, None] - w)
     assert (err <= scale[:, None] / 2 + 1e-6).all()        # rounding: at most half a step
 
 
@@ -33,14 +37,38 @@ def test_quantize_along_another_axis_and_zero_channels():
     q, scale = quantize_per_channel(w, axis=1)
     assert scale.shape == (4,)
     assert scale[0] == scale[2] == scale[3] == 1.0          # all-zero channels: no division by 0
-    np.testing.assert_allclose(dequantize_per_channel(q, scale, axis=1), w, atol=2 / 254)
+    assert scale.dtype == np.float32 and q.dtype == np.int8 and q.shape == w.shape
+    np.testing.assert_array_equal(q[:, [0, 2, 3]], 0)
+    np.testing.assert_allclose(q * scale[None, :], w, atol=2 / 254)
+    q_last, scale_last = quantize_per_channel(tensor(w), axis=-1)  # a Tensor, a negative axis
+    np.testing.assert_array_equal(q_last, q)
+    np.testing.assert_array_equal(scale_last, scale)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_dequantize_multiplies_each_channel_by_its_scale(axis):
+    rng = np.random.default_rng(2)
+    q = rng.integers(-127, 128, (3, 4, 5)).astype(np.int8)
+    scale = rng.uniform(0.01, 1, q.shape[axis]).astype(np.float32)
+    w = dequantize_per_channel(tensor(q, dtype=np.int8), tensor(scale), axis=axis)
+    shape = [1, 1, 1]
+    shape[axis] = -1
+    assert w.dtype == np.float32 and w.shape == q.shape
+    np.testing.assert_array_equal(w, q.astype(np.float32) * scale.reshape(shape))
 
 
 def test_row_quantization_of_activations():
     x = np.array([[0.5, -1.0, 0.25], [0.0, 0.0, 0.0]], np.float32)
     xq, s = quantize_rows(x)
-    np.testing.assert_allclose(s[:, 0], [1 / 127, 1.0])
+    assert xq.dtype == np.int8 and s.dtype == np.float32 and s.shape == (2, 1)
+    np.testing.assert_allclose(s[:, 0], [1 / 127, 1.0])      # an all-zero row: scale 1
     np.testing.assert_array_equal(xq[0], np.rint(x[0] * 127).astype(np.int8))
+    np.testing.assert_array_equal(xq[1], 0)
+    x3 = np.random.default_rng(3).normal(0, 2, (2, 3, 7)).astype(np.float32)
+    xq3, s3 = quantize_rows(x3)                               # (*, K): one scale per row
+    assert xq3.shape == x3.shape and s3.shape == (2, 3, 1)
+    np.testing.assert_allclose(s3, np.abs(x3).max(axis=-1, keepdims=True) / 127, rtol=1e-6)
+    np.testing.assert_array_equal(xq3, np.rint(x3 / s3))
 
 
 @pytest.mark.parametrize("compute", ["float", "int8"])
@@ -69,11 +97,40 @@ def test_both_scaling_orders_agree(batch):
     np.testing.assert_allclose(q(x).data, expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch", [1, 99, 100, 101])
+def test_the_float_path_runs_in_tt_ops_and_scales_the_smaller_side(batch):
+    """The profiler sees the float path: one (N, K) @ (K, O) matmul, and one multiply by the
+    scales over whichever is smaller, the O x K weights (N > K) or the N x O outputs."""
+    K, O = 100, 7
+    q = QuantizedLinear.from_float(Linear(K, O, bias=False))
+    with Profiler() as prof:
+        q(randn(batch, K))
+    flops = {}
+    for r in prof.records:
+        flops[r.name] = flops.get(r.name, 0) + r.flops
+    assert flops["matmul"] == 2 * batch * K * O
+    assert flops["mul"] == (O * K if batch > K else batch * O)
+
+
 def test_quantized_linear_keeps_leading_dims_and_checks_its_input():
     q = QuantizedLinear.from_float(Linear(8, 3))
     assert q(randn(2, 5, 8)).shape == (2, 5, 3)
     with pytest.raises(ValueError, match=r"\(\*, 8\)"):
         q(randn(2, 7))
+
+
+def test_int8_linear_forward_is_the_rescaled_int32_product():
+    """K = 300: a sum of 300 products of two int8 values overflows int8 and int16, so the
+    accumulation must be int32; the result is float32 like x."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (5, 300)).astype(np.float32)
+    q = rng.integers(-127, 128, (4, 300)).astype(np.int8)
+    scale = rng.uniform(0.001, 0.01, 4).astype(np.float32)
+    y = Int8Linear.apply(tensor(x), tensor(q, dtype=np.int8), tensor(scale))
+    x_scale = (np.abs(x).max(axis=1, keepdims=True) / 127).astype(np.float32)
+    exact = np.rint(x / x_scale) @ q.T.astype(np.float64)   # integers: exact in float64
+    assert y.data.dtype == np.float32 and y.shape == (5, 4)
+    np.testing.assert_allclose(y.data, exact * x_scale * scale, rtol=1e-5)
 
 
 def test_int8_backward_is_the_straight_through_estimate():

@@ -34,8 +34,10 @@ def parameter_bytes(model):
 
 
 def optimizer_state_bytes(param_bytes, optimizer):
-    """Optimizer state: plain SGD keeps none, SGD with momentum one buffer per parameter
-    (1x), Adam and AdamW the two moments m and v (2x)."""
+    """Bytes (an int) of optimizer state for `param_bytes` of parameters: plain SGD ("sgd" or
+    None) keeps none, SGD with momentum ("momentum") one buffer per parameter (1x), Adam and
+    AdamW ("adam", "adamw") the two moments m and v (2x). Any other name is refused with a
+    ValueError before this code runs."""
     _check_optimizer(optimizer)
     ### BEGIN SOLUTION
     copies = {"sgd": 0, None: 0, "momentum": 1, "adam": 2, "adamw": 2}[optimizer]
@@ -45,9 +47,10 @@ def optimizer_state_bytes(param_bytes, optimizer):
 
 def attention_activation_bytes(batch, T, embed_dim, num_heads, bias=True, causal=True,
                                itemsize=4):
-    """Bytes a forward of tt_attention.MultiHeadAttention keeps alive for (B, T, E) inputs,
-    H heads, N = B T; m = 1 when a causal mask is applied (causal and T > 1), else 0; c = 1
-    when merging the heads copies (T > 1; one position's heads are already side by side):
+    """Bytes (an int) a forward of tt_attention.MultiHeadAttention keeps alive for (B, T, E)
+    inputs, H heads, N = B T: itemsize * (N E (4 (1 + bias) + 1 + c) + 2 B H T^2 + m T^2),
+    with m = 1 when a causal mask is applied (causal and T > 1) else 0, and c = 1 when merging
+    the heads copies (T > 1: one position's heads are already side by side) else 0.
 
         linear terms    N E (4 (1 + bias) + 1 + c)   projections (+ bias adds), P V, and the
                                                      copy that merges the heads
@@ -83,7 +86,8 @@ def optimizer_scratch_bound(largest_parameter):
 
 
 def predicted_peak_bytes(activations, gradients, largest_parameter, largest_activation):
-    """The peak of one forward + backward above the parameters.
+    """activations + gradients + largest_parameter + largest_activation (bytes, an int): the
+    peak of one forward + backward above the parameters.
 
     Every activation is alive when backward starts (the graph keeps them until it is freed),
     every parameter gets a gradient, a parameter's gradient may exist twice for a moment (the

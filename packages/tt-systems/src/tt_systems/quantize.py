@@ -22,7 +22,12 @@ QMAX = 127  # symmetric int8: -127..127 (-128 unused, so the range is symmetric 
 
 def quantize_per_channel(weight, axis=0):
     """(q int8 like weight, scale float32 (weight.shape[axis],)): symmetric, one scale per
-    slice along `axis`; scale_c = max|w_c| / 127 (1.0 for an all-zero slice)."""
+    slice along `axis`; scale_c = max|w_c| / 127 (1.0 for an all-zero slice), q =
+    clip(rint(w / scale_c), -127, 127).
+
+    `weight` is a Tensor or an array (read as float32 `w`); a negative axis counts from the
+    end. A scalar weight is a ValueError.
+    """
     w = np.asarray(getattr(weight, "data", weight), dtype=np.float32)
     if w.ndim == 0:
         raise ValueError("quantize_per_channel: weight must have at least one axis, got a scalar")
@@ -37,7 +42,11 @@ def quantize_per_channel(weight, axis=0):
 
 
 def dequantize_per_channel(q, scale, axis=0):
-    """float32 weights q * scale_c, the scale broadcast along `axis`."""
+    """float32 weights q * scale_c (an ndarray shaped like q), scale_c broadcast along `axis`.
+
+    `q` (int8) and `scale` ((q.shape[axis],) float32) are Tensors or arrays, as
+    quantize_per_channel returns them; `shape` is the scale's broadcast shape along `axis`.
+    """
     q = np.asarray(getattr(q, "data", q))
     scale = np.asarray(getattr(scale, "data", scale), dtype=np.float32)
     shape = [1] * q.ndim
@@ -48,7 +57,12 @@ def dequantize_per_channel(q, scale, axis=0):
 
 
 def quantize_rows(x):
-    """Dynamic activation quantization: (x_q int8, scale float32 (*, 1)), one scale per row."""
+    """Dynamic activation quantization, one scale per row (the last axis): (x_q int8 like x,
+    scale float32 (*, 1)) with scale = max|row| / 127 (1.0 for an all-zero row) and x_q =
+    clip(rint(x / scale), -127, 127).
+
+    `x` is a float ndarray (*, K), not a Tensor: Int8Linear.forward passes its array.
+    """
     ### BEGIN SOLUTION
     amax = np.abs(x).max(axis=-1, keepdims=True)
     scale = np.where(amax > 0, amax / QMAX, 1.0).astype(np.float32)
@@ -66,6 +80,13 @@ class Int8Linear(Function):
 
     @staticmethod
     def forward(ctx, x, q, scale):
+        """x (N, K) float ndarray, q (O, K) int8, scale (O,) float32 (arrays: apply passes the
+        Tensors' data) -> y (N, O), an ndarray of x's dtype (float32): quantize_rows(x), the
+        int8 product accumulated in int32 (x_q @ q^T, both as int32), times x_scale (N, 1)
+        and scale (O,).
+
+        ctx already keeps q and scale for the backward.
+        """
         ctx.q, ctx.scale = q, scale
         ### BEGIN SOLUTION
         xq, x_scale = quantize_rows(x)                                # (N, K) int8, (N, 1)
@@ -86,7 +107,15 @@ def _check_compute(compute):
 
 
 def _qmatmul(x, weight_int8, scale, compute):
-    """x (N, K) @ dequantized(W (O, K))^T -> (N, O) on the chosen path."""
+    """x (N, K) @ (weight_int8 * scale per row)^T -> (N, O), a Tensor. "int8": Int8Linear
+    (given). "float", with tt ops: widen the (O, K) int8 weights to float32, and multiply by
+    the (O,) scales on the smaller side: the weights when N > K, x @ (q * scale[:, None])^T,
+    else the outputs, (x @ q^T) * scale (the same product).
+
+    x is a float32 Tensor, weight_int8 an (O, K) int8 Tensor, scale an (O,) float32 Tensor
+    (the layer's buffers). Tensor ops (astype, *, @, .T), not NumPy on .data, so autograd and
+    the profiler see the float path.
+    """
     if compute == "int8":
         return Int8Linear.apply(x, weight_int8, scale)
     N, K = x.shape
