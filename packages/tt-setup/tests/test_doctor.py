@@ -10,6 +10,7 @@ import pytest
 from tt_setup import (
     Check,
     ModuleRecord,
+    check_extras,
     doctor,
     format_report,
     module_report,
@@ -87,6 +88,29 @@ def test_report_shows_modules_checks_and_hints():
     assert text.splitlines()[-1] == "1 of 2 checks failed"
 
 
+def test_an_extra_whose_package_is_missing_passes_with_a_warning_and_the_command():
+    requires = ["numpy>=1.24", 'numpy>=1.24; extra == "fast"',
+                'tt-no-such-package>=0.1 ; extra == "metrics"', "pytest; extra=='metrics'"]
+    checks = {check.name: check for check in check_extras("tt-x", requires)}
+    assert set(checks) == {"tt-x[fast]", "tt-x[metrics]"}      # the plain requirement is none
+    fast, metrics = checks["tt-x[fast]"], checks["tt-x[metrics]"]
+    assert fast.ok and not fast.warn and fast.detail == "installed"
+    assert metrics.ok and metrics.warn                          # optional: never a failure
+    assert "tt-no-such-package" in metrics.detail and "pytest" not in metrics.detail
+    assert "pip install 'tt-x[metrics]'" in metrics.hint
+    assert check_extras("tt-not-installed-at-all") == []
+
+
+def test_a_warning_shows_its_hint_and_is_counted_apart_from_failures():
+    checks = [Check("python >= 3.10", True, "3.12.1", "install Python"),
+              *check_extras("tt-x", ['tt-no-such-package; extra == "metrics"'])]
+    text = format_report(checks, [], system_info())
+    assert "warn  tt-x[metrics]" in text and "hint: pip install 'tt-x[metrics]'" in text
+    assert text.splitlines()[-1] == "all 2 checks passed, 1 with a warning"
+    data = report_dict(checks, [], system_info())
+    assert data["ok"] and data["checks"][1]["warn"] is True
+
+
 def test_doctor_prints_nothing(capsys):
     doctor()
     module_report()
@@ -138,7 +162,7 @@ def test_report_dict_is_json_and_carries_the_text_report_s_facts():
         "kind": "own", "pip": "conflict"}
     assert modules["tt-layers"]["installed"] is False and modules["tt-layers"]["pip"] == "-"
     assert report["checks"][1] == {"name": "pip check", "ok": False,
-                                   "detail": checks[1].detail, "hint": "fix it"}
+                                   "detail": checks[1].detail, "hint": "fix it", "warn": False}
 
 
 def test_report_dict_survives_a_system_info_that_failed():
