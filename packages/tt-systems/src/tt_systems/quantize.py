@@ -108,13 +108,14 @@ def _check_compute(compute):
 
 def _qmatmul(x, weight_int8, scale, compute):
     """x (N, K) @ (weight_int8 * scale per row)^T -> (N, O), a Tensor. "int8": Int8Linear
-    (given). "float", with tt ops: widen the (O, K) int8 weights to float32, and multiply by
-    the (O,) scales on the smaller side: the weights when N > K, x @ (q * scale[:, None])^T,
-    else the outputs, (x @ q^T) * scale (the same product).
+    (given). "float": widen the (O, K) int8 weights to float32, and multiply by the (O,)
+    scales on the smaller side: the weights when N > K, x @ (q * scale[:, None])^T, else the
+    outputs, (x @ q^T) * scale (the same product); the matmul with x in tt ops.
 
     x is a float32 Tensor, weight_int8 an (O, K) int8 Tensor, scale an (O,) float32 Tensor
-    (the layer's buffers). Tensor ops (astype, *, @, .T), not NumPy on .data, so autograd and
-    the profiler see the float path.
+    (the layer's buffers). The matmul with x is a tt op (`@`), so autograd and the profiler
+    see it; a multiply by the scales done in tt ops is profiled too (the tests hold it to
+    the smaller side).
     """
     if compute == "int8":
         return Int8Linear.apply(x, weight_int8, scale)
