@@ -3,7 +3,7 @@ the course table."""
 
 from ._version import __version__
 from .allocator import tune_allocator
-from .doctor import Check, doctor
+from .doctor import Check, check_extras, doctor
 from .environment import seed_everything, system_info
 from .modules import COURSE_MODULES, ModuleRecord, classify_install, module_report
 from .report import format_report, report_dict
@@ -28,6 +28,7 @@ __all__ = [
     "ExtraEdge",
     "ModuleRecord",
     "__version__",
+    "check_extras",
     "classify_install",
     "course_table",
     "doctor",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 
 from .environment import system_info
 from .modules import ModuleRecord, module_report
@@ -18,18 +20,26 @@ MIN_NUMPY = (1, 24)
 
 @dataclass(frozen=True)
 class Check:
-    """One doctor check: did it pass, what was seen, and how to fix it when it did not."""
+    """One doctor check: did it pass, what was seen, and how to fix it when it did not.
+
+    `warn`: it passed, but something optional is missing (an extra a module's tests need);
+    the report shows it with its hint, and it fails nothing."""
 
     name: str
     ok: bool
     detail: str
     hint: str = ""
+    warn: bool = False
 
 
 def doctor() -> list[Check]:
-    """Run every check: Python, NumPy, BLAS, each installed module imports, `pip check`."""
+    """Run every check: Python, NumPy, BLAS, each installed module imports, each installed
+    module's optional extras (a warning when one is missing), `pip check`."""
+    installed = [record for record in module_report() if record.installed]
     return ([check_python(), check_numpy(), check_blas()]
-            + [check_import(record) for record in module_report() if record.installed]
+            + [check_import(record) for record in installed]
+            + [check for record in installed
+               for check in check_extras(record.distribution)]
             + [check_pip()])
 
 
@@ -72,6 +82,42 @@ def check_import(record: ModuleRecord) -> Check:
     except Exception as error:  # any failure at import is what this check reports
         return Check(name, False, f"{type(error).__name__}: {error}", hint)
     return Check(name, True, record.version or "", hint)
+
+
+def check_extras(distribution: str, requires: list[str] | None = None) -> list[Check]:
+    """One check per optional extra of `distribution` (`tt-systems[metrics]`), from its
+    requirement lines (default: the installed metadata's; none when it is not installed).
+
+    Each passes, with a warning when a package the extra names is not installed: a module runs
+    without its extras, but its contract tests use them (`tinytorch test` fails there)."""
+    if requires is None:
+        try:
+            requires = metadata.distribution(distribution).requires or []
+        except metadata.PackageNotFoundError:
+            return []
+    extras: dict[str, list[str]] = {}
+    for line in requires:
+        marker = re.search(r"""extra\s*==\s*['"]([^'"]+)['"]""", line)
+        if marker:
+            name = re.match(r"[A-Za-z0-9._-]+", line.strip()).group(0)
+            extras.setdefault(marker.group(1), []).append(name)
+    checks = []
+    for extra, names in extras.items():
+        missing = [name for name in names if not _installed(name)]
+        label = f"{distribution}[{extra}]"
+        hint = f"pip install '{label}' (your own copy: pip install -e 'FOLDER[{extra}]')"
+        detail = (f"optional, not installed: {', '.join(missing)} (the module's contract "
+                  "tests need it)" if missing else "installed")
+        checks.append(Check(label, True, detail, hint, warn=bool(missing)))
+    return checks
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def check_pip(timeout: float = 120.0) -> Check:

@@ -13,8 +13,11 @@ from .modules import ModuleRecord
 def format_report(checks: list[Check], modules: list[ModuleRecord], info: dict) -> str:
     """Render system_info(), module_report() and doctor() results as one text report."""
     failed = [check for check in checks if not check.ok]
+    warned = sum(check.ok and check.warn for check in checks)
     summary = (f"{len(failed)} of {len(checks)} checks failed" if failed
                else f"all {len(checks)} checks passed")
+    if warned:
+        summary += f", {warned} with a warning"
     return "\n".join(["TinyTorch doctor", *format_system(info), "",
                       *format_modules(modules, checks), "", *format_checks(checks), "", summary])
 
@@ -22,7 +25,8 @@ def format_report(checks: list[Check], modules: list[ModuleRecord], info: dict) 
 def report_dict(checks: list[Check], modules: list[ModuleRecord], info: dict) -> dict:
     """The same report as plain data (JSON-ready): `ok`, `python`, `numpy`, `blas`, `system`
     (all of system_info(), or {"error": ...}), `modules` (one dict per module: its
-    ModuleRecord fields plus `pip`, as in the text) and `checks` (name, ok, detail, hint)."""
+    ModuleRecord fields plus `pip`, as in the text) and `checks` (name, ok, detail, hint,
+    warn)."""
     pip = next((check for check in checks if check.name == "pip check"), None)
     return {
         "ok": all(check.ok for check in checks),
@@ -78,7 +82,8 @@ def format_checks(checks: list[Check]) -> list[str]:
     width = max((len(check.name) for check in checks), default=0)
     rows = ["  checks"]
     for check in checks:
-        rows.append(f"  {'ok' if check.ok else 'FAIL':<5} {check.name:<{width}}  {check.detail}")
-        if not check.ok and check.hint:
+        status = "FAIL" if not check.ok else "warn" if check.warn else "ok"
+        rows.append(f"  {status:<5} {check.name:<{width}}  {check.detail}")
+        if (not check.ok or check.warn) and check.hint:
             rows.append(f"  {'':<5} {'':<{width}}  hint: {check.hint}")
     return rows

@@ -11,7 +11,8 @@ def main(argv=None):
         names = ", ".join(COMMANDS)
         print(f"usage: python -m tt_systems {{{names}}} [args]", file=sys.stderr)
         return 2
-    return COMMANDS[argv[0]][0](argv[1:])
+    # errors name the command as it was typed here, not as `tinytorch ...`
+    return COMMANDS[argv[0]][0](argv[1:], prog=f"python -m tt_systems {argv[0]}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Entry points for `tinytorch profile | bench | serve | export` (each takes argv, returns an
-exit code). This is command-line code: unlike the library, it prints its results. A bad
+exit code; `prog` is the command its messages name: `python -m tt_systems bench` passes its
+own). This is command-line code: unlike the library, it prints its results. A bad
 argument, a missing or unreadable file, or a folder that cannot be used is one line on stderr
 and exit status 2, never a traceback.
 
@@ -66,9 +67,9 @@ def _builtin(name, batch_size, seed=0):
     return model, ids[:, :-1], tensor(ids[:, 1:]), lm_loss
 
 
-def profile_main(argv=None):
+def profile_main(argv=None, prog="tinytorch profile"):
     """`tinytorch profile`: profile training steps of a built-in model; print the tables."""
-    p = Parser(prog="tinytorch profile", description=profile_main.__doc__)
+    p = Parser(prog=prog, description=profile_main.__doc__)
     p.add_argument("--model", choices=["mlp", "cnn", "gpt"], default="mlp")
     p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=32)
     p.add_argument("--steps", type=int_in(1, MAX_STEPS), default=3,
@@ -103,7 +104,7 @@ def profile_main(argv=None):
         try:
             atomic_write(args.json, lambda f: json.dump(records, f, indent=1), mode="w")
         except (OSError, ValueError) as err:
-            return fail("tinytorch profile", f"cannot write {args.json}: {err}")
+            return fail(prog, f"cannot write {args.json}: {err}")
     return 0
 
 
@@ -154,9 +155,9 @@ def _bench_gpt_quantize(args):
     return text
 
 
-def bench_main(argv=None):
+def bench_main(argv=None, prog="tinytorch bench"):
     """`tinytorch bench`: the measurements of the tt-systems README."""
-    p = Parser(prog="tinytorch bench", description=bench_main.__doc__)
+    p = Parser(prog=prog, description=bench_main.__doc__)
     p.add_argument("what", nargs="?", default="all",
                    choices=["overhead", "memory", "attention", "quantize", "serve", "all"])
     p.add_argument("--repeats", type=int_in(1), default=5, help="runs timed; the fastest counts")
@@ -171,7 +172,7 @@ def bench_main(argv=None):
         try:
             load_for_serving(args.gpt)
         except ExportError as err:
-            return fail("tinytorch bench", str(err))
+            return fail(prog, str(err))
     todo = ["overhead", "memory", "attention", "quantize", "serve"] \
         if args.what == "all" else [args.what]
     for what in todo:
@@ -224,9 +225,9 @@ _BENCHES = {"overhead": _bench_overhead, "memory": _bench_memory,
             "attention": _bench_attention, "quantize": _bench_quantize, "serve": _bench_serve}
 
 
-def serve_main(argv=None):
+def serve_main(argv=None, prog="tinytorch serve"):
     """`tinytorch serve DIR`: serve an export (or TinyGPT run) folder over HTTP."""
-    p = Parser(prog="tinytorch serve", description=serve_main.__doc__)
+    p = Parser(prog=prog, description=serve_main.__doc__)
     p.add_argument("path", type=folder,
                    help="folder from `tinytorch export` (or a TinyGPT run folder)")
     p.add_argument("--host", default="127.0.0.1")
@@ -264,33 +265,32 @@ def serve_main(argv=None):
         serve(args.path, args.host, args.port, limits, ready=ready,
               allow_hosts=args.allow_host, log_prompts=args.log_prompts)
     except ExportError as err:
-        return fail("tinytorch serve", str(err))
+        return fail(prog, str(err))
     except OSError as err:  # the port is in use, the host unknown, or not ours to bind
-        return fail("tinytorch serve", f"cannot listen on {args.host}:{args.port}: "
-                                       f"{err.strerror or err}")
+        return fail(prog, f"cannot listen on {args.host}:{args.port}: {err.strerror or err}")
     finally:
         log.removeHandler(handler)
         log.setLevel(level)
     return 0
 
 
-def export_main(argv=None):
+def export_main(argv=None, prog="tinytorch export"):
     """`tinytorch export RUN --out DIR`: a TinyGPT run folder -> an inference export."""
-    p = Parser(prog="tinytorch export", description=export_main.__doc__)
+    p = Parser(prog=prog, description=export_main.__doc__)
     p.add_argument("run", type=folder, help="folder with ckpt.npz, config.json and vocab.json")
     p.add_argument("--out", required=True,
                    help="export folder to write: new, empty, or an earlier export")
     args = p.parse_args(argv)
     if os.path.exists(args.out) and os.path.samefile(args.run, args.out):
-        return fail("tinytorch export", f"--out {args.out} is the run folder itself; exporting "
-                                        "there would overwrite its config.json and vocab.json")
+        return fail(prog, f"--out {args.out} is the run folder itself; exporting there "
+                          "would overwrite its config.json and vocab.json")
     try:
         model, tokenizer = load_for_serving(args.run)
         export(model, model.config, tokenizer, args.out)
     except ExportError as err:
-        return fail("tinytorch export", str(err))
+        return fail(prog, str(err))
     except OSError as err:
-        return fail("tinytorch export", f"cannot write {args.out}: {err}")
+        return fail(prog, f"cannot write {args.out}: {err}")
     print(f"exported to {args.out} (weights.npz, config.json, vocab.json)")
     return 0
 
