@@ -18,6 +18,9 @@ import tt_tensor as tt
         (3, np.int64),
         ([1, 2, 3], np.int64),
         (np.arange(3, dtype=np.int32), np.int64),
+        (np.arange(3, dtype=np.uint8), np.int64),  # unsigned too
+        (np.ones((2, 2), dtype=np.float16), np.float32),  # any float width
+        ((1.0, 2.0), np.float32),  # tuples are sequences too
         (True, np.bool_),
         ([True, False], np.bool_),
     ],
@@ -34,6 +37,15 @@ def test_tensor_explicit_dtype(dtype):
     t = tt.tensor([[0.0, 1.0, 2.0]], dtype=dtype)
     assert t.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(t.data, np.array([[0.0, 1.0, 2.0]], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [None, np.float32, np.int64])
+def test_tensor_copies_an_array_even_when_its_dtype_fits(dtype):
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    a = a.astype(np.float32) if dtype is np.float32 else a
+    for t in (tt.tensor(a, dtype=dtype), tt.Tensor(a, dtype=dtype)):
+        assert not np.shares_memory(t.data, a)
+        np.testing.assert_array_equal(t.data, a)
 
 
 def test_tensor_is_a_tensor_with_an_ndarray():

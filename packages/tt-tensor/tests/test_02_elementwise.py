@@ -1,4 +1,5 @@
-"""Task 2: elementwise ops with NumPy broadcasting, Python scalars on either side, comparisons."""
+"""Task 2: the broadcast rule, elementwise ops with broadcasting, Python scalars on either side
+(the dtype of results), where, comparisons."""
 
 import operator
 
@@ -6,6 +7,49 @@ import numpy as np
 import pytest
 
 import tt_tensor as tt
+
+
+# --- the broadcast rule --------------------------------------------------------------------
+BROADCASTABLE = [
+    (), ((3,),), ((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1, 3), (2, 3)), ((1,), (2, 1, 4)),
+    ((), (2, 3)), ((2, 3), ()), ((2, 1), (1, 3), (5, 1, 1)), ((0,), (1,)), ((3, 0, 2), (1, 2)),
+    ((1, 1), (1,)), ([2, 1], [3]),
+]
+
+
+@pytest.mark.parametrize("shapes", BROADCASTABLE, ids=str)
+def test_broadcast_shapes_follows_numpy(shapes):
+    out = tt.broadcast_shapes(*shapes)
+    assert type(out) is tuple and all(type(s) is int for s in out)
+    assert out == np.broadcast_shapes(*shapes)
+
+
+NOT_BROADCASTABLE = [
+    (((2, 3), (4,)), -1), (((4,), (2, 3)), -1), (((2, 3), (3, 2)), -1),
+    (((2, 3, 4), (5, 1, 4)), -3), (((0,), (2,)), -1), (((2, 1), (3,), (4, 1, 2)), -1),
+    (((7, 1, 1), (1, 5, 1), (6, 1, 1)), -3),
+]
+
+
+@pytest.mark.parametrize("shapes, axis", NOT_BROADCASTABLE, ids=str)
+def test_broadcast_shapes_error_names_every_shape_and_the_axis(shapes, axis):
+    with pytest.raises(ValueError):
+        np.broadcast_shapes(*shapes)  # the rule says no: so must we
+    with pytest.raises(ValueError) as err:
+        tt.broadcast_shapes(*shapes)
+    message = str(err.value)
+    for shape in shapes:
+        assert str(shape) in message, f"{shape} not in {message!r}"
+    assert f"axis {axis}" in message, message
+
+
+@pytest.mark.parametrize("op, fn", [("add", lambda a, b: a + b), ("mul", tt.mul),
+                                    ("maximum", tt.maximum)])
+def test_a_binary_op_that_cannot_broadcast_names_itself_and_both_shapes(op, fn):
+    with pytest.raises(ValueError) as err:
+        fn(tt.randn(2, 3), tt.randn(4, 1, 2))
+    message = str(err.value)
+    assert message.startswith(f"{op}: ") and "(2, 3)" in message and "(4, 1, 2)" in message
 
 
 # (id, tt function, the NumPy expression, inputs must be positive)
@@ -66,6 +110,22 @@ def test_integer_tensors_follow_numpy():
     for out, expected in ((x + 2, a + 2), (x * x, a * a), (x - x[0], a - a[0])):
         assert out.dtype == np.int64
         np.testing.assert_array_equal(out.data, expected)
+    for out, expected in ((x * 2.5, a * 2.5), (2.5 - x, 2.5 - a), (x / 2, a / 2)):
+        assert out.dtype == expected.dtype == np.float64  # NumPy's promotion, not PyTorch's
+        np.testing.assert_allclose(out.data, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bool_and_ndarray_operands(dtype):
+    a = np.arange(6.0).reshape(2, 3).astype(dtype)
+    x = tt.tensor(a, dtype=dtype)
+    out = x * True  # a Python bool is a number too: it takes the tensor's dtype
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.data, a * True)
+    b = np.full(3, 2.0)  # an ndarray keeps its dtype (float64): NumPy promotes
+    for out, expected in ((x + b, a + b), (b - x, b - a)):
+        assert isinstance(out, tt.Tensor) and out.dtype == expected.dtype
+        np.testing.assert_allclose(out.data, expected)
 
 
 # --- unary ops ----------------------------------------------------------------------------

@@ -75,3 +75,58 @@ def test_argmax(shape, axis):
     for out in (tt.argmax(tt.tensor(a), axis), tt.tensor(a).argmax(axis)):
         assert out.dtype == np.int64
         np.testing.assert_array_equal(out.data, np.argmax(a, axis=axis))
+
+
+# --- which axes: negative, tuples, repeats, 0-d ---------------------------------------------
+@pytest.mark.parametrize("name", ["sum", "max"])
+@pytest.mark.parametrize(
+    "axis, axes", [(None, None), (0, (0,)), (-1, (2,)), ((2, -3), (0, 2)), ([1, 0], (0, 1)),
+                   ((-1, -2, -3), (0, 1, 2)), (np.int64(-2), (1,)), ((), ())],
+    ids=str,
+)
+def test_reductions_record_their_axes_normalised(name, axis, axes):
+    x = tt.randn(2, 3, 4, requires_grad=True)
+    node = getattr(tt, name)(x, axis, True).grad_fn
+    assert node.attrs["axis"] == axes and node.attrs["keepdims"] is True
+    assert axes is None or type(node.attrs["axis"]) is tuple
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "mean", "var"])
+@pytest.mark.parametrize("axis", [(0, -3), (1, 1), (-1, 2, 0)], ids=str)
+def test_a_repeated_axis_is_refused_by_name(name, axis):
+    a = np.zeros((2, 3, 4), dtype=np.float32)
+    with pytest.raises(ValueError):
+        np.sum(a, axis=axis)  # NumPy refuses it too
+    with pytest.raises(ValueError, match="repeated") as err:
+        getattr(tt, name)(tt.tensor(a), axis)
+    assert str(axis) in str(err.value) and str(err.value).startswith(f"{name}: ")
+
+
+@pytest.mark.parametrize("name", ["sum", "max"])
+@pytest.mark.parametrize("axis", [0, -1, (0,), (-1,), ()], ids=str)
+def test_a_0d_tensor_reduces_over_its_one_axis_to_itself(name, axis):
+    x = tt.tensor(2.5, requires_grad=True)
+    for keepdims in (False, True):
+        out = getattr(tt, name)(x, axis, keepdims)
+        assert out.shape == () and out.item() == 2.5
+        assert out.grad_fn.attrs["axis"] == ()
+
+
+@pytest.mark.parametrize("axis", [1, -2, (0, 1)], ids=str)
+def test_a_0d_tensor_has_no_second_axis(axis):
+    with pytest.raises(ValueError, match="out of range"):
+        tt.tensor(2.5).sum(axis)
+
+
+@pytest.mark.parametrize("axis, bad", [(3, 3), (-4, -4), ((0, 3), 3), ((-5, 1), -5)], ids=str)
+def test_an_axis_out_of_range_is_named(axis, bad):
+    with pytest.raises(ValueError) as err:
+        tt.randn(2, 3, 4).sum(axis)
+    assert f"axis {bad} is out of range" in str(err.value) and "3 dims" in str(err.value)
+
+
+def test_bool_tensors_sum_to_a_count():
+    a = np.array([[True, False, True], [True, True, True]])
+    out = tt.tensor(a).sum(1)
+    assert out.dtype == np.sum(a, 1).dtype
+    np.testing.assert_array_equal(out.data, np.sum(a, 1))

@@ -18,6 +18,11 @@ MATMUL_SHAPES = [
     ((1, 2, 3), (4, 3, 2)),  # size-1 batch axis broadcasts
     ((2, 3), (6, 3, 4)),  # missing leading axis
     ((2, 1, 2, 3), (5, 3, 2)),
+    ((3,), (5, 3, 4)),  # vector @ batch: promoted to (1, 3), the row axis dropped
+    ((5, 2, 3), (3,)),  # batch @ vector: promoted to (3, 1), the column axis dropped
+    ((4,), (2, 1, 4, 3)),
+    ((0, 3), (3, 2)),  # no rows
+    ((2, 0), (0, 3)),  # inner size 0: a sum of nothing, zeros
 ]
 
 
@@ -39,3 +44,35 @@ def test_ndarray_at_tensor():
     out = a @ x
     assert isinstance(out, tt.Tensor)
     np.testing.assert_allclose(out.data, a @ x.data)
+
+
+@pytest.mark.parametrize(
+    "a, b", [((5, 2, 3), (4, 3, 2)), ((2, 5, 2, 3), (3, 3, 2)), ((3, 2, 4), (2, 4))], ids=str,
+)
+def test_shapes_that_do_not_multiply_are_named(a, b):
+    with pytest.raises(ValueError):
+        np.matmul(np.zeros(a), np.zeros(b))  # NumPy refuses them too
+    with pytest.raises(ValueError) as err:
+        tt.randn(*a) @ tt.randn(*b)
+    message = str(err.value)
+    assert message.startswith("matmul: ") and str(a) in message and str(b) in message
+
+
+def test_a_batch_mismatch_is_not_reported_as_an_inner_mismatch():
+    with pytest.raises(ValueError, match="batch") as err:
+        tt.randn(5, 2, 3) @ tt.randn(4, 3, 2)
+    assert "not aligned" not in str(err.value)
+
+
+@pytest.mark.parametrize("a, b", [((3,), (4,)), ((2, 3), (2,)), ((3,), (2, 3))], ids=str)
+def test_a_promoted_vector_names_its_own_shape(a, b):
+    with pytest.raises(ValueError) as err:
+        tt.matmul(tt.randn(*a), tt.randn(*b))
+    assert str(a) in str(err.value) and str(b) in str(err.value)
+
+
+def test_matmul_records_both_inputs_and_no_attributes():
+    a, b = tt.randn(2, 3, requires_grad=True), tt.randn(3)
+    node = (a @ b).grad_fn
+    assert node.op == "matmul" and node.inputs[0] is a and node.inputs[1] is b
+    assert node.attrs == {}

@@ -13,6 +13,13 @@ MOVEMENT = [
     ("reshape(x, (24,))", lambda x: tt.reshape(x, (24,)), lambda a: a.reshape(24), (2, 3, 4)),
     ("x.view(3, 8)", lambda x: x.view(3, 8), lambda a: a.reshape(3, 8), (2, 3, 4)),
     ("reshape to 0-d", lambda x: x.reshape(()), lambda a: a.reshape(()), (1, 1)),
+    ("x.reshape(-1)", lambda x: x.reshape(-1), lambda a: a.reshape(-1), (2, 3, 4)),
+    ("x.reshape(2, -1, 3)", lambda x: x.reshape(2, -1, 3), lambda a: a.reshape(2, -1, 3),
+     (4, 3)),
+    ("0-d reshape(-1)", lambda x: x.reshape(-1), lambda a: a.reshape(-1), ()),
+    ("empty reshape(-1, 3)", lambda x: x.reshape(-1, 3), lambda a: a.reshape(-1, 3), (0, 6)),
+    ("x.T.reshape(-1): values in C order", lambda x: x.T.reshape(-1),
+     lambda a: a.T.reshape(-1), (3, 4)),
     ("x.permute(2, 0, 1)", lambda x: x.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1),
      (2, 3, 4)),
     ("x.permute((1, 0, 2))", lambda x: x.permute((1, 0, 2)), lambda a: a.transpose(1, 0, 2),
@@ -119,3 +126,52 @@ COPIES = [
 def test_ops_that_copy(name, fn):
     x = tt.tensor(np.arange(6.0).reshape(2, 3))
     assert not np.shares_memory(fn(x).data, x.data)
+
+
+@pytest.mark.parametrize(
+    "shape, new", [((2, 3), (4, 2)), ((2, 3), (-1, 4)), ((2, 3), (-1, -1)),
+                   ((0, 3), (-1, 0)), ((2, 3), (7,))],
+    ids=str,
+)
+def test_reshape_refuses_a_shape_that_does_not_fit(shape, new):
+    with pytest.raises(ValueError):
+        np.zeros(shape).reshape(new)  # NumPy refuses it too
+    with pytest.raises(ValueError) as err:
+        tt.zeros(*shape).reshape(new)
+    message = str(err.value)
+    assert str(shape) in message and str(new) in message
+    assert f"({int(np.prod(shape))} elements)" in message
+
+
+def test_reshape_refuses_negative_sizes_other_than_minus_one():
+    # NumPy reads any negative size as "infer"; PyTorch, and so tt-tensor, only -1
+    with pytest.raises(ValueError, match=r"\(3, -2\)"):
+        tt.zeros(2, 3).reshape(3, -2)
+
+
+@pytest.mark.parametrize("new, resolved", [((4, -1), (4, 6)), ((-1,), (24,)), ((2, 3, 4),
+                                                                               (2, 3, 4))])
+def test_reshape_records_the_shape_it_made(new, resolved):
+    x = tt.randn(2, 3, 4, requires_grad=True)
+    out = x.reshape(new)
+    assert out.shape == resolved and out.grad_fn.attrs["shape"] == resolved
+
+
+def test_a_view_sees_writes_to_its_source_and_a_copy_does_not():
+    x = tt.tensor(np.arange(12.0).reshape(3, 4))
+    view, copy = x.reshape(2, 6), x.T.reshape(12)
+    x[0, 0] = 100.0
+    assert view.data[0, 0] == 100.0  # the same memory
+    assert copy.data[0] == 0.0  # its own memory, taken before the write
+    assert view.data.base is not None and np.shares_memory(view.data, x.data)
+
+
+@pytest.mark.parametrize("axes", [(0, 1, 2), (2, 1, 0), (1, 2, 0)], ids=str)
+def test_permute_moves_each_element_where_numpy_does(axes):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    out = tt.tensor(a).permute(*axes)
+    for index in np.ndindex(*out.shape):
+        source = [0, 0, 0]
+        for position, axis in enumerate(axes):
+            source[axis] = index[position]
+        assert out.data[index] == a[tuple(source)]

@@ -11,6 +11,7 @@ import numpy as np
 from . import _methods
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._graph import PRIMITIVES, Context, Node, Primitive
+from ._helpers import broadcast_shapes
 from ._hooks import HookHandle, OpEvent, add_op_hook, hooks_active, notify
 from ._version import __version__
 from .composed import (
@@ -23,9 +24,11 @@ from .creation import (
 )
 from .draw import draw_graph
 from .function import Function
+from .movement import (
+    broadcast_to, concatenate, getitem, pad, permute, reshape, sliding_window,
+)
 from .ops import (
-    add, astype, broadcast_to, concatenate, div, exp, getitem, log, matmul, max,
-    maximum, mul, neg, pad, permute, pow, reshape, sliding_window, sub, sum, tanh, where,
+    add, astype, div, exp, log, matmul, max, maximum, mul, neg, pow, sub, sum, tanh, where,
 )
 from .tensor import Tensor, as_tensor
 
@@ -47,6 +50,8 @@ __all__ = [
     "Primitive", "PRIMITIVES", "add", "sub", "mul", "div", "pow", "maximum", "neg", "exp", "log",
     "tanh", "where", "astype", "sum", "max", "matmul", "reshape", "permute", "broadcast_to",
     "getitem", "pad", "sliding_window", "concatenate",
+    # the broadcast rule the elementwise primitives follow
+    "broadcast_shapes",
     # composed ops
     "sqrt", "mean", "var", "min", "minimum", "abs", "clip", "transpose", "flatten", "squeeze",
     "unsqueeze", "stack", "cat", "argmax", "eq", "ne", "lt", "le", "gt", "ge",

@@ -7,7 +7,7 @@ they written in the class body, tensor.py would have to import them back (an imp
 
 import numpy as np
 
-from . import composed, ops
+from . import composed, movement, ops
 from ._helpers import shape_arg
 from .tensor import Tensor
 
@@ -56,7 +56,7 @@ class _Methods:
         return ops.neg(self)
 
     def __getitem__(self, index):
-        return ops.getitem(self, index)
+        return movement.getitem(self, index)
 
     def __eq__(self, other):
         return composed.eq(self, other)
@@ -114,22 +114,22 @@ class _Methods:
         return composed.clip(self, min, max)
 
     def reshape(self, *shape):
-        return ops.reshape(self, shape_arg(shape))
+        return movement.reshape(self, shape_arg(shape))
 
     view = reshape
 
     def permute(self, *axes):
-        return ops.permute(self, shape_arg(axes))
+        return movement.permute(self, shape_arg(axes))
 
     def transpose(self, dim0, dim1):
         return composed.transpose(self, dim0, dim1)
 
     @property
     def T(self):
-        return ops.permute(self, tuple(reversed(range(self.ndim))))
+        return movement.permute(self, tuple(reversed(range(self.ndim))))
 
     def broadcast_to(self, *shape):
-        return ops.broadcast_to(self, shape_arg(shape))
+        return movement.broadcast_to(self, shape_arg(shape))
 
     expand = broadcast_to
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from . import ops
-from ._helpers import axes_arg as _axes
+from . import movement, ops
+from ._helpers import normalize_axes as _axes
 from ._helpers import dim_arg as _dim
 from .tensor import Tensor, as_tensor, make
 
@@ -74,20 +74,20 @@ def transpose(x, dim0, dim1):
     dim0, dim1 = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return ops.permute(x, tuple(axes))
+    return movement.permute(x, tuple(axes))
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one."""
     x = as_tensor(x)
     if x.ndim == 0:
-        return ops.reshape(x, (1,))
+        return movement.reshape(x, (1,))
     start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                          f"for shape {x.shape}")
     merged = int(np.prod(x.shape[start:end + 1]))
-    return ops.reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+    return movement.reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 def squeeze(x, dim=None):
@@ -98,14 +98,14 @@ def squeeze(x, dim=None):
     else:
         dim = _dim(dim, x.ndim, "squeeze")
         shape = x.shape if x.shape[dim] != 1 else x.shape[:dim] + x.shape[dim + 1:]
-    return ops.reshape(x, shape)
+    return movement.reshape(x, shape)
 
 
 def unsqueeze(x, dim):
     """Insert an axis of size 1 at `dim`."""
     x = as_tensor(x)
     dim = _dim(dim, x.ndim + 1, "unsqueeze")
-    return ops.reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+    return movement.reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def stack(tensors, axis=0):
@@ -117,7 +117,7 @@ def stack(tensors, axis=0):
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
     axis = _dim(axis, tensors[0].ndim + 1, "stack")
-    return ops.concatenate([unsqueeze(t, axis) for t in tensors], axis)
+    return movement.concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 
 def argmax(x, axis=None):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._graph import Context
 from ._hooks import hooks_active, notify
-from .tensor import as_tensor, make
+from .tensor import as_tensor, record
 
 
 class Function:
@@ -36,7 +36,7 @@ class Function:
         start = time.perf_counter() if hooks_active() else None
         ctx = Context()
         data = np.asarray(cls.forward(ctx, *(t.data for t in tensors), **attrs))
-        out = make(data, tensors, cls, attrs, ctx)
+        out = record(data, tensors, cls, attrs, ctx)
         if start is not None:
             notify(cls.__name__, "forward", tensors, out, time.perf_counter() - start)
         return out

@@ -1,314 +1,253 @@
-"""The primitive ops. Only these have gradient rules (in tt-autograd); every other op in
-TinyTorch, here or in later modules, is a composition of them.
+"""The primitive ops that compute: elementwise arithmetic and functions, reductions, matmul.
+The movement primitives (reshape, permute, indexing, ...) are in movement.py.
 
-Each primitive computes its result with NumPy and hands it to `make`, which attaches a graph
-node (recording its `Primitive`) when grad mode is on and an input requires a gradient.
+Only primitives have gradient rules (in tt-autograd); every other op in TinyTorch, here or in
+later modules, is a composition of them. Each primitive checks its arguments, computes its
+result with NumPy and hands it to `record`, which attaches a graph node (recording its
+`Primitive`) when grad mode is on and an input requires a gradient. See COURSE.md, "What you
+build".
 """
 
 import numpy as np
 
 from ._graph import Primitive as P
-from ._helpers import axes_arg as _axes
-from ._helpers import dim_arg as _dim
-from ._helpers import plain_index
+from ._helpers import broadcast_shapes, normalize_axes
 from ._hooks import observed
-from .tensor import Tensor, as_tensor, make
+from .tensor import Tensor, as_tensor, make, record
 
 
-def _primitive(op):
+def primitive(op):
     """Mark a function as the primitive `op`: op hooks see each call under its name."""
     return lambda fn: observed(op.value, fn, Tensor)
 
 
-def _constant(value, like_dtype):
-    """A Python number becomes a tensor of the other operand's float dtype (no upcasting)."""
-    if isinstance(value, (int, float, bool)) and np.issubdtype(like_dtype, np.floating):
-        return make(np.asarray(value, dtype=like_dtype))
-    return as_tensor(value)
+# --- elementwise -----------------------------------------------------------------------------
+def unary(op, np_fn, x):
+    """The elementwise primitive `op` of one tensor, computed by the NumPy function `np_fn`.
+
+    x: a Tensor, or anything `as_tensor` takes. Returns `np_fn(x.data)` as a new Tensor of the
+    same shape (the dtype NumPy gives), recorded as op `op` with the input `(x,)` and no
+    attributes (see `record`). Used by neg, exp, log and tanh.
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    return record(np_fn(x.data), (x,), op)
+    ### END SOLUTION
 
 
-def _operands(a, b):
-    """Both operands of a binary op as tensors."""
+def operands(a, b):
+    """Both operands of a binary op as Tensors, following the dtype rule for Python numbers.
+
+    A Tensor stays the same object (the graph records the input itself). A Python number
+    (int, float or bool) next to a floating-point tensor becomes a 0-d tensor of *that
+    tensor's* dtype, in either position, so `float32 * 2.0` and `2 - float32` stay float32.
+    Anything else (an ndarray, a number next to an integer tensor, two numbers) goes through
+    `as_tensor`: an ndarray is wrapped with its dtype, a float becomes float32 and an int
+    int64, and NumPy's promotion decides the result (`int64 * 2.5` is float64).
+
+    Returns the pair (a, b) as Tensors; never copies a tensor's data. See COURSE.md,
+    "Creating tensors and dtype rules".
+    """
+    ### BEGIN SOLUTION
+    def constant(value, other):
+        """`value` as a tensor, a Python number taking the float dtype of tensor `other`."""
+        if isinstance(value, (int, float, bool)) and other.dtype.kind == "f":
+            return make(np.asarray(value, dtype=other.dtype))
+        return as_tensor(value)
+
     if isinstance(a, Tensor):
-        return a, (b if isinstance(b, Tensor) else _constant(b, a.dtype))
+        return a, (b if isinstance(b, Tensor) else constant(b, a))
     b = as_tensor(b)
-    return _constant(a, b.dtype), b
+    return constant(a, b), b
+    ### END SOLUTION
 
 
-def _broadcast_error(name, a, b):
-    return ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together")
+def binary(op, np_fn, a, b):
+    """The elementwise primitive `op` of two operands with broadcasting, computed by `np_fn`.
+
+    a, b: Tensors or Python numbers, made tensors by `operands`. Their shapes must broadcast
+    (`broadcast_shapes`); the result has the broadcast shape and the dtype NumPy gives
+    `np_fn(a.data, b.data)`, and is recorded as op `op` with the inputs `(a, b)` (the tensors
+    `operands` returned) and no attributes. Used by add, sub, mul, div, pow and maximum.
+
+    Raises ValueError "<op>: shapes (2, 3) and (4,) cannot be broadcast together ..." (the
+    message of `broadcast_shapes` after the op's name) before computing anything.
+    """
+    ### BEGIN SOLUTION
+    a, b = operands(a, b)
+    if a.shape != b.shape:  # equal shapes broadcast to themselves: nothing to check
+        try:
+            broadcast_shapes(a.shape, b.shape)
+        except ValueError as err:
+            raise ValueError(f"{op}: {err}") from None
+    return record(np_fn(a.data, b.data), (a, b), op)
+    ### END SOLUTION
 
 
-def _binary(name, np_fn, a, b):
-    a, b = _operands(a, b)
-    try:
-        data = np_fn(a.data, b.data)
-    except ValueError:
-        raise _broadcast_error(name, a, b) from None
-    return make(data, (a, b), name)
-
-
-@_primitive(P.ADD)
+@primitive(P.ADD)
 def add(a, b):
     """a + b, elementwise with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.ADD, np.add, a, b)
-    ### END SOLUTION
+    return binary(P.ADD, np.add, a, b)
 
 
-@_primitive(P.SUB)
+@primitive(P.SUB)
 def sub(a, b):
     """a - b, elementwise with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.SUB, np.subtract, a, b)
-    ### END SOLUTION
+    return binary(P.SUB, np.subtract, a, b)
 
 
-@_primitive(P.MUL)
+@primitive(P.MUL)
 def mul(a, b):
     """a * b, elementwise with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.MUL, np.multiply, a, b)
-    ### END SOLUTION
+    return binary(P.MUL, np.multiply, a, b)
 
 
-@_primitive(P.DIV)
+@primitive(P.DIV)
 def div(a, b):
-    """a / b, elementwise with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.DIV, np.true_divide, a, b)
-    ### END SOLUTION
+    """a / b, elementwise with broadcasting (integer / integer gives float64, as NumPy)."""
+    return binary(P.DIV, np.true_divide, a, b)
 
 
-@_primitive(P.POW)
+@primitive(P.POW)
 def pow(a, b):
     """a ** b, elementwise with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.POW, np.power, a, b)
-    ### END SOLUTION
+    return binary(P.POW, np.power, a, b)
 
 
-@_primitive(P.MAXIMUM)
+@primitive(P.MAXIMUM)
 def maximum(a, b):
     """Elementwise max(a, b) with broadcasting."""
-    ### BEGIN SOLUTION
-    return _binary(P.MAXIMUM, np.maximum, a, b)
-    ### END SOLUTION
+    return binary(P.MAXIMUM, np.maximum, a, b)
 
 
-def _unary(name, np_fn, x):
-    x = as_tensor(x)
-    return make(np_fn(x.data), (x,), name)
-
-
-@_primitive(P.NEG)
+@primitive(P.NEG)
 def neg(x):
     """-x."""
-    ### BEGIN SOLUTION
-    return _unary(P.NEG, np.negative, x)
-    ### END SOLUTION
+    return unary(P.NEG, np.negative, x)
 
 
-@_primitive(P.EXP)
+@primitive(P.EXP)
 def exp(x):
     """e ** x."""
-    ### BEGIN SOLUTION
-    return _unary(P.EXP, np.exp, x)
-    ### END SOLUTION
+    return unary(P.EXP, np.exp, x)
 
 
-@_primitive(P.LOG)
+@primitive(P.LOG)
 def log(x):
     """Natural logarithm."""
-    ### BEGIN SOLUTION
-    return _unary(P.LOG, np.log, x)
-    ### END SOLUTION
+    return unary(P.LOG, np.log, x)
 
 
-@_primitive(P.TANH)
+@primitive(P.TANH)
 def tanh(x):
     """Hyperbolic tangent (a primitive: NumPy's is exact and never overflows)."""
+    return unary(P.TANH, np.tanh, x)
+
+
+@primitive(P.WHERE)
+def where(condition, a, b):
+    """Elementwise `a` where `condition` holds, else `b`.
+
+    condition: a Tensor, an ndarray, or anything `np.asarray` takes, read as bool. a, b:
+    Tensors or Python numbers (made tensors by `operands`). The three shapes broadcast
+    together; the result has the broadcast shape and NumPy's dtype for `a` and `b`. Recorded
+    as op WHERE with the inputs `(a, b)` and attrs {"condition": the bool ndarray}: the
+    condition is an attribute, not an input, so it never gets a gradient.
+
+    Raises ValueError "where: shapes (4,), (2, 3) and () cannot be broadcast together ..."
+    (condition, a and b, in that order) before computing anything.
+    """
     ### BEGIN SOLUTION
-    return _unary(P.TANH, np.tanh, x)
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
+    a, b = operands(a, b)
+    try:
+        broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError as err:
+        raise ValueError(f"where: {err}") from None
+    return record(np.where(cond, a.data, b.data), (a, b), P.WHERE, {"condition": cond})
     ### END SOLUTION
 
 
-@_primitive(P.WHERE)
-def where(condition, a, b):
-    """Elementwise `a` where `condition` holds, else `b`. The condition gets no gradient."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    a, b = _operands(a, b)
-    try:
-        ### BEGIN SOLUTION
-        data = np.where(cond.astype(bool, copy=False), a.data, b.data)
-        ### END SOLUTION
-    except ValueError:
-        raise ValueError(
-            f"where: condition {cond.shape}, a {a.shape} and b {b.shape} cannot be broadcast"
-        ) from None
-    return make(data, (a, b), P.WHERE, {"condition": cond})
-
-
-@_primitive(P.ASTYPE)
+@primitive(P.ASTYPE)
 def astype(x, dtype):
     """x converted to `dtype` (float32 <-> float64 keeps the gradient flowing)."""
     x = as_tensor(x)
-    return make(x.data.astype(dtype), (x,), P.ASTYPE, {"dtype": np.dtype(dtype)})
+    return record(x.data.astype(dtype), (x,), P.ASTYPE, {"dtype": np.dtype(dtype)})
 
 
-@_primitive(P.SUM)
+# --- reductions ------------------------------------------------------------------------------
+@primitive(P.SUM)
 def sum(x, axis=None, keepdims=False):
-    """Sum over `axis` (an int, a tuple, or None for all)."""
-    x = as_tensor(x)
-    axis = _axes(axis, x.ndim, "sum")
+    """Sum over `axis`: None (every axis), an int, or a tuple of ints (negative from the end).
+
+    Returns a tensor of x's dtype (int64 stays int64, bool counts as int64) whose shape is
+    x's without the reduced axes, or with each of them kept as size 1 when `keepdims`: for x
+    of shape (2, 3, 4), axis (0, -1) gives (3,), or (1, 3, 1) with keepdims; axis None gives
+    a 0-d tensor. Recorded as op SUM with attrs {"axis": the axes as `normalize_axes` gives
+    them, "keepdims": keepdims}. An axis out of range raises `normalize_axes`' ValueError.
+    """
     ### BEGIN SOLUTION
-    data = np.asarray(np.sum(x.data, axis=axis, keepdims=keepdims))
-    ### END SOLUTION
-    return make(data, (x,), P.SUM, {"axis": axis, "keepdims": keepdims})
-
-
-@_primitive(P.MAX)
-def max(x, axis=None, keepdims=False):
-    """Maximum over `axis` (an int, a tuple, or None for all)."""
     x = as_tensor(x)
-    axis = _axes(axis, x.ndim, "max")
+    axes = normalize_axes(axis, x.ndim, "sum")
+    data = np.asarray(np.sum(x.data, axis=axes, keepdims=keepdims))
+    return record(data, (x,), P.SUM, {"axis": axes, "keepdims": keepdims})
+    ### END SOLUTION
+
+
+@primitive(P.MAX)
+def max(x, axis=None, keepdims=False):
+    """Maximum over `axis`: None (every axis), an int, or a tuple of ints.
+
+    Shapes, dtype, attrs {"axis", "keepdims"} and the axis errors as `sum` (recorded as op
+    MAX). Raises ValueError "max: cannot reduce an empty tensor of shape (0,)" for a tensor
+    with no elements: the maximum of nothing does not exist.
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "max")
     if x.data.size == 0:
         raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape}")
-    ### BEGIN SOLUTION
-    data = np.asarray(np.max(x.data, axis=axis, keepdims=keepdims))
+    data = np.asarray(np.max(x.data, axis=axes, keepdims=keepdims))
+    return record(data, (x,), P.MAX, {"axis": axes, "keepdims": keepdims})
     ### END SOLUTION
-    return make(data, (x,), P.MAX, {"axis": axis, "keepdims": keepdims})
 
 
-@_primitive(P.MATMUL)
+# --- linear algebra --------------------------------------------------------------------------
+@primitive(P.MATMUL)
 def matmul(a, b):
-    """Matrix product a @ b with NumPy's rules (batched over leading axes)."""
+    """Matrix product a @ b with NumPy's (and PyTorch's) shape rules.
+
+    a (..., n, k) @ b (..., k, m) -> (..., n, m): the last two axes multiply as matrices, the
+    leading (batch) axes broadcast (`broadcast_shapes`). A 1-D operand is promoted: a of
+    shape (k,) is a row (1, k), b of shape (k,) a column (k, 1), and the promoted axis is
+    dropped from the result: (k,) @ (k, m) -> (m,), (n, k) @ (k,) -> (n,), (k,) @ (k,) -> ().
+    Keeps NumPy's dtype (float32 @ float32 is float32); recorded as op MATMUL with the
+    inputs (a, b) and no attributes.
+
+    Raises ValueError naming both shapes: "matmul: needs at least 1-D operands, got () and
+    (2, 3)" for a 0-d operand, "matmul: shapes (2, 3) and (4, 5) are not aligned (3 != 4)"
+    when the inner sizes differ, and "matmul: the batch axes of (5, 2, 3) and (4, 3, 2)
+    cannot be broadcast together ..." when the leading axes do not broadcast.
+    See COURSE.md, "Matrix products".
+    """
+    ### BEGIN SOLUTION
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: needs at least 1-D operands, got {a.shape} and {b.shape}")
+    left = a.data[np.newaxis, :] if a.ndim == 1 else a.data  # (k,) -> (1, k), a view
+    right = b.data[:, np.newaxis] if b.ndim == 1 else b.data  # (k,) -> (k, 1), a view
+    if left.shape[-1] != right.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+                         f"({left.shape[-1]} != {right.shape[-2]})")
     try:
-        ### BEGIN SOLUTION
-        data = np.matmul(a.data, b.data)
-        ### END SOLUTION
-    except ValueError:
-        inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} are not aligned "
-            f"({a.shape[-1]} != {inner})"
-        ) from None
-    return make(data, (a, b), P.MATMUL)
-
-
-@_primitive(P.RESHAPE)
-def reshape(x, shape):
-    """The same elements in a new shape (one entry may be -1)."""
-    x = as_tensor(x)
-    shape = tuple(int(s) for s in shape)
-    try:
-        data = x.data.reshape(shape)
-    except ValueError:
-        raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
-            f"into {shape}"
-        ) from None
-    return make(data, (x,), P.RESHAPE, {"shape": shape})
-
-
-@_primitive(P.PERMUTE)
-def permute(x, axes):
-    """Reorder the axes: output axis i is input axis axes[i]."""
-    x = as_tensor(x)
-    given = tuple(int(a) for a in axes)
-    bad = ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of {x.shape}")
-    if len(given) != x.ndim:
-        raise bad
-    axes = tuple(_dim(a, x.ndim, "permute") for a in given)
-    if sorted(axes) != list(range(x.ndim)):
-        raise bad
-    return make(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
-
-
-@_primitive(P.BROADCAST_TO)
-def broadcast_to(x, shape):
-    """A read-only broadcast view of x with the given shape."""
-    x = as_tensor(x)
-    shape = tuple(int(s) for s in shape)
-    try:
-        data = np.broadcast_to(x.data, shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return make(data, (x,), P.BROADCAST_TO, {"shape": shape})
-
-
-@_primitive(P.GETITEM)
-def getitem(x, index):
-    """x[index]: ints, slices, None, Ellipsis, boolean masks and integer arrays, as in NumPy."""
-    x = as_tensor(x)
-    index = plain_index(index, Tensor)
-    try:
-        data = x.data[index]
-    except IndexError as err:
-        raise IndexError(
-            f"getitem: index {index!r} is invalid for shape {x.shape}: {err}"
-        ) from None
-    return make(np.asarray(data), (x,), P.GETITEM, {"index": index})
-
-
-@_primitive(P.PAD)
-def pad(x, pad_width, value=0.0):
-    """Constant padding; pad_width is NumPy's: an int, (before, after), or one pair per axis."""
-    x = as_tensor(x)
-    try:
-        pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    except ValueError:
-        raise ValueError(f"pad: pad_width {pad_width!r} does not fit shape {x.shape}") from None
-    if (pairs < 0).any():
-        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
-    pairs = tuple((int(b), int(a)) for b, a in pairs)
-    data = np.pad(x.data, pairs, mode="constant", constant_values=value)
-    return make(data, (x,), P.PAD, {"pad_width": pairs, "value": value})
-
-
-@_primitive(P.SLIDING_WINDOW)
-def sliding_window(x, window_shape, stride=1):
-    """A read-only view of every window over the last len(window_shape) axes.
-
-    (..., H, W) with window (KH, KW) and stride s -> (..., OH, OW, KH, KW),
-    OH = (H - KH) // s + 1. No data is copied: windows share the input's memory.
-    """
-    x = as_tensor(x)
-    window = tuple(int(k) for k in window_shape)
-    n = len(window)
-    strides = (stride,) * n if isinstance(stride, (int, np.integer)) else tuple(stride)
-    spatial = x.shape[x.ndim - n:]
-    if n == 0 or x.ndim < n or any(k < 1 or k > s for k, s in zip(window, spatial)):
-        raise ValueError(f"sliding_window: window {window} does not fit the last axes of {x.shape}")
-    if len(strides) != n or any(s < 1 for s in strides):
-        raise ValueError(f"sliding_window: stride {stride!r} must be positive, one per window axis")
-    ### BEGIN SOLUTION
-    out_sizes = tuple((s - k) // st + 1 for s, k, st in zip(spatial, window, strides))
-    lead = x.data.strides[: x.ndim - n]
-    steps = x.data.strides[x.ndim - n:]
-    data = np.lib.stride_tricks.as_strided(
-        x.data,
-        shape=x.shape[: x.ndim - n] + out_sizes + window,
-        strides=lead + tuple(st * s for st, s in zip(strides, steps)) + steps,
-        writeable=False,
-    )
+        broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    except ValueError as err:
+        raise ValueError(f"matmul: the batch axes of {a.shape} and {b.shape} cannot be "
+                         f"broadcast together ({err})") from None
+    data = np.matmul(left, right)
+    if a.ndim == 1:
+        data = data[..., 0, :]  # drop the promoted row axis
+    if b.ndim == 1:
+        data = data[..., 0]  # drop the promoted column axis
+    return record(np.asarray(data), (a, b), P.MATMUL)
     ### END SOLUTION
-    return make(data, (x,), P.SLIDING_WINDOW, {"window_shape": window, "stride": strides})
-
-
-@_primitive(P.CONCATENATE)
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis."""
-    tensors = tuple(as_tensor(t) for t in tensors)
-    if not tensors:
-        raise ValueError("concatenate: needs at least one tensor")
-    axis = _dim(axis, tensors[0].ndim, "concatenate")
-    try:
-        data = np.concatenate([t.data for t in tensors], axis=axis)
-    except ValueError:  # AxisError is a ValueError too
-        shapes = [t.shape for t in tensors]
-        raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
-    return make(data, tensors, P.CONCATENATE, {"axis": axis})

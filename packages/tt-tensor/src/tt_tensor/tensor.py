@@ -1,7 +1,8 @@
 """The Tensor: an ndarray, whether it requires a gradient, and how it was made (`grad_fn`).
 
-This file holds the data structure and `make`, the one way tt_tensor makes a Tensor inside
-(creation functions, op results, constants, views). The operators and op methods (`x + y`,
+This file holds the data structure, `make`, the one way tt_tensor makes a Tensor inside
+(creation functions, constants, views), and `record`, which makes an op's result and its
+graph node (a task). The operators and op methods (`x + y`,
 `x.sum()`, ...) forward to the functions of ops.py and composed.py, which import this file;
 `_methods.py` attaches them to the class, so the import graph has no circle.
 """
@@ -160,23 +161,39 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
 
-def make(data, inputs=(), op=None, attrs=None, ctx=None):
-    """The one way to make a Tensor inside tt_tensor: wrap the ndarray `data` (no copy).
-
-    With `inputs`, it is the result of `op` on them: a graph node is recorded when grad mode
-    is on and an input requires a gradient. Without, it is a leaf that does not require grad.
-    """
+def make(data):
+    """The one way to make a Tensor inside tt_tensor: wrap the ndarray `data` (no copy) as a
+    tensor that does not require a gradient and was made by no op (a leaf)."""
     out = Tensor.__new__(Tensor)
     out.data = data
     out.grad = None
+    out.grad_fn = None
     out.retains_grad = False
-    if inputs and is_grad_enabled() and any(t.requires_grad for t in inputs):
-        out.requires_grad = True
-        out.grad_fn = Node(op, inputs, attrs, ctx)
-    else:
-        out.requires_grad = False
-        out.grad_fn = None
+    out.requires_grad = False
     return out
+
+
+def record(data, inputs, op, attrs=None, ctx=None):
+    """The result of op `op` on `inputs`: the ndarray `data` wrapped as a Tensor (no copy),
+    with a graph node when the op is to be recorded.
+
+    inputs: a tuple of the op's input Tensors (Python numbers already made 0-d tensors).
+    op: a `Primitive`, or a `Function` subclass. attrs: a dict of what the op's gradient
+    rule needs to know (axis, shape, ...), or None for none. ctx: a Function's `Context`.
+
+    Records when grad mode is on (`is_grad_enabled()`) and at least one input requires a
+    gradient: the result then has requires_grad True and grad_fn `Node(op, inputs, attrs,
+    ctx)`, holding the input tensors themselves (not copies) and attrs as given ({} for None).
+    Otherwise the result is a leaf like `make(data)`: requires_grad False, grad_fn None.
+    See COURSE.md, "The graph".
+    """
+    ### BEGIN SOLUTION
+    out = make(data)
+    if is_grad_enabled() and any(t.requires_grad for t in inputs):
+        out.requires_grad = True
+        out.grad_fn = Node(op, tuple(inputs), attrs, ctx)
+    return out
+    ### END SOLUTION
 
 
 def as_tensor(x):

@@ -1,0 +1,180 @@
+"""The movement primitives: ops that rearrange, select or pad elements without arithmetic.
+
+Most of them return a *view*: a new tensor whose ndarray shares the input's memory (a new
+shape, strides and offset over the same buffer), so they cost no copy. Which ones do, and
+why it matters, is in COURSE.md, "Views and copies".
+"""
+
+import math
+
+import numpy as np
+
+from ._graph import Primitive as P
+from ._helpers import dim_arg, plain_index
+from .ops import primitive
+from .tensor import Tensor, as_tensor, record
+
+
+@primitive(P.RESHAPE)
+def reshape(x, shape):
+    """The same elements in a new shape: a view of x's data when NumPy can make one.
+
+    shape: a tuple of ints, at most one of them -1: that size is inferred so that the element
+    count stays x's (x of shape (2, 3, 4) reshaped to (4, -1) is (4, 6)). The result shares
+    x's memory whenever x's layout allows it (always for a contiguous x) and is a copy
+    otherwise (e.g. after a permute); its values in C (row-major) order are x's. Recorded as
+    op RESHAPE with attrs {"shape": the result's shape, -1 resolved}.
+
+    Raises ValueError "reshape: cannot reshape a tensor of shape (2, 3) (6 elements) into
+    (4, 2)" when the counts differ, when -1 appears twice or cannot be inferred, or for a
+    negative size other than -1. See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    given = tuple(int(s) for s in shape)
+    bad = ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                     f"({x.data.size} elements) into {given}")
+    if given.count(-1) > 1 or any(s < -1 for s in given):
+        raise bad
+    known = math.prod(s for s in given if s != -1)
+    if -1 in given:
+        if known == 0 or x.data.size % known:
+            raise bad
+        given = tuple(x.data.size // known if s == -1 else s for s in given)
+    elif known != x.data.size:
+        raise bad
+    return record(x.data.reshape(given), (x,), P.RESHAPE, {"shape": given})
+    ### END SOLUTION
+
+
+@primitive(P.PERMUTE)
+def permute(x, axes):
+    """Reorder the axes: axis i of the result is axis `axes[i]` of x. Always a view.
+
+    axes: one int per axis of x, each axis exactly once, negative counting from the end
+    (`(-1, 0, 1)` on a 3-d tensor is `(2, 0, 1)`). x of shape (2, 3, 4) permuted by (2, 0, 1)
+    has shape (4, 2, 3), and result[k, i, j] is x[i, j, k]: only the shape and strides change,
+    the memory is shared. Recorded as op PERMUTE with attrs {"axes": the axes made
+    non-negative}.
+
+    Raises ValueError "permute: (0, 0) is not a permutation of the 2 axes of (2, 3)" for
+    the wrong count or a repeated axis, and "permute: dim 5 is out of range for a tensor with
+    2 dims" for an axis outside [-ndim, ndim). See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    given = tuple(int(a) for a in axes)
+    bad = ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of {x.shape}")
+    if len(given) != x.ndim:
+        raise bad
+    axes = tuple(dim_arg(a, x.ndim, "permute") for a in given)
+    if sorted(axes) != list(range(x.ndim)):
+        raise bad
+    return record(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
+    ### END SOLUTION
+
+
+@primitive(P.BROADCAST_TO)
+def broadcast_to(x, shape):
+    """A read-only broadcast view of x with the given shape."""
+    x = as_tensor(x)
+    shape = tuple(int(s) for s in shape)
+    try:
+        data = np.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return record(data, (x,), P.BROADCAST_TO, {"shape": shape})
+
+
+@primitive(P.GETITEM)
+def getitem(x, index):
+    """x[index], with NumPy's indexing: a view for basic indexes, a copy for advanced ones.
+
+    index: an int, a slice, None, Ellipsis, a bool mask, an integer array or list, a Tensor
+    (used as its array), or a tuple of these. Ints, slices (any step), None and Ellipsis
+    select a view sharing x's memory; masks and integer arrays gather a copy. Returns a
+    Tensor of NumPy's result (0-d when every axis gets an int). Recorded as op GETITEM with
+    attrs {"index": the index with every Tensor in it replaced by its ndarray}.
+
+    Raises IndexError "getitem: index <index> is invalid for shape <shape>: <NumPy's
+    reason>". See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    index = plain_index(index, Tensor)
+    try:
+        data = x.data[index]
+    except IndexError as err:
+        raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {err}") \
+            from None
+    return record(np.asarray(data), (x,), P.GETITEM, {"index": index})
+    ### END SOLUTION
+
+
+@primitive(P.PAD)
+def pad(x, pad_width, value=0.0):
+    """Constant padding; pad_width is NumPy's: an int, (before, after), or one pair per axis."""
+    x = as_tensor(x)
+    try:
+        pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit shape {x.shape}") from None
+    if (pairs < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    pairs = tuple((int(b), int(a)) for b, a in pairs)
+    data = np.pad(x.data, pairs, mode="constant", constant_values=value)
+    return record(data, (x,), P.PAD, {"pad_width": pairs, "value": value})
+
+
+@primitive(P.SLIDING_WINDOW)
+def sliding_window(x, window_shape, stride=1):
+    """A read-only view of every window over the last len(window_shape) axes of x.
+
+    (..., H, W) with window (KH, KW) and stride s -> (..., OH, OW, KH, KW), where
+    OH = (H - KH) // s + 1 and OW = (W - KW) // s + 1; result[..., i, j, p, q] is
+    x[..., i*s + p, j*s + q]. Any number of window axes (1-D: (..., L) -> (..., OL, K)).
+    stride: an int for every window axis, or one int per window axis. No data is copied:
+    the result is an `as_strided` view of x's memory, read-only because windows overlap.
+    Recorded as op SLIDING_WINDOW with attrs {"window_shape": tuple of ints, "stride": a
+    tuple with one int per window axis}.
+
+    Raises ValueError "sliding_window: window (3, 4) does not fit the last axes of (2, 3)"
+    for an empty window, a size below 1 or above the axis, and "sliding_window: stride 0 must
+    be positive, one per window axis". See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    window = tuple(int(k) for k in window_shape)
+    n = len(window)
+    strides = (stride,) * n if isinstance(stride, (int, np.integer)) else tuple(stride)
+    spatial = x.shape[x.ndim - n:]
+    if n == 0 or x.ndim < n or any(k < 1 or k > s for k, s in zip(window, spatial)):
+        raise ValueError(f"sliding_window: window {window} does not fit the last axes of {x.shape}")
+    if len(strides) != n or any(s < 1 for s in strides):
+        raise ValueError(f"sliding_window: stride {stride!r} must be positive, one per window axis")
+    out_sizes = tuple((s - k) // st + 1 for s, k, st in zip(spatial, window, strides))
+    lead = x.data.strides[: x.ndim - n]  # bytes per step along the leading axes
+    steps = x.data.strides[x.ndim - n:]  # bytes per step along the windowed axes
+    data = np.lib.stride_tricks.as_strided(
+        x.data,
+        shape=x.shape[: x.ndim - n] + out_sizes + window,
+        strides=lead + tuple(st * s for st, s in zip(strides, steps)) + steps,
+        writeable=False,
+    )
+    return record(data, (x,), P.SLIDING_WINDOW, {"window_shape": window, "stride": strides})
+    ### END SOLUTION
+
+
+@primitive(P.CONCATENATE)
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = tuple(as_tensor(t) for t in tensors)
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    axis = dim_arg(axis, tensors[0].ndim, "concatenate")
+    try:
+        data = np.concatenate([t.data for t in tensors], axis=axis)
+    except ValueError:  # AxisError is a ValueError too
+        shapes = [t.shape for t in tensors]
+        raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
+    return record(data, tensors, P.CONCATENATE, {"axis": axis})
