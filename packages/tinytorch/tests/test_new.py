@@ -16,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 
 from tinytorch.course import CourseError, course_entry, course_root, dependants, find_module
 from tinytorch.new import create_package, fill_package, own_version
-from tinytorch.scaffold import BEGIN, END, find_regions
+from tinytorch.scaffold import BEGIN, END, contract, find_regions, see_also
 
 MODULES = [module.distribution for module in tt_setup.COURSE_MODULES]
 
@@ -140,8 +140,10 @@ def test_every_scaffold_imports_in_place_of_the_reference(scaffolds):
             "    assert mod.__version__.endswith('+own'), (m, mod.__file__)\n"
             "    missing = [n for n in mod.__all__ if not hasattr(mod, n)]\n"
             "    assert not missing, (m, missing)\n"
-            "from tt_activations import relu\n"
-            "try:\n    relu([1.0])\nexcept NotImplementedError as e:\n    print(e)\n")
+            "import numpy as np\nfrom tt_activations import relu\nfrom tt_tensor import from_numpy\n"
+            # from_numpy wraps the array as it is: tt-tensor's to_array (a stub) is not reached
+            "try:\n    relu(from_numpy(np.ones(1)))\nexcept NotImplementedError as e:\n"
+            "    print(e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=paths), timeout=120)
     assert done.returncode == 0, done.stderr
@@ -194,6 +196,12 @@ def test_every_stub_message_states_its_contract_and_a_document(scaffolds):
         autograd["_mul"]
     readme = (course_entry("tensor").root / "README.md").read_text()
     assert "\n## The graph\n" in readme and "node.inputs" in readme
+
+
+def test_a_see_sentence_naming_a_file_is_left_out_whole():
+    doc = 'Returns x.\nSee COURSE.md, "The graph". Keeps y.\n\nSee README.md.\n\nMore.'
+    assert contract("f", doc) == "Returns x. Keeps y. More"
+    assert see_also(doc) == 'COURSE.md, "The graph"'
 
 
 def test_a_stub_message_follows_its_docstring(scaffolds):

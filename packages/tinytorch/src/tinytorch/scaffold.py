@@ -172,7 +172,9 @@ def contract(name: str, docstring: str, limit: int = CONTRACT_LIMIT) -> str:
     "See ..." sentences are left out (the stub names that document on its own).
     """
     paragraphs = [_one_line(p) for p in docstring.strip().split("\n\n") if p.strip()]
-    paragraphs = [re.sub(r"(^|(?<=\. ))See [^.]*\.?\s*", "", p).strip() for p in paragraphs]
+    # a "See" sentence runs to its last full stop: dots inside it (COURSE.md) do not end it
+    see = r"(^|(?<=\. ))See [^.]*(?:\.[A-Za-z][^.]*)*\.?\s*"
+    paragraphs = [re.sub(see, "", p).strip() for p in paragraphs]
     paragraphs = [p for p in paragraphs if p]
     if not paragraphs:
         return ""

@@ -12,16 +12,14 @@ DEFAULT_FLOAT = np.float32
 
 
 def to_array(data, dtype=None):
-    """The ndarray a new tensor stores: always a fresh copy of `data`, never a view of it.
+    """A fresh copy of `data` (a number, nested lists or tuples of numbers, or an ndarray) as
+    the ndarray a new tensor stores: of `dtype` if given, else float32 for floats of any width,
+    int64 for integers (signed or unsigned), bool for booleans. Never a view of `data`.
 
-    data: a Python number, (nested) lists or tuples of numbers, or an ndarray. With `dtype`
-    (a NumPy dtype or type), the copy has that dtype. Without, floats of any width become
-    float32, integers of any width (signed or unsigned) int64, and booleans stay bool.
-
-    Raises ValueError "tensor(): ragged or malformed nested sequence: ..." for lists whose
-    rows differ in length, and TypeError "tensor(): expected numbers, got <dtype> data <data>"
-    for strings, None, dicts, objects and complex numbers (the data's repr, cut at 60
-    characters). See COURSE.md, "Creating tensors and dtype rules".
+    Ragged lists raise ValueError "tensor(): ragged or malformed nested sequence: ...";
+    anything else that is not numbers (str, None, complex, objects) raises TypeError
+    "tensor(): expected numbers, got <dtype> data <repr of data, cut at 60 characters>".
+    See COURSE.md, "Creating tensors and dtype rules".
     """
     ### BEGIN SOLUTION
     array = data
@@ -41,17 +39,13 @@ def to_array(data, dtype=None):
 
 
 def broadcast_shapes(*shapes):
-    """The shape that tensors of the given shapes broadcast to (NumPy's and PyTorch's rule).
+    """The shape that tensors of `shapes` broadcast to, a tuple of ints: align them at the last
+    axis, a missing axis on the left counting as 1; at each axis the sizes must be equal or 1,
+    and the result takes the one that is not 1. (4, 1, 3), (2, 3) -> (4, 2, 3); none -> ().
 
-    Align the shapes at their last axis; an axis a shape lacks on the left counts as size 1.
-    At each position the sizes must be equal or 1, and the result takes the size that is not
-    1 (`(4, 1, 3)` and `(2, 3)` give `(4, 2, 3)`; `()` broadcasts with anything; no shapes
-    give `()`).
-
-    shapes: tuples (or lists) of non-negative ints. Returns a tuple of ints. Raises
-    ValueError "shapes (2, 3) and (4,) cannot be broadcast together (sizes 3 and 4 at axis
-    -1)", naming every shape and the first clashing axis counted from the right. See
-    COURSE.md, "Broadcasting".
+    A clash raises ValueError "shapes (2, 3) and (4,) cannot be broadcast together (sizes 3
+    and 4 at axis -1)": every shape, and the first clash from the right.
+    See COURSE.md, "Broadcasting".
     """
     ### BEGIN SOLUTION
     ndim = max((len(shape) for shape in shapes), default=0)
@@ -72,17 +66,12 @@ def broadcast_shapes(*shapes):
 
 
 def normalize_axes(axis, ndim, name):
-    """The axes a reduction of a `ndim`-dimensional tensor runs over, in one canonical form.
+    """`axis` (None, an int, or a tuple or list of ints; negative from the end) for a tensor of
+    `ndim` dims, as None or a sorted tuple of distinct non-negative ints: for ndim 3, -1 ->
+    (2,) and (2, -3) -> (0, 2). A 0-d tensor takes 0 or -1 as its one axis and gives ().
 
-    axis: None (every axis), an int, or a tuple or list of ints; a negative axis counts from
-    the end (-1 is the last). Returns None for None, else a sorted tuple of distinct
-    non-negative ints: for ndim 3, `-1` gives `(2,)` and `(2, -3)` gives `(0, 2)`. A 0-d
-    tensor accepts 0 and -1 (and tuples of them) as its one axis, as PyTorch does, and gives
-    `()`: there is nothing to reduce.
-
-    Raises ValueError "<name>: axis <a> is out of range for a tensor with <ndim> dims" for an
-    axis outside [-ndim, ndim), and "<name>: axis <a> is repeated in <axis>" when two entries
-    name the same axis (0 and -2 of a 2-d tensor). `name` is the op's name, for the message.
+    Raises ValueError "<name>: axis 5 is out of range for a tensor with 3 dims", and
+    "<name>: axis -3 is repeated in (0, -3)" when two entries are the same axis.
     See COURSE.md, "Reductions".
     """
     ### BEGIN SOLUTION

@@ -17,17 +17,14 @@ from .tensor import Tensor, as_tensor, record
 
 @primitive(P.RESHAPE)
 def reshape(x, shape):
-    """The same elements in a new shape: a view of x's data when NumPy can make one.
+    """x's elements, in C order, in the new `shape` (ints, at most one -1, which is inferred to
+    keep the element count): a view of x's data when NumPy can make one (always for a
+    contiguous x), a copy otherwise. Recorded as op RESHAPE with attrs {"shape": the result's
+    shape}.
 
-    shape: a tuple of ints, at most one of them -1: that size is inferred so that the element
-    count stays x's (x of shape (2, 3, 4) reshaped to (4, -1) is (4, 6)). The result shares
-    x's memory whenever x's layout allows it (always for a contiguous x) and is a copy
-    otherwise (e.g. after a permute); its values in C (row-major) order are x's. Recorded as
-    op RESHAPE with attrs {"shape": the result's shape, -1 resolved}.
-
-    Raises ValueError "reshape: cannot reshape a tensor of shape (2, 3) (6 elements) into
-    (4, 2)" when the counts differ, when -1 appears twice or cannot be inferred, or for a
-    negative size other than -1. See COURSE.md, "Views and copies".
+    A shape that does not fit raises ValueError "reshape: cannot reshape a tensor of shape
+    (2, 3) (6 elements) into (4, 2)"; so do two -1s and sizes below -1.
+    See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -49,17 +46,13 @@ def reshape(x, shape):
 
 @primitive(P.PERMUTE)
 def permute(x, axes):
-    """Reorder the axes: axis i of the result is axis `axes[i]` of x. Always a view.
+    """x with its axes reordered, always a view: axis i of the result is axis axes[i] of x
+    (negative axes count from the end); (2, 3, 4) permuted by (2, 0, 1) is (4, 2, 3).
+    Recorded as op PERMUTE with attrs {"axes": the axes made non-negative}.
 
-    axes: one int per axis of x, each axis exactly once, negative counting from the end
-    (`(-1, 0, 1)` on a 3-d tensor is `(2, 0, 1)`). x of shape (2, 3, 4) permuted by (2, 0, 1)
-    has shape (4, 2, 3), and result[k, i, j] is x[i, j, k]: only the shape and strides change,
-    the memory is shared. Recorded as op PERMUTE with attrs {"axes": the axes made
-    non-negative}.
-
-    Raises ValueError "permute: (0, 0) is not a permutation of the 2 axes of (2, 3)" for
-    the wrong count or a repeated axis, and "permute: dim 5 is out of range for a tensor with
-    2 dims" for an axis outside [-ndim, ndim). See COURSE.md, "Views and copies".
+    Raises ValueError "permute: (0, 0) is not a permutation of the 2 axes of (2, 3)", or for
+    an axis out of range "permute: dim 5 is out of range for a tensor with 2 dims".
+    See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -88,16 +81,12 @@ def broadcast_to(x, shape):
 
 @primitive(P.GETITEM)
 def getitem(x, index):
-    """x[index], with NumPy's indexing: a view for basic indexes, a copy for advanced ones.
+    """x[index] with NumPy's indexing (ints, slices, None, Ellipsis, bool masks, integer arrays,
+    Tensors as their arrays): basic indexes give a view, masks and integer arrays a copy.
+    Recorded as op GETITEM with attrs {"index": the index, its Tensors made ndarrays}.
 
-    index: an int, a slice, None, Ellipsis, a bool mask, an integer array or list, a Tensor
-    (used as its array), or a tuple of these. Ints, slices (any step), None and Ellipsis
-    select a view sharing x's memory; masks and integer arrays gather a copy. Returns a
-    Tensor of NumPy's result (0-d when every axis gets an int). Recorded as op GETITEM with
-    attrs {"index": the index with every Tensor in it replaced by its ndarray}.
-
-    Raises IndexError "getitem: index <index> is invalid for shape <shape>: <NumPy's
-    reason>". See COURSE.md, "Views and copies".
+    A bad index raises IndexError "getitem: index <index> is invalid for shape <shape>:
+    <NumPy's reason>". See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -128,19 +117,14 @@ def pad(x, pad_width, value=0.0):
 
 @primitive(P.SLIDING_WINDOW)
 def sliding_window(x, window_shape, stride=1):
-    """A read-only view of every window over the last len(window_shape) axes of x.
+    """A read-only view of every window over x's last len(window_shape) axes: (..., H, W),
+    window (KH, KW), stride s -> (..., OH, OW, KH, KW), OH = (H - KH) // s + 1, and
+    out[..., i, j, p, q] = x[..., i*s + p, j*s + q]. stride: an int, or one per window axis.
+    Attrs {"window_shape", "stride"}: tuples.
 
-    (..., H, W) with window (KH, KW) and stride s -> (..., OH, OW, KH, KW), where
-    OH = (H - KH) // s + 1 and OW = (W - KW) // s + 1; result[..., i, j, p, q] is
-    x[..., i*s + p, j*s + q]. Any number of window axes (1-D: (..., L) -> (..., OL, K)).
-    stride: an int for every window axis, or one int per window axis. No data is copied:
-    the result is an `as_strided` view of x's memory, read-only because windows overlap.
-    Recorded as op SLIDING_WINDOW with attrs {"window_shape": tuple of ints, "stride": a
-    tuple with one int per window axis}.
-
-    Raises ValueError "sliding_window: window (3, 4) does not fit the last axes of (2, 3)"
-    for an empty window, a size below 1 or above the axis, and "sliding_window: stride 0 must
-    be positive, one per window axis". See COURSE.md, "Views and copies".
+    ValueError "sliding_window: window (3, 4) does not fit the last axes of (2, 3)", or
+    "sliding_window: stride 0 must be positive, one per window axis".
+    See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)

@@ -23,11 +23,10 @@ def primitive(op):
 
 # --- elementwise -----------------------------------------------------------------------------
 def unary(op, np_fn, x):
-    """The elementwise primitive `op` of one tensor, computed by the NumPy function `np_fn`.
+    """`np_fn(x.data)` as a Tensor, recorded as op `op` with the one input x and no attributes.
 
-    x: a Tensor, or anything `as_tensor` takes. Returns `np_fn(x.data)` as a new Tensor of the
-    same shape (the dtype NumPy gives), recorded as op `op` with the input `(x,)` and no
-    attributes (see `record`). Used by neg, exp, log and tanh.
+    x: a Tensor, or anything `as_tensor` takes. The result has x's shape and the dtype NumPy
+    gives. Used by neg, exp, log and tanh. See COURSE.md, "The graph".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -36,17 +35,12 @@ def unary(op, np_fn, x):
 
 
 def operands(a, b):
-    """Both operands of a binary op as Tensors, following the dtype rule for Python numbers.
+    """(a, b) as Tensors for a binary op. A Tensor stays the same object. A Python number
+    (int, float, bool) next to a floating tensor becomes a 0-d tensor of that tensor's dtype,
+    in either position (float32 * 2.0 stays float32); anything else goes through `as_tensor`
+    (an ndarray keeps its dtype) and NumPy's promotion decides (int64 * 2.5 is float64).
 
-    A Tensor stays the same object (the graph records the input itself). A Python number
-    (int, float or bool) next to a floating-point tensor becomes a 0-d tensor of *that
-    tensor's* dtype, in either position, so `float32 * 2.0` and `2 - float32` stay float32.
-    Anything else (an ndarray, a number next to an integer tensor, two numbers) goes through
-    `as_tensor`: an ndarray is wrapped with its dtype, a float becomes float32 and an int
-    int64, and NumPy's promotion decides the result (`int64 * 2.5` is float64).
-
-    Returns the pair (a, b) as Tensors; never copies a tensor's data. See COURSE.md,
-    "Creating tensors and dtype rules".
+    Never copies a tensor's data. See COURSE.md, "Creating tensors and dtype rules".
     """
     ### BEGIN SOLUTION
     def constant(value, other):
@@ -63,15 +57,13 @@ def operands(a, b):
 
 
 def binary(op, np_fn, a, b):
-    """The elementwise primitive `op` of two operands with broadcasting, computed by `np_fn`.
+    """`np_fn(a.data, b.data)`, recorded as op `op` with the inputs (a, b), after making both
+    Tensors with `operands` and checking with `broadcast_shapes` that their shapes broadcast.
+    The result has the broadcast shape and NumPy's dtype. Used by add, sub, mul, div, pow and
+    maximum.
 
-    a, b: Tensors or Python numbers, made tensors by `operands`. Their shapes must broadcast
-    (`broadcast_shapes`); the result has the broadcast shape and the dtype NumPy gives
-    `np_fn(a.data, b.data)`, and is recorded as op `op` with the inputs `(a, b)` (the tensors
-    `operands` returned) and no attributes. Used by add, sub, mul, div, pow and maximum.
-
-    Raises ValueError "<op>: shapes (2, 3) and (4,) cannot be broadcast together ..." (the
-    message of `broadcast_shapes` after the op's name) before computing anything.
+    A clash raises ValueError "<op>: <the message of broadcast_shapes>" before computing.
+    See COURSE.md, "Broadcasting".
     """
     ### BEGIN SOLUTION
     a, b = operands(a, b)
@@ -146,16 +138,13 @@ def tanh(x):
 
 @primitive(P.WHERE)
 def where(condition, a, b):
-    """Elementwise `a` where `condition` holds, else `b`.
+    """Elementwise `a` where `condition` holds, else `b`: the condition read as a bool ndarray,
+    a and b made Tensors by `operands`, the three shapes broadcast (`broadcast_shapes`).
+    Recorded as op WHERE with the inputs (a, b) and attrs {"condition": the bool ndarray}:
+    the condition is an attribute, so it never gets a gradient.
 
-    condition: a Tensor, an ndarray, or anything `np.asarray` takes, read as bool. a, b:
-    Tensors or Python numbers (made tensors by `operands`). The three shapes broadcast
-    together; the result has the broadcast shape and NumPy's dtype for `a` and `b`. Recorded
-    as op WHERE with the inputs `(a, b)` and attrs {"condition": the bool ndarray}: the
-    condition is an attribute, not an input, so it never gets a gradient.
-
-    Raises ValueError "where: shapes (4,), (2, 3) and () cannot be broadcast together ..."
-    (condition, a and b, in that order) before computing anything.
+    A clash raises ValueError "where: <the message of broadcast_shapes>" (condition, a, b).
+    See COURSE.md, "Broadcasting".
     """
     ### BEGIN SOLUTION
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
@@ -178,13 +167,12 @@ def astype(x, dtype):
 # --- reductions ------------------------------------------------------------------------------
 @primitive(P.SUM)
 def sum(x, axis=None, keepdims=False):
-    """Sum over `axis`: None (every axis), an int, or a tuple of ints (negative from the end).
+    """The sum of x over `axis` (None for all; an int or a tuple, see `normalize_axes`), of
+    x's dtype (int64 stays int64), the reduced axes removed or, with `keepdims`, kept as size
+    1: (2, 3, 4) over (0, -1) -> (3,), or (1, 3, 1). Recorded as op SUM with attrs {"axis":
+    the normalised axes, "keepdims": keepdims}.
 
-    Returns a tensor of x's dtype (int64 stays int64, bool counts as int64) whose shape is
-    x's without the reduced axes, or with each of them kept as size 1 when `keepdims`: for x
-    of shape (2, 3, 4), axis (0, -1) gives (3,), or (1, 3, 1) with keepdims; axis None gives
-    a 0-d tensor. Recorded as op SUM with attrs {"axis": the axes as `normalize_axes` gives
-    them, "keepdims": keepdims}. An axis out of range raises `normalize_axes`' ValueError.
+    A bool x sums to an int64 count. See COURSE.md, "Reductions".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -196,11 +184,11 @@ def sum(x, axis=None, keepdims=False):
 
 @primitive(P.MAX)
 def max(x, axis=None, keepdims=False):
-    """Maximum over `axis`: None (every axis), an int, or a tuple of ints.
+    """The maximum of x over `axis`, with the shapes, dtype, attrs and axis rules of `sum`,
+    recorded as op MAX.
 
-    Shapes, dtype, attrs {"axis", "keepdims"} and the axis errors as `sum` (recorded as op
-    MAX). Raises ValueError "max: cannot reduce an empty tensor of shape (0,)" for a tensor
-    with no elements: the maximum of nothing does not exist.
+    An empty x raises ValueError "max: cannot reduce an empty tensor of shape (0,)": the
+    maximum of nothing does not exist. See COURSE.md, "Reductions".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -215,20 +203,13 @@ def max(x, axis=None, keepdims=False):
 # --- linear algebra --------------------------------------------------------------------------
 @primitive(P.MATMUL)
 def matmul(a, b):
-    """Matrix product a @ b with NumPy's (and PyTorch's) shape rules.
+    """a @ b: (..., n, k) @ (..., k, m) -> (..., n, m), the leading (batch) axes broadcast. A 1-D
+    a (k,) acts as a row (1, k), a 1-D b as a column (k, 1), and the promoted axis is dropped
+    from the result ((k,) @ (k,) -> ()). Recorded as op MATMUL with the inputs (a, b).
 
-    a (..., n, k) @ b (..., k, m) -> (..., n, m): the last two axes multiply as matrices, the
-    leading (batch) axes broadcast (`broadcast_shapes`). A 1-D operand is promoted: a of
-    shape (k,) is a row (1, k), b of shape (k,) a column (k, 1), and the promoted axis is
-    dropped from the result: (k,) @ (k, m) -> (m,), (n, k) @ (k,) -> (n,), (k,) @ (k,) -> ().
-    Keeps NumPy's dtype (float32 @ float32 is float32); recorded as op MATMUL with the
-    inputs (a, b) and no attributes.
-
-    Raises ValueError naming both shapes: "matmul: needs at least 1-D operands, got () and
-    (2, 3)" for a 0-d operand, "matmul: shapes (2, 3) and (4, 5) are not aligned (3 != 4)"
-    when the inner sizes differ, and "matmul: the batch axes of (5, 2, 3) and (4, 3, 2)
-    cannot be broadcast together ..." when the leading axes do not broadcast.
-    See COURSE.md, "Matrix products".
+    ValueError names both shapes: for a 0-d operand ("needs at least 1-D operands"), unequal
+    inner sizes ("are not aligned (3 != 4)") and batch axes that do not broadcast ("the batch
+    axes of ... cannot be broadcast together"). See COURSE.md, "Matrix products".
     """
     ### BEGIN SOLUTION
     a, b = as_tensor(a), as_tensor(b)

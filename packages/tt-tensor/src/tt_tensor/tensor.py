@@ -174,17 +174,12 @@ def make(data):
 
 
 def record(data, inputs, op, attrs=None, ctx=None):
-    """The result of op `op` on `inputs`: the ndarray `data` wrapped as a Tensor (no copy),
-    with a graph node when the op is to be recorded.
+    """`data` (an ndarray, not copied) as the Tensor that op `op` made from `inputs` (a tuple
+    of Tensors). While grad mode is on and an input requires grad, the result has requires_grad
+    True and grad_fn Node(op, inputs, attrs, ctx); otherwise it is a leaf, as make(data).
 
-    inputs: a tuple of the op's input Tensors (Python numbers already made 0-d tensors).
-    op: a `Primitive`, or a `Function` subclass. attrs: a dict of what the op's gradient
-    rule needs to know (axis, shape, ...), or None for none. ctx: a Function's `Context`.
-
-    Records when grad mode is on (`is_grad_enabled()`) and at least one input requires a
-    gradient: the result then has requires_grad True and grad_fn `Node(op, inputs, attrs,
-    ctx)`, holding the input tensors themselves (not copies) and attrs as given ({} for None).
-    Otherwise the result is a leaf like `make(data)`: requires_grad False, grad_fn None.
+    op: a `Primitive` or a `Function` subclass; attrs: what its gradient rule reads (None for
+    none); ctx: a Function's Context. The node holds the inputs themselves, not copies.
     See COURSE.md, "The graph".
     """
     ### BEGIN SOLUTION
