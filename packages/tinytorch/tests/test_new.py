@@ -140,7 +140,8 @@ def test_every_scaffold_imports_in_place_of_the_reference(scaffolds):
             "    assert mod.__version__.endswith('+own'), (m, mod.__file__)\n"
             "    missing = [n for n in mod.__all__ if not hasattr(mod, n)]\n"
             "    assert not missing, (m, missing)\n"
-            "import numpy as np\nfrom tt_activations import relu\nfrom tt_tensor import from_numpy\n"
+            "import numpy as np\nfrom tt_activations import relu\n"
+            "from tt_tensor import from_numpy\n"
             # from_numpy wraps the array as it is: tt-tensor's to_array (a stub) is not reached
             "try:\n    relu(from_numpy(np.ones(1)))\nexcept NotImplementedError as e:\n"
             "    print(e)\n")

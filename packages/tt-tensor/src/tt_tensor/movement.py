@@ -133,9 +133,11 @@ def sliding_window(x, window_shape, stride=1):
     strides = (stride,) * n if isinstance(stride, (int, np.integer)) else tuple(stride)
     spatial = x.shape[x.ndim - n:]
     if n == 0 or x.ndim < n or any(k < 1 or k > s for k, s in zip(window, spatial)):
-        raise ValueError(f"sliding_window: window {window} does not fit the last axes of {x.shape}")
+        raise ValueError(
+            f"sliding_window: window {window} does not fit the last axes of {x.shape}")
     if len(strides) != n or any(s < 1 for s in strides):
-        raise ValueError(f"sliding_window: stride {stride!r} must be positive, one per window axis")
+        raise ValueError(
+            f"sliding_window: stride {stride!r} must be positive, one per window axis")
     out_sizes = tuple((s - k) // st + 1 for s, k, st in zip(spatial, window, strides))
     lead = x.data.strides[: x.ndim - n]  # bytes per step along the leading axes
     steps = x.data.strides[x.ndim - n:]  # bytes per step along the windowed axes

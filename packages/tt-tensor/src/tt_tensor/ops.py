@@ -76,64 +76,32 @@ def binary(op, np_fn, a, b):
     ### END SOLUTION
 
 
-@primitive(P.ADD)
-def add(a, b):
-    """a + b, elementwise with broadcasting."""
-    return binary(P.ADD, np.add, a, b)
+def _elementwise(op, np_fn, doc):
+    """The public function of the elementwise primitive `op`: `unary` or `binary` over `np_fn`
+    (by how many arguments `np_fn` takes), named after the primitive, documented by `doc`."""
+    if np_fn.nin == 1:
+        def fn(x):
+            return unary(op, np_fn, x)
+    else:
+        def fn(a, b):
+            return binary(op, np_fn, a, b)
+    fn.__name__ = fn.__qualname__ = op.value
+    fn.__doc__ = doc
+    return primitive(op)(fn)
 
 
-@primitive(P.SUB)
-def sub(a, b):
-    """a - b, elementwise with broadcasting."""
-    return binary(P.SUB, np.subtract, a, b)
-
-
-@primitive(P.MUL)
-def mul(a, b):
-    """a * b, elementwise with broadcasting."""
-    return binary(P.MUL, np.multiply, a, b)
-
-
-@primitive(P.DIV)
-def div(a, b):
-    """a / b, elementwise with broadcasting (integer / integer gives float64, as NumPy)."""
-    return binary(P.DIV, np.true_divide, a, b)
-
-
-@primitive(P.POW)
-def pow(a, b):
-    """a ** b, elementwise with broadcasting."""
-    return binary(P.POW, np.power, a, b)
-
-
-@primitive(P.MAXIMUM)
-def maximum(a, b):
-    """Elementwise max(a, b) with broadcasting."""
-    return binary(P.MAXIMUM, np.maximum, a, b)
-
-
-@primitive(P.NEG)
-def neg(x):
-    """-x."""
-    return unary(P.NEG, np.negative, x)
-
-
-@primitive(P.EXP)
-def exp(x):
-    """e ** x."""
-    return unary(P.EXP, np.exp, x)
-
-
-@primitive(P.LOG)
-def log(x):
-    """Natural logarithm."""
-    return unary(P.LOG, np.log, x)
-
-
-@primitive(P.TANH)
-def tanh(x):
-    """Hyperbolic tangent (a primitive: NumPy's is exact and never overflows)."""
-    return unary(P.TANH, np.tanh, x)
+add = _elementwise(P.ADD, np.add, "a + b, elementwise with broadcasting.")
+sub = _elementwise(P.SUB, np.subtract, "a - b, elementwise with broadcasting.")
+mul = _elementwise(P.MUL, np.multiply, "a * b, elementwise with broadcasting.")
+div = _elementwise(P.DIV, np.true_divide,
+                   "a / b, elementwise with broadcasting (int / int is float64, as in NumPy).")
+pow = _elementwise(P.POW, np.power, "a ** b, elementwise with broadcasting.")
+maximum = _elementwise(P.MAXIMUM, np.maximum, "Elementwise max(a, b) with broadcasting.")
+neg = _elementwise(P.NEG, np.negative, "-x.")
+exp = _elementwise(P.EXP, np.exp, "e ** x.")
+log = _elementwise(P.LOG, np.log, "Natural logarithm.")
+tanh = _elementwise(P.TANH, np.tanh,
+                    "Hyperbolic tangent (a primitive: NumPy's is exact and never overflows).")
 
 
 @primitive(P.WHERE)
