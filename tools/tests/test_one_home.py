@@ -24,12 +24,20 @@ NOT_COPIES = {
 
 
 def definitions(src, root=ROOT):
-    """{public name: [file]} of the classes and functions defined at the top of each file."""
+    """{public name: [file]} of the classes and functions defined at the top of each file: by
+    `def`/`class`, or made by a call (`add = _elementwise(P.ADD, np.add, ...)`)."""
     found = defaultdict(list)
     for path in sorted(src.rglob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and not node.name.startswith("_"):
-                found[node.name].append(path.relative_to(root).as_posix())
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                continue
+            for name in names:
+                if not name.startswith("_"):
+                    found[name].append(path.relative_to(root).as_posix())
     return found
 
 
@@ -78,3 +86,14 @@ def test_the_allowed_names_are_still_in_use():
         for name, files in definitions(src).items():
             where[name] |= {f.split("/")[1] for f in files}
     assert {name for name in NOT_COPIES if len(where[name]) < 2} == set()
+
+
+def test_the_check_sees_a_function_made_by_a_call(tmp_path):
+    for package, code in [("tt-tensor", "exp = _elementwise(P.EXP, np.exp, 'e ** x.')\n"),
+                          ("tt-layers", "def exp(x):\n    return x\n")]:
+        src = tmp_path / "packages" / package / "src" / package.replace("-", "_")
+        src.mkdir(parents=True)
+        (src / "ops.py").write_text(code)
+        (src / "__init__.py").write_text('__all__ = ["exp"]\n')
+    assert copies(tmp_path) == {"exp": ["packages/tt-layers/src/tt_layers/ops.py",
+                                        "packages/tt-tensor/src/tt_tensor/ops.py"]}
