@@ -1,10 +1,11 @@
 # %% [markdown]
 # # 02 tensor: an array plus a record of the ops that made it
 #
-# **What you build.** The forward computation of the primitive ops (`add`, `mul`, `exp`,
-# `sum`, `matmul`, ...) with NumPy; the `Tensor` class around them records a graph node for
-# every op while grad mode is on. Contract, dtype rules and the list of primitives:
-# [tt-tensor's README](../packages/tt-tensor/README.md).
+# **What you build.** The Tensor's core, with NumPy doing the arithmetic: what a tensor
+# stores and the dtype of results, the graph node an op records while grad mode is on, the
+# broadcast rule, the axes of a reduction, matmul's shape rules, and views versus copies
+# (`reshape`, `permute`, indexing, sliding windows). The tasks, contract, dtype rules and the
+# list of primitives: [tt-tensor's README](../packages/tt-tensor/README.md).
 #
 # **The math.** Broadcasting aligns shapes from the right: each pair of sizes is equal or
 # contains a 1, so `(4, 1, 3) + (2, 3)` is `(4, 2, 3)`. A matmul of `(m, k) @ (k, n)` costs
