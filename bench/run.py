@@ -10,6 +10,13 @@ the impl every other impl of the same case is compared to. Each (benchmark, thre
 in a fresh process, because BLAS libraries read OMP_NUM_THREADS / OPENBLAS_NUM_THREADS once,
 at import. PyTorch rows appear when `import torch` works in the interpreter that runs this
 script; nothing here requires it.
+
+A row may carry `flops`, the floating-point operations of one timed step (each benchmark counts
+them in closed form from its shapes and documents the count); the table then shows the achieved
+GFLOP/s (flops / median time) and that as a fraction of the sgemm peak, which each benchmark
+process measures for itself after its steps, with its own thread count: the best of a few
+float32 (N x N) @ (N x N) products, 2 N^3 FLOPs each (`sgemm_peak`). A row may also name its own
+`baseline` impl (else the module's BASELINE is used).
 """
 
 import argparse
@@ -37,6 +44,7 @@ BENCHMARKS = {
 }
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+PEAK_N, PEAK_REPEATS = 2048, 5  # 17.2 GFLOP a product: long enough to reach BLAS's peak
 
 
 def load(name):
@@ -84,6 +92,37 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
+def sgemm_peak(n=PEAK_N, repeats=PEAK_REPEATS):
+    """The best GFLOP/s of `repeats` float32 (n, n) @ (n, n) products (2 n^3 FLOPs each).
+
+    NumPy's matmul calls BLAS sgemm on contiguous float32 arrays; with the thread count of
+    this process, that is the fastest this machine multiplies matrices, the ceiling every
+    matmul-bound step is measured against.
+    """
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    out = np.empty((n, n), dtype=np.float32)
+    np.matmul(a, b, out=out)  # warm-up: threads started, pages touched
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def add_flop_rates(rows, peak_gflops):
+    """GFLOP/s of each row that counts its FLOPs, and its fraction of the sgemm peak."""
+    for row in rows:
+        if row.get("flops"):
+            row["gflops"] = row["flops"] / (row["median_ms"] * 1e-3) / 1e9
+            row["peak_fraction"] = row["gflops"] / peak_gflops
+
+
 def child(name, steps, warmup):
     """Run one benchmark in this process and print its rows as JSON."""
     module = load(name)
@@ -93,9 +132,12 @@ def child(name, steps, warmup):
 
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     rows = module.run(steps=steps, warmup=warmup)
+    if any(row.get("flops") for row in rows):
+        info["sgemm_peak_gflops"] = sgemm_peak()  # same process, same threads as the steps
+        add_flop_rates(rows, info["sgemm_peak_gflops"])
     for row in rows:
         row["benchmark"] = name
-        row["baseline"] = module.BASELINE
+        row.setdefault("baseline", module.BASELINE)
     print(json.dumps({"rows": rows, "environment": info}))
 
 
@@ -132,17 +174,24 @@ def add_ratios(rows):
         r["vs_baseline_p10"] = r["p10_ms"] / ref["p10_ms"] if has_p10 else None
 
 
-def markdown(rows):
+def markdown(rows, environments=()):
     lines = ["| benchmark | case | impl | threads | median ms | p10-p90 ms "
-             "| x baseline (median) | x baseline (p10) | note |",
-             "|---|---|---|---:|---:|---:|---:|---:|---|"]
+             "| x baseline (median) | x baseline (p10) | GFLOP/s | of sgemm peak | note |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         ratio = f"{r['vs_baseline']:.2f} ({r['baseline']})" if r["vs_baseline"] else ""
         ratio10 = f"{r['vs_baseline_p10']:.2f}" if r["vs_baseline_p10"] else ""
         spread = f"{r['p10_ms']:.2f}-{r['p90_ms']:.2f}" if "p10_ms" in r else ""
+        rate = f"{r['gflops']:.1f}" if "gflops" in r else ""
+        share = f"{r['peak_fraction']:.0%}" if "peak_fraction" in r else ""
         lines.append(f"| {r['benchmark']} | {r['case']} | {r['impl']} | {r['threads']} | "
-                     f"{r['median_ms']:.2f} | {spread} | {ratio} | {ratio10} | "
-                     f"{r.get('note', '')} |")
+                     f"{r['median_ms']:.2f} | {spread} | {ratio} | {ratio10} | {rate} | "
+                     f"{share} | {r.get('note', '')} |")
+    peaks = [f"{e['sgemm_peak_gflops']:.1f} GFLOP/s ({e['benchmark']}, {e['threads']} thread(s))"
+             for e in environments if "sgemm_peak_gflops" in e]
+    if peaks:
+        lines.append(f"\nsgemm peak (float32 {PEAK_N}x{PEAK_N} matmul, best of {PEAK_REPEATS}, "
+                     f"measured in each benchmark's process): " + "; ".join(peaks))
     return "\n".join(lines)
 
 
@@ -181,7 +230,7 @@ def main(argv=None):
             rows += result["rows"]
             environments.append({"benchmark": name, "threads": n, **result["environment"]})
     add_ratios(rows)
-    print(markdown(rows))
+    print(markdown(rows, environments))
     write_json(args.out, {
         "command": " ".join([Path(sys.executable).name, "bench/run.py", *(argv or sys.argv[1:])]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -7,6 +7,14 @@ this machine (torch 2.13.0, same config; 71 ms at 1 thread, 44 ms at 2), marked 
 when `import torch` works, a live PyTorch row (nanoGPT's model, torch_equivalence.py) is
 measured too, interleaved with TinyTorch's steps, and becomes the baseline.
 Run it through the runner: `python bench/run.py gpt`.
+
+FLOPs of one step (`step_flops`, the `flops` of each row): the matmuls, 2 FLOPs per
+multiply-add, N = B*T = 768 positions. Per layer forward: q, k, v and the output projection
+2*N*4*C^2, the MLP 2*N*8*C^2, the attention scores q k^T and their product with v
+2 * 2*B*T^2*C (dense: the masked half is computed too, as TinyTorch and PyTorch both do);
+the tied head 2*N*C*V. Backward is twice the forward (input and weight gradient of each
+product; the embedding lookups have no matmul). 3 * (4 * 327.2 M + 12.8 M) = 3.96 GFLOP.
+LayerNorm, GELU, softmax, the loss and AdamW are not counted.
 """
 
 import importlib.util
@@ -22,6 +30,13 @@ RECORDED = "torch 2.13.0 (recorded)"
 TORCH_RECORDED_MS = {1: 71.0, 2: 44.0}  # issue #6, measured on this machine
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 BASELINE = "torch" if HAVE_TORCH else RECORDED
+
+
+def step_flops(B=12, T=64, C=128, n_layer=4, V=65):
+    """FLOPs of one training step (see the module docstring)."""
+    N = B * T
+    per_layer = 2 * N * 12 * C * C + 4 * B * T * T * C
+    return 3 * (n_layer * per_layer + 2 * N * C * V)
 
 
 def tinytorch_step_fn(seed=0):
@@ -102,7 +117,8 @@ def run(steps=200, warmup=20):
     if HAVE_TORCH:
         impls["torch"] = torch_step_fn()
     rows = [{"case": CASE, "impl": impl, "steps": len(t), "median_ms": float(np.median(t)),
-             "p10_ms": float(np.percentile(t, 10)), "p90_ms": float(np.percentile(t, 90)),
+             "flops": step_flops(), "p10_ms": float(np.percentile(t, 10)),
+             "p90_ms": float(np.percentile(t, 90)),
              "note": f"{768 / np.median(t) * 1e3:.0f} tokens/s"}
             for impl, t in time_interleaved(impls, steps, warmup).items()]
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
