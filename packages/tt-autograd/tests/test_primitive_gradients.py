@@ -261,6 +261,23 @@ def test_max_over_axes_gives_ties_to_the_first_index(axis, keepdims):
     assert np.count_nonzero(a.grad.data) == out.data.size  # one index per reduced slice
 
 
+@pytest.mark.parametrize("length", [1, 2, 4, 16, 17, 40])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_max_along_short_and_long_axes_gives_ties_to_the_first_index(length, axis):
+    """Short axes (max-pool's window offsets) and long ones take different code; both must
+    give each slice's gradient to its first maximum, ties included."""
+    rng = np.random.default_rng(length)
+    shape = [3, 4, 5]
+    shape[axis] = length
+    x = rng.integers(0, 3, shape).astype(np.float64)  # values 0..2: many ties
+    a = tensor(x, dtype=float64, requires_grad=True)
+    out = tt_max(a, axis)
+    upstream = np.arange(1.0, out.data.size + 1).reshape(out.shape)
+    out.backward(upstream)
+    expected = _first_max_mask(x, (axis,)) * np.expand_dims(upstream, axis)
+    np.testing.assert_array_equal(a.grad.data, expected)
+
+
 def test_max_tie_goes_to_the_first_index_along_a_dim():
     a = tensor([[5.0, 1.0, 5.0, 5.0]], dtype=float64, requires_grad=True)
     a.max(axis=1).sum().backward()
