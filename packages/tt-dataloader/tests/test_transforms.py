@@ -52,6 +52,29 @@ def test_crop_equals_the_padded_slice_at_the_drawn_offsets():
     assert lefts.min() >= 0 and lefts.max() <= 10 + 2 * p - w
 
 
+def test_reflect_crop_equals_the_mirrored_slice_at_the_drawn_offsets():
+    x, p, (h, w) = batch(shape=(16, 3, 8, 10)), 3, (8, 10)
+    tops, lefts = RandomCrop((h, w), padding=p, padding_mode="reflect", seed=7).get_params(x)
+    out = RandomCrop((h, w), padding=p, padding_mode="reflect", seed=7)(x)
+    # mirror index by hand: padded row i reads row |i - p|, reflected again past the far edge
+    rows = [abs(i - p) if i - p < 8 else 2 * 7 - (i - p) for i in range(8 + 2 * p)]
+    cols = [abs(j - p) if j - p < 10 else 2 * 9 - (j - p) for j in range(10 + 2 * p)]
+    padded = x[:, :, rows][:, :, :, cols]
+    for b in range(16):
+        assert np.array_equal(out[b], padded[b, :, tops[b]:tops[b] + h, lefts[b]:lefts[b] + w])
+    assert "padding_mode='reflect'" in repr(RandomCrop(8, 3, padding_mode="reflect"))
+
+
+def test_reflect_padding_must_be_smaller_than_the_image():
+    with pytest.raises(ValueError, match=r"reflect padding 8 .*\(2, 3, 8, 8\)"):
+        RandomCrop(8, padding=8, padding_mode="reflect")(np.zeros((2, 3, 8, 8), np.float32))
+
+
+def test_unknown_padding_mode_is_rejected():
+    with pytest.raises(ValueError, match="'edge'"):
+        RandomCrop(8, padding=2, padding_mode="edge")
+
+
 def test_crop_offsets_differ_between_images():
     tops, lefts = RandomCrop(32, padding=4, seed=0).get_params(np.zeros((64, 3, 32, 32)))
     assert len(np.unique(tops)) > 1 and len(np.unique(lefts)) > 1

@@ -78,15 +78,26 @@ class RandomTransform:
         set_generator_state(self.generator, state["generator"], name)
 
 
-class RandomCrop(RandomTransform):
-    """Zero-pad each side by `padding`, then cut a `size` window at a random offset per image."""
+_PADDING_MODES = ("constant", "reflect")
 
-    def __init__(self, size, padding=0, *, seed=None):
+
+class RandomCrop(RandomTransform):
+    """Pad each side by `padding`, then cut a `size` window at a random offset per image.
+
+    padding_mode "constant" pads with zeros; "reflect" mirrors the image about its edge
+    without repeating the edge pixel (PyTorch's and np.pad's "reflect"), so needs
+    padding < H and < W.
+    """
+
+    def __init__(self, size, padding=0, *, padding_mode="constant", seed=None):
         super().__init__(seed)
         self.size = _pair(size, "RandomCrop")
         if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
             raise ValueError(f"RandomCrop: padding must be a non-negative int, got {padding!r}")
-        self.padding = int(padding)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"RandomCrop: padding_mode must be one of {_PADDING_MODES}, "
+                             f"got {padding_mode!r}")
+        self.padding, self.padding_mode = int(padding), padding_mode
 
     def get_params(self, x):
         """The random offsets (top, left), each (B,), into the padded images of batch x."""
@@ -106,16 +117,19 @@ class RandomCrop(RandomTransform):
         """(B, C, H, W) -> (B, C, h, w).
 
         out[b] = padded[b, :, top[b]:top[b] + h, left[b]:left[b] + w], offsets from get_params;
-        padded = x zero-padded by self.padding on both sides of H and W. Return
-        _rewrap(out, was_tensor): a Tensor again when x was one.
+        padded = x padded by self.padding on both sides of H and W (np.pad with mode
+        self.padding_mode). Return _rewrap(out, was_tensor): a Tensor again when x was one.
         """
         tops, lefts = self.get_params(x)
         array, was_tensor = _unwrap(x, "RandomCrop")
         B, C, H, W = array.shape
         p, (h, w) = self.padding, self.size
+        if self.padding_mode == "reflect" and p >= min(H, W):
+            raise ValueError(f"RandomCrop: reflect padding {p} needs images larger than it, "
+                             f"got batch {array.shape}")
         ### BEGIN SOLUTION
-        if p:
-            array = np.pad(array, ((0, 0), (0, 0), (p, p), (p, p)))  # (B, C, H+2p, W+2p)
+        if p:  # (B, C, H+2p, W+2p)
+            array = np.pad(array, ((0, 0), (0, 0), (p, p), (p, p)), mode=self.padding_mode)
         # every possible crop as a strided view, no copy: (B, C, H+2p-h+1, W+2p-w+1, h, w)
         windows = sliding_window_view(array, (h, w), axis=(2, 3))
         out = windows[np.arange(B), :, tops, lefts]  # one window per image: (B, C, h, w)
@@ -123,7 +137,8 @@ class RandomCrop(RandomTransform):
         ### END SOLUTION
 
     def __repr__(self):
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        mode = "" if self.padding_mode == "constant" else f", padding_mode={self.padding_mode!r}"
+        return f"RandomCrop(size={self.size}, padding={self.padding}{mode})"
 
 
 class RandomHorizontalFlip(RandomTransform):
