@@ -71,6 +71,7 @@ def test_missing_data_names_the_folder(tmp_path):
 def load_program():
     spec = importlib.util.spec_from_file_location("cifar10_train", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(SCRIPT.parent))  # train.py imports resnet9.py from beside it
     spec.loader.exec_module(module)
     return module
 
@@ -109,3 +110,55 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_resume_finishes_the_run(tmp_pat
     assert program.main(args + ["--resume"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [h["epoch"] for h in results["history"]] == [1, 2]
+
+
+def test_resnet9_preset_quick_run_trains_with_its_recipe(tmp_path):
+    data = write_fake_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    done = run("--data", str(data), "--preset", "resnet9", "--quick", "--epochs", "2",
+               "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    cfg = results["capstone_config"]
+    assert (cfg["model"], cfg["optimizer"], cfg["padding_mode"]) == ("resnet9", "sgd", "reflect")
+    assert (cfg["label_smoothing"], cfg["weight_decay"], cfg["flip_tta"]) == (0.2, 5e-4, True)
+    assert cfg["epochs"] == 2 and cfg["batch_size"] == 32 and cfg["limit"] == 256
+    assert results["history"][-1]["train_loss"] < results["history"][0]["train_loss"]
+    assert 0.0 <= results["test_accuracy"] <= 1.0
+    assert results["peak_rss_bytes"] > 0
+    assert "with flip TTA" in done.stdout
+
+
+def test_resnet9_shapes_and_residual_shortcut():
+    program = load_program()
+    from tt_tensor import from_numpy
+
+    model = program.build_resnet9()
+    x = from_numpy(np.random.default_rng(0).random((2, 3, 32, 32), dtype=np.float32))
+    assert model(x).shape == (2, 10)
+    # a residual block adds its input to its body's output
+    block = next(m for m in model.modules() if type(m).__name__ == "Residual")
+    h = from_numpy(np.random.default_rng(1).random((2, 32, 16, 16), dtype=np.float32))
+    np.testing.assert_allclose(block(h).data, h.data + block.body(h).data, rtol=1e-6)
+    # quarter width: Page's ResNet-9 at widths 16/32/64/128 (conv weights, BN, linear)
+    convs = [(16, 3), (32, 16), (32, 32), (32, 32), (64, 32), (128, 64), (128, 128), (128, 128)]
+    expected = sum(o * i * 9 + 2 * o for o, i in convs) + 128 * 10
+    assert sum(p.data.size for p in model.parameters()) == expected
+
+
+def test_flip_tta_predicts_from_the_summed_logits_of_image_and_mirror():
+    program = load_program()
+    from tt_tensor import from_numpy
+
+    model = program.build_resnet9()
+    rng = np.random.default_rng(2)
+    images = rng.random((6, 3, 32, 32), dtype=np.float32)
+    labels = rng.integers(0, 10, 6)
+    loader = [(from_numpy(images), from_numpy(labels))]
+    predicted, true = program.predictions(model, loader, flip_tta=True)
+    model.eval()
+    logits = model(from_numpy(images)).data + model(from_numpy(images[..., ::-1].copy())).data
+    np.testing.assert_array_equal(predicted, logits.argmax(axis=1))
+    np.testing.assert_array_equal(true, labels)
+    plain, _ = program.predictions(model, loader)
+    np.testing.assert_array_equal(plain, model(from_numpy(images)).data.argmax(axis=1))
