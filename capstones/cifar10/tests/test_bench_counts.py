@@ -21,16 +21,25 @@ gpt_step = load("capstones/tinygpt/bench/gpt_step.py", "gpt_step")
 runner = load("bench/run.py", "bench_run")
 
 
+@pytest.mark.parametrize("fast", [False, True])
 @pytest.mark.parametrize("batch", [1, 3])
-def test_cnn_step_flops_equal_the_profiled_matmul_flops(batch):
+def test_cnn_step_flops_equal_the_profiled_matmul_flops(batch, fast):
+    """Plain: every product is a matmul node. Fast paths: the convolutions are fused nodes
+    whose count also holds their bias adds (forward) and bias gradients (backward)."""
+    import tt_spatial
     from tt_systems import Profiler
 
-    x = np.random.default_rng(0).random((batch, 3, 32, 32), dtype=np.float32)
-    step, _ = cnn_step.tinytorch_step_fn(x, np.arange(batch) % 10)
-    with Profiler() as prof:
-        step()
-    matmul = sum(r.flops for r in prof.records if r.name == "matmul")
-    assert matmul == cnn_step.step_flops(batch)
+    before = tt_spatial.use_fast_paths(fast)
+    try:
+        x = np.random.default_rng(0).random((batch, 3, 32, 32), dtype=np.float32)
+        step, _ = cnn_step.tinytorch_step_fn(x, np.arange(batch) % 10)
+        with Profiler() as prof:
+            step()
+    finally:
+        tt_spatial.use_fast_paths(before)
+    counted = sum(r.flops for r in prof.records if r.name in ("matmul", "Conv2dIm2col"))
+    bias_terms = 2 * batch * (32 * 30 * 30 + 64 * 13 * 13) if fast else 0
+    assert counted - bias_terms == cnn_step.step_flops(batch)
 
 
 def test_gpt_step_flops_equal_the_sum_over_its_products():

@@ -6,7 +6,16 @@ import math
 import numpy as np
 import pytest
 import tt_tensor as tt
-from tt_spatial import Conv2d, conv2d, im2col
+from tt_spatial import Conv2d, conv2d, im2col, use_fast_paths
+
+
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the compositions in functional.py (the lesson, your code): the fused
+    fast paths are off here; test_fast_paths.py checks them against these."""
+    before = use_fast_paths(False)
+    yield
+    use_fast_paths(before)
 
 
 def conv2d_reference(x, w, b, stride, padding):

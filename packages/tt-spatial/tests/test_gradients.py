@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 import tt_autograd
 import tt_tensor as tt
-from tt_spatial import Conv2d, avg_pool2d, conv2d, max_pool2d
+from tt_spatial import Conv2d, avg_pool2d, conv2d, max_pool2d, use_fast_paths
+
+
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the compositions in functional.py (the lesson, your code): the fused
+    fast paths are off here; test_fast_paths.py checks them against these."""
+    before = use_fast_paths(False)
+    yield
+    use_fast_paths(before)
 
 
 def f64(array, grad=False):

@@ -93,12 +93,49 @@ def _masked_softmax_flops(inputs, output):
     return per * _size(_shape(output))
 
 
+# tt_spatial's fused conv2d and max_pool2d (its fast paths) count what the compositions
+# would: the conv's matmul (and bias adds), the pool's comparisons. A backward event shows
+# the inputs and their gradients but not the output, so the forward rule notes the output's
+# size per (x, weight) pair for the backward rule (bounded: dropped past _NOTED_MAX).
+_conv_outputs = {}
+_NOTED_MAX = 4096
+
+
+def _conv_forward_flops(inputs, output):
+    x, weight = inputs[0], inputs[1]
+    outputs = _size(_shape(output))                            # B * OC * OH * OW
+    if len(_conv_outputs) >= _NOTED_MAX:
+        _conv_outputs.clear()
+    _conv_outputs[(id(x), id(weight))] = outputs
+    per_output = _size(_shape(weight)[1:])                     # C * KH * KW
+    return 2 * outputs * per_output + (outputs if len(inputs) == 3 else 0)
+
+
+def _conv_backward_flops(inputs, grads):
+    """dW and (when computed) d(cols), one matmul each as in the composition; the bias's
+    gradient sums one number per output."""
+    outputs = _conv_outputs.pop((id(inputs[0]), id(inputs[1])), 0)
+    product = 2 * outputs * _size(_shape(inputs[1])[1:])
+    flops = product * sum(g is not None for g in grads[:2])
+    return flops + (outputs if len(grads) == 3 and grads[2] is not None else 0)
+
+
+def _pool_forward_flops(inputs, output):
+    """max over each window: one comparison per window element, as the max reduction."""
+    kh, kw = getattr(getattr(output, "grad_fn", None), "attrs", {}).get("kernel", (1, 1))
+    return kh * kw * _size(_shape(output))
+
+
 EXTRA_FORWARD = {
+    "Conv2dIm2col": _conv_forward_flops,
+    "MaxPool2dWindows": _pool_forward_flops,
     "ScaledMaskedSoftmax": _masked_softmax_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
     "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
 }
 EXTRA_BACKWARD = {
+    "Conv2dIm2col": _conv_backward_flops,
+    "MaxPool2dWindows": _per_element(1),     # the first-maximum mask times the gradient
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))
     "SoftmaxLastAxis": _per_element(4),      # y * (g - sum(g y)): mul, sum, mul, sub
     "GELUTanh": _per_element(12),

@@ -1,0 +1,116 @@
+"""The fused fast paths (fused.py) equal the plain compositions, in values and gradients.
+
+Each case runs twice on the same arrays, once with use_fast_paths(False) (the compositions
+of primitives in functional.py) and once with the fast paths on, with one and two worker
+threads, and compares the outputs and every gradient.
+"""
+
+import numpy as np
+import pytest
+import tt_tensor as tt
+from tt_spatial import conv2d, fast_paths_enabled, max_pool2d, use_fast_paths
+
+
+@pytest.fixture(autouse=True)
+def restore_setting():
+    before = fast_paths_enabled()
+    yield
+    use_fast_paths(before, threads=None)
+
+
+def run(fn, arrays, needs, upstream, fast, threads=1):
+    """(output, gradients) of fn over fresh tensors of `arrays` (None where not needed)."""
+    use_fast_paths(fast, threads=threads)
+    tensors = [tt.tensor(a, dtype=a.dtype, requires_grad=n) for a, n in zip(arrays, needs)]
+    out = fn(*tensors)
+    out.backward(upstream)
+    grads = [t.grad.data.copy() if t.grad is not None else None for t in tensors]
+    return out.data.copy(), grads, out.grad_fn.name
+
+
+def compare(fn, arrays, needs, out_shape, fused_name, rtol):
+    upstream = np.random.default_rng(9).standard_normal(out_shape).astype(arrays[0].dtype)
+    plain_out, plain_grads, plain_op = run(fn, arrays, needs, upstream, fast=False)
+    assert plain_op != fused_name  # the switch really gives the composition
+    for threads in (1, 2):
+        out, grads, op = run(fn, arrays, needs, upstream, fast=True, threads=threads)
+        assert op == fused_name
+        np.testing.assert_allclose(out, plain_out, rtol=rtol, atol=rtol)
+        for got, want in zip(grads, plain_grads):
+            assert (got is None) == (want is None)
+            if want is not None:
+                np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+
+
+CONV_CASES = [  # x shape, weight shape, stride, padding, bias
+    ((2, 3, 5, 5), (4, 3, 3, 3), (1, 1), (0, 0), True),
+    ((2, 3, 7, 5), (4, 3, 3, 3), (2, 2), (1, 1), True),
+    ((1, 2, 6, 9), (3, 2, 2, 4), (1, 2), (2, 1), False),
+    ((3, 1, 5, 4), (2, 1, 5, 1), (3, 1), (0, 2), True),
+    ((4, 8, 16, 16), (16, 8, 3, 3), (1, 1), (1, 1), False),   # a ResNet-9 conv; 2 threads split C
+]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("xs, ws, stride, padding, bias", CONV_CASES)
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_fused_conv2d_equals_the_composition(xs, ws, stride, padding, bias, input_grad, dtype,
+                                             rtol):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)]
+    if bias:
+        arrays.append(rng.standard_normal(ws[0]).astype(dtype))
+    H, W = xs[2] + 2 * padding[0], xs[3] + 2 * padding[1]
+    out_shape = (xs[0], ws[0], (H - ws[2]) // stride[0] + 1, (W - ws[3]) // stride[1] + 1)
+
+    def fn(x, w, b=None):
+        return conv2d(x, w, b, stride, padding)
+
+    compare(fn, arrays, [input_grad, True, True][:len(arrays)], out_shape, "Conv2dIm2col", rtol)
+
+
+POOL_CASES = [  # x shape, kernel, stride, padding
+    ((2, 3, 8, 8), 2, None, 0),
+    ((2, 3, 7, 9), 3, 2, 1),
+    ((1, 4, 6, 5), (2, 3), (1, 2), (1, 0)),
+    ((2, 2, 4, 4), 4, None, 0),                                # the global max-pool of ResNet-9
+]
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("xs, kernel, stride, padding", POOL_CASES)
+def test_fused_max_pool2d_equals_the_composition(xs, kernel, stride, padding, ties):
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 3, xs) if ties else rng.standard_normal(xs)  # ties: first max wins
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    sh, sw = (kh, kw) if stride is None else ((stride, stride) if isinstance(stride, int)
+                                              else stride)
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    out_shape = (*xs[:2], (xs[2] + 2 * ph - kh) // sh + 1, (xs[3] + 2 * pw - kw) // sw + 1)
+    compare(lambda t: max_pool2d(t, kernel, stride, padding), [x.astype(np.float32)], [True],
+            out_shape, "MaxPool2dWindows", rtol=0)
+
+
+def test_fused_max_pool2d_keeps_inf_gradients_off_the_other_entries():
+    x = np.random.default_rng(3).standard_normal((1, 2, 4, 4)).astype(np.float32)
+    upstream = np.full((1, 2, 2, 2), np.inf, dtype=np.float32)
+    plain = run(lambda t: max_pool2d(t, 2), [x], [True], upstream, fast=False)[1][0]
+    fused = run(lambda t: max_pool2d(t, 2), [x], [True], upstream, fast=True)[1][0]
+    np.testing.assert_array_equal(fused, plain)
+    assert np.isnan(fused).sum() == 0 and np.isinf(fused).sum() == 8
+
+
+def test_without_a_graph_the_composition_runs():
+    use_fast_paths(True)
+    x = tt.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
+    with tt.no_grad():
+        assert conv2d(x, np.ones((1, 1, 3, 3))).grad_fn is None
+    assert conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))).grad_fn is None
+
+
+def test_use_fast_paths_returns_the_previous_setting_and_checks_threads():
+    use_fast_paths(True)
+    assert use_fast_paths(False) is True and not fast_paths_enabled()
+    assert use_fast_paths(True) is False and fast_paths_enabled()
+    with pytest.raises(ValueError, match="0"):
+        use_fast_paths(True, threads=0)
