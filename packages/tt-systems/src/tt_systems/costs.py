@@ -127,6 +127,7 @@ def _pool_forward_flops(inputs, output):
 
 
 EXTRA_FORWARD = {
+    "BatchNormTrain": _per_element(7),   # tt_normalization: 2 sums, sub, square, 2 mul, add
     "Conv2dIm2col": _conv_forward_flops,
     "MaxPool2dWindows": _pool_forward_flops,
     "ScaledMaskedSoftmax": _masked_softmax_flops,
@@ -134,6 +135,7 @@ EXTRA_FORWARD = {
     "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
 }
 EXTRA_BACKWARD = {
+    "BatchNormTrain": _per_element(7),   # 2 sums, 2 mul, 2 sub, scale
     "Conv2dIm2col": _conv_backward_flops,
     "MaxPool2dWindows": _per_element(1),     # the first-maximum mask times the gradient
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))

@@ -1,0 +1,84 @@
+"""Fast path: batch_norm in training mode as one graph node (tt_tensor.Function).
+
+batch_norm in functional.py is the lesson: a composition of primitives (mean, sub, mul, pow,
+add) that tt-autograd differentiates as written. Every one of those primitives keeps or makes
+a full-size array, and each backward rule passes over the activations again (the broadcast
+multiplies also sum their (1, C, 1, ...) operand's gradient back). When a graph is recorded
+in training mode, batch_norm takes this fused version instead: the same statistics and
+output, with the closed-form gradient
+
+    dx = w / std * (g - mean(g) - x_hat * mean(g * x_hat)),   x_hat = (x - mean) / std,
+    dw = sum(g * x_hat),  db = sum(g)                          (means and sums per channel)
+
+in five passes over the activations, and one array kept for backward (x_hat).
+`use_fast_paths(False)` forces the composition (the tests compare both, values and
+gradients).
+"""
+
+import numpy as np
+from tt_tensor import Function
+
+_state = {"enabled": True}
+
+
+def use_fast_paths(enabled=True):
+    """Turn the fused batch norm on or off; returns the previous setting (a bool)."""
+    previous = _state["enabled"]
+    _state["enabled"] = bool(enabled)
+    return previous
+
+
+def fast_paths_enabled():
+    """Whether batch_norm takes the fused version when a graph is recorded in training."""
+    return _state["enabled"]
+
+
+def _channel_sum(a, shape):
+    """Sum over every axis but 1, shaped `shape` (1, C, 1, ...). For a C-contiguous array,
+    each (n, c) row's contiguous pixels first, then over n: faster than NumPy's reduction
+    over axes (0, 2, 3) at once."""
+    if not a.flags.c_contiguous:  # e.g. a conv output, channel-major: NumPy's own order
+        return a.sum(axis=(0,) + tuple(range(2, a.ndim))).reshape(shape)
+    rows = a.reshape(a.shape[0], a.shape[1], -1).sum(axis=2)     # (N, C)
+    return rows.sum(axis=0).reshape(shape)
+
+
+class BatchNormTrain(Function):
+    """batch_norm(x[, weight, bias]) with batch statistics, as one node; attrs eps, affine.
+
+    ctx.mean and ctx.var (biased) are the batch statistics, shaped (1, C, 1, ...), for the
+    caller's running-statistics update."""
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, *, eps, shape):
+        n = x.size // x.shape[1]                                     # values per channel
+        mean = _channel_sum(x, shape) / n                            # (1, C, 1, ...)
+        x_hat = x - mean                                            # (N, C, ...), fresh
+        var = _channel_sum(np.square(x_hat), shape) / n              # biased
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat *= inv_std
+        y = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()
+        if bias is not None:
+            y += bias.reshape(shape)
+        ctx.x_hat, ctx.inv_std, ctx.weight = x_hat, inv_std, weight
+        ctx.mean, ctx.var, ctx.count = mean, var, n
+        ctx.has_bias = bias is not None
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, n, weight = ctx.x_hat, ctx.count, ctx.weight
+        shape = ctx.inv_std.shape
+        d_bias = _channel_sum(grad, shape)                          # (1, C, 1, ...)
+        d_weight = _channel_sum(grad * x_hat, shape)
+        scale = ctx.inv_std if weight is None else ctx.inv_std * weight.reshape(shape)
+        d_x = x_hat * (d_weight / n)
+        np.subtract(grad, d_x, out=d_x)
+        d_x -= d_bias / n
+        d_x *= scale
+        grads = [d_x]
+        if weight is not None:
+            grads.append(d_weight.reshape(weight.shape))
+        if ctx.has_bias:
+            grads.append(d_bias.reshape(-1))
+        return tuple(grads)

@@ -1,0 +1,73 @@
+"""The fused batch norm (fused.py) equals the composition, in values, gradients and the
+running statistics it leaves behind."""
+
+import numpy as np
+import pytest
+import tt_tensor as tt
+from tt_normalization import BatchNorm2d, batch_norm, fast_paths_enabled, use_fast_paths
+
+
+@pytest.fixture(autouse=True)
+def restore_setting():
+    before = fast_paths_enabled()
+    yield
+    use_fast_paths(before)
+
+
+def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
+    """(y, [dx, dw, db], running mean, running var) of one training batch_norm.
+
+    channel_major: x arrives as a permuted view of a (C, N, ...) array, as a conv output does.
+    """
+    use_fast_paths(fast)
+    C = x.shape[1]
+    rng = np.random.default_rng(5)
+    if channel_major:
+        leaf = tt.tensor(np.swapaxes(x, 0, 1), dtype=dtype, requires_grad=True)
+        xt = leaf.permute(1, 0, *range(2, x.ndim))
+    else:
+        leaf = xt = tt.tensor(x, dtype=dtype, requires_grad=True)
+    w = tt.tensor(rng.standard_normal(C) + 1, dtype=dtype, requires_grad=True) if affine else None
+    b = tt.tensor(rng.standard_normal(C), dtype=dtype, requires_grad=True) if affine else None
+    rm, rv = tt.tensor(rng.standard_normal(C), dtype=dtype), tt.tensor(np.ones(C), dtype=dtype)
+    y = batch_norm(xt, rm, rv, w, b, training=True, momentum=momentum, eps=1e-5)
+    upstream = np.random.default_rng(6).standard_normal(x.shape).astype(dtype)
+    (y * tt.tensor(upstream, dtype=dtype)).sum().backward()
+    grads = [t.grad.data if t is not None else None for t in (leaf, w, b)]
+    return y, grads, rm.data.copy(), rv.data.copy()
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (5, 4, 3, 6)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("channel_major", [False, True])
+def test_fused_batch_norm_equals_the_composition(shape, affine, dtype, rtol, channel_major):
+    x = (np.random.default_rng(4).standard_normal(shape) * 3 + 1).astype(dtype)
+    plain_y, plain_grads, plain_rm, plain_rv = run(x, affine, False, dtype=dtype,
+                                                   channel_major=channel_major)
+    y, grads, rm, rv = run(x, affine, True, dtype=dtype, channel_major=channel_major)
+    assert y.grad_fn.name == "BatchNormTrain" and plain_y.grad_fn.name != "BatchNormTrain"
+    assert y.dtype == plain_y.dtype
+    np.testing.assert_allclose(y.data, plain_y.data, rtol=rtol, atol=rtol)
+    for got, want in zip(grads, plain_grads):
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    np.testing.assert_allclose(rm, plain_rm, rtol=rtol)
+    np.testing.assert_allclose(rv, plain_rv, rtol=rtol)
+
+
+def test_module_in_training_takes_the_fast_path_and_counts_its_batch():
+    use_fast_paths(True)
+    layer = BatchNorm2d(3)
+    x = tt.tensor(np.random.default_rng(7).standard_normal((4, 3, 2, 2)), requires_grad=True)
+    assert layer(x).grad_fn.name == "BatchNormTrain"
+    assert int(layer.num_batches_tracked.data) == 1
+    layer.eval()
+    assert layer(x).grad_fn.name != "BatchNormTrain"  # eval: the running statistics, composed
+
+
+def test_without_a_graph_the_composition_runs():
+    use_fast_paths(True)
+    x = tt.tensor(np.ones((4, 2)) + np.arange(8).reshape(4, 2))
+    assert batch_norm(x, None, None, training=True).grad_fn is None
