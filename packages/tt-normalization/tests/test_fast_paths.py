@@ -1,17 +1,23 @@
 """The fused batch norm (fused.py) equals the composition, in values, gradients and the
-running statistics it leaves behind."""
+running statistics it leaves behind. The switch is optional (an implementation may have no
+fast path); without one, the runs compare a recorded graph with the same call under no_grad
+(values and running statistics; gradients: test_gradients.py)."""
 
 import numpy as np
 import pytest
+import tt_normalization
 import tt_tensor as tt
-from tt_normalization import BatchNorm2d, batch_norm, fast_paths_enabled, use_fast_paths
+from tt_normalization import BatchNorm2d, batch_norm
+
+SWITCH = getattr(tt_normalization, "use_fast_paths", None)
 
 
 @pytest.fixture(autouse=True)
 def restore_setting():
-    before = fast_paths_enabled()
+    before = tt_normalization.fast_paths_enabled() if SWITCH else None
     yield
-    use_fast_paths(before)
+    if SWITCH:
+        SWITCH(before)
 
 
 def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
@@ -19,7 +25,8 @@ def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
 
     channel_major: x arrives as a permuted view of a (C, N, ...) array, as a conv output does.
     """
-    use_fast_paths(fast)
+    if SWITCH:
+        SWITCH(fast)
     C = x.shape[1]
     rng = np.random.default_rng(5)
     if channel_major:
@@ -30,6 +37,10 @@ def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
     w = tt.tensor(rng.standard_normal(C) + 1, dtype=dtype, requires_grad=True) if affine else None
     b = tt.tensor(rng.standard_normal(C), dtype=dtype, requires_grad=True) if affine else None
     rm, rv = tt.tensor(rng.standard_normal(C), dtype=dtype), tt.tensor(np.ones(C), dtype=dtype)
+    if not SWITCH and not fast:  # the reference run: the same call without a graph
+        with tt.no_grad():
+            y = batch_norm(xt, rm, rv, w, b, training=True, momentum=momentum, eps=1e-5)
+        return y, [None, None, None], rm.data.copy(), rv.data.copy()
     y = batch_norm(xt, rm, rv, w, b, training=True, momentum=momentum, eps=1e-5)
     upstream = np.random.default_rng(6).standard_normal(x.shape).astype(dtype)
     (y * tt.tensor(upstream, dtype=dtype)).sum().backward()
@@ -46,9 +57,13 @@ def test_fused_batch_norm_equals_the_composition(shape, affine, dtype, rtol, cha
     plain_y, plain_grads, plain_rm, plain_rv = run(x, affine, False, dtype=dtype,
                                                    channel_major=channel_major)
     y, grads, rm, rv = run(x, affine, True, dtype=dtype, channel_major=channel_major)
-    assert y.grad_fn.name == "BatchNormTrain" and plain_y.grad_fn.name != "BatchNormTrain"
     assert y.dtype == plain_y.dtype
     np.testing.assert_allclose(y.data, plain_y.data, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(rm, plain_rm, rtol=rtol)
+    np.testing.assert_allclose(rv, plain_rv, rtol=rtol)
+    if not SWITCH:
+        return
+    assert y.grad_fn.name == "BatchNormTrain" and plain_y.grad_fn.name != "BatchNormTrain"
     for got, want in zip(grads, plain_grads):
         assert (got is None) == (want is None)
         if want is not None:
@@ -58,16 +73,15 @@ def test_fused_batch_norm_equals_the_composition(shape, affine, dtype, rtol, cha
 
 
 def test_module_in_training_takes_the_fast_path_and_counts_its_batch():
-    use_fast_paths(True)
     layer = BatchNorm2d(3)
     x = tt.tensor(np.random.default_rng(7).standard_normal((4, 3, 2, 2)), requires_grad=True)
-    assert layer(x).grad_fn.name == "BatchNormTrain"
+    fused = layer(x).grad_fn.name == "BatchNormTrain"
     assert int(layer.num_batches_tracked.data) == 1
+    assert fused == (SWITCH is not None)              # the reference's fast path is on
     layer.eval()
     assert layer(x).grad_fn.name != "BatchNormTrain"  # eval: the running statistics, composed
 
 
-def test_without_a_graph_the_composition_runs():
-    use_fast_paths(True)
+def test_without_a_graph_nothing_is_recorded():
     x = tt.tensor(np.ones((4, 2)) + np.arange(8).reshape(4, 2))
     assert batch_norm(x, None, None, training=True).grad_fn is None
