@@ -9,12 +9,12 @@ import tt_normalization
 import tt_tensor as tt
 from tt_normalization import BatchNorm2d, batch_norm
 
-SWITCH = getattr(tt_normalization, "use_fast_paths", None)
+SWITCH = getattr(tt_normalization, "use_fused_batch_norm", None)
 
 
 @pytest.fixture(autouse=True)
 def restore_setting():
-    before = tt_normalization.fast_paths_enabled() if SWITCH else None
+    before = tt_normalization.fused_batch_norm_enabled() if SWITCH else None
     yield
     if SWITCH:
         SWITCH(before)

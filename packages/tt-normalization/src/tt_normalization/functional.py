@@ -7,7 +7,7 @@ these functions as written. Running statistics are buffers, updated outside the 
 import numpy as np
 from tt_tensor import as_tensor, is_grad_enabled, no_grad
 
-from .fused import BatchNormTrain, fast_paths_enabled
+from .fused import BatchNormTrain, fused_batch_norm_enabled
 
 
 def _stat_shape(x):
@@ -93,7 +93,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 def _take_fast_path(*tensors):
     """The fused version runs when it is on and a graph is being recorded."""
-    return fast_paths_enabled() and is_grad_enabled() and any(
+    return fused_batch_norm_enabled() and is_grad_enabled() and any(
         t is not None and as_tensor(t).requires_grad for t in tensors)
 
 

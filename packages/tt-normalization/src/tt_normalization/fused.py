@@ -11,7 +11,7 @@ output, with the closed-form gradient
     dw = sum(g * x_hat),  db = sum(g)                          (means and sums per channel)
 
 in five passes over the activations, and one array kept for backward (x_hat).
-`use_fast_paths(False)` forces the composition (the tests compare both, values and
+`use_fused_batch_norm(False)` forces the composition (the tests compare both, values and
 gradients).
 """
 
@@ -21,14 +21,14 @@ from tt_tensor import Function
 _state = {"enabled": True}
 
 
-def use_fast_paths(enabled=True):
+def use_fused_batch_norm(enabled=True):
     """Turn the fused batch norm on or off; returns the previous setting (a bool)."""
     previous = _state["enabled"]
     _state["enabled"] = bool(enabled)
     return previous
 
 
-def fast_paths_enabled():
+def fused_batch_norm_enabled():
     """Whether batch_norm takes the fused version when a graph is recorded in training."""
     return _state["enabled"]
 
