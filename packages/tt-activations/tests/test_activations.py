@@ -212,6 +212,15 @@ def test_gelu_tanh_fast_path_equals_the_composition(shape, dtype):
     np.testing.assert_allclose(fast.data, plain.data, **tolerance(dtype))
 
 
+def test_only_the_reference_trains_gelu_through_its_fused_node():
+    # A learner's own package (version +own) runs its own composition when a graph is kept;
+    # the reference takes the fused GELUTanh node.
+    own = "+own" in A.__version__
+    x = tensor(sample((3, 4), float64, seed=6), dtype=float64, requires_grad=True)
+    out = A.gelu(x, approximate="tanh")
+    assert (out.grad_fn.name == "GELUTanh") is not own
+
+
 # --- errors --------------------------------------------------------------------------------
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="approximate"):

@@ -85,3 +85,11 @@ def test_module_in_training_takes_the_fast_path_and_counts_its_batch():
 def test_without_a_graph_nothing_is_recorded():
     x = tt.tensor(np.ones((4, 2)) + np.arange(8).reshape(4, 2))
     assert batch_norm(x, None, None, training=True).grad_fn is None
+
+
+def test_the_fast_paths_start_on_only_in_the_reference_build():
+    # A learner's own package (version +own) starts on its plain code, so the capstones train
+    # through what the learner wrote; the reference starts on its fast paths.
+    own = "+own" in tt_normalization.__version__
+    if SWITCH is not None:
+        assert tt_normalization.fused_batch_norm_enabled() is not own

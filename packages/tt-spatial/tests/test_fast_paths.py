@@ -133,3 +133,11 @@ def test_the_switch_returns_the_previous_setting_and_checks_threads():
     assert SWITCH(True) is False and tt_spatial.spatial_fast_paths_enabled()
     with pytest.raises(ValueError, match="0"):
         SWITCH(True, threads=0)
+
+
+def test_the_fast_paths_start_on_only_in_the_reference_build():
+    # A learner's own package (version +own) starts on its plain code, so the capstones train
+    # through what the learner wrote; the reference starts on its fast paths.
+    own = "+own" in tt_spatial.__version__
+    if SWITCH is not None:
+        assert tt_spatial.spatial_fast_paths_enabled() is not own

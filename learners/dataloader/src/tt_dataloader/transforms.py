@@ -78,15 +78,33 @@ class RandomTransform:
         set_generator_state(self.generator, state["generator"], name)
 
 
-class RandomCrop(RandomTransform):
-    """Zero-pad each side by `padding`, then cut a `size` window at a random offset per image."""
+_PADDING_MODES = ("constant", "reflect")
 
-    def __init__(self, size, padding=0, *, seed=None):
+
+def _mirrored(n, p):
+    """Indices 0..n-1 of an axis padded by p on each side by reflection (edge not repeated):
+    -1 -> 1, n -> n - 2."""
+    i = np.abs(np.arange(-p, n + p))
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)
+
+
+class RandomCrop(RandomTransform):
+    """Pad each side by `padding`, then cut a `size` window at a random offset per image.
+
+    padding_mode "constant" pads with zeros; "reflect" mirrors the image about its edge
+    without repeating the edge pixel (PyTorch's and np.pad's "reflect"), so needs
+    padding < H and < W.
+    """
+
+    def __init__(self, size, padding=0, *, padding_mode="constant", seed=None):
         super().__init__(seed)
         self.size = _pair(size, "RandomCrop")
         if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
             raise ValueError(f"RandomCrop: padding must be a non-negative int, got {padding!r}")
-        self.padding = int(padding)
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"RandomCrop: padding_mode must be one of {_PADDING_MODES}, "
+                             f"got {padding_mode!r}")
+        self.padding, self.padding_mode = int(padding), padding_mode
 
     def get_params(self, x):
         """The random offsets (top, left), each (B,), into the padded images of batch x."""
@@ -105,15 +123,23 @@ class RandomCrop(RandomTransform):
     def __call__(self, x):
         """(B, C, H, W) -> (B, C, h, w).
 
-        out[b] = padded[b, :, top[b]:top[b] + h, left[b]:left[b] + w], offsets from get_params.
+        out[b] = padded[b, :, top[b]:top[b] + h, left[b]:left[b] + w], offsets from get_params;
+        padded = x padded by self.padding on both sides of H and W (np.pad with mode
+        self.padding_mode). Return _rewrap(out, was_tensor): a Tensor again when x was one.
         """
         tops, lefts = self.get_params(x)
         array, was_tensor = _unwrap(x, "RandomCrop")
         B, C, H, W = array.shape
         p, (h, w) = self.padding, self.size
+        if self.padding_mode == "reflect" and p >= min(H, W):
+            raise ValueError(f"RandomCrop: reflect padding {p} needs images larger than it, "
+                             f"got batch {array.shape}")
         ### BEGIN SOLUTION
         padded = array
-        if p:  # a zero buffer and one slice assignment: several times faster than np.pad
+        if p and self.padding_mode == "reflect":  # mirrored row and column indices, one gather
+            rows, cols = _mirrored(H, p), _mirrored(W, p)
+            padded = array[:, :, rows[:, None], cols[None, :]]
+        elif p:  # a zero buffer and one slice assignment: several times faster than np.pad
             padded = np.zeros((B, C, H + 2 * p, W + 2 * p), dtype=array.dtype)
             padded[:, :, p:p + H, p:p + W] = array
         views = sliding_window_view(padded, (h, w), axis=(2, 3))  # (B, C, H', W', h, w), no copy
@@ -124,7 +150,8 @@ class RandomCrop(RandomTransform):
         return _rewrap(out, was_tensor)
 
     def __repr__(self):
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        mode = "" if self.padding_mode == "constant" else f", padding_mode={self.padding_mode!r}"
+        return f"RandomCrop(size={self.size}, padding={self.padding}{mode})"
 
 
 class RandomHorizontalFlip(RandomTransform):

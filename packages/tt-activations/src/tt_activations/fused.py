@@ -6,7 +6,9 @@ erf is one op with its exact derivative 2/sqrt(pi) exp(-x^2). gelu's erf form co
 `GELUTanh`: gelu's tanh form as one graph node, the fast path `gelu` takes when a graph is
 recorded. Composed, it is 9 primitives whose backward rules each pass over the (N, 4C)
 activations of a transformer MLP; fused, 8 in-place passes forward and a dozen backward.
-The tests check both against the composition (values and gradients).
+The tests check both against the composition (values and gradients). The reference takes the
+fast path; a learner's own package (version `+own`) does not, so a GPT trains through the
+learner's own gelu.
 """
 
 import math
@@ -14,6 +16,16 @@ import math
 import numpy as np
 from tt_tensor import Function
 
+from ._version import __version__
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+FUSED_GELU = fast_paths_by_default(__version__)  # whether gelu(approximate="tanh") takes GELUTanh
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715

@@ -11,14 +11,26 @@ output, with the closed-form gradient
     dw = sum(g * x_hat),  db = sum(g)                          (means and sums per channel)
 
 in five passes over the activations, and one array kept for backward (x_hat).
-`use_fused_batch_norm(False)` forces the composition (the tests compare both, values and
+The reference starts with it on; a learner's own package (version `+own`) starts with it off,
+so a capstone trains through the learner's batch_norm. `use_fused_batch_norm(False)` forces
+the composition (the tests compare both, values and
 gradients).
 """
 
 import numpy as np
 from tt_tensor import Function
 
-_state = {"enabled": True}
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__)}
 
 
 def use_fused_batch_norm(enabled=True):

@@ -15,6 +15,8 @@ forward, which saves what the composition cannot:
   over channel chunks run on worker threads. NumPy releases the GIL inside its copy and add
   loops, so with 2 threads both cores work where the composition keeps one busy.
 
+The reference starts with them on; a learner's own package (version `+own`) starts with them
+off, so a capstone trains through the learner's conv2d and max_pool2d.
 `use_spatial_fast_paths(False)` forces the plain compositions everywhere (the tests compare both, in
 values and gradients); `use_spatial_fast_paths(True, threads=n)` sets the worker threads (default:
 OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
@@ -27,7 +29,17 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from tt_tensor import Function
 
-_state = {"enabled": True, "threads": None, "pool": None}
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
 
 
 def use_spatial_fast_paths(enabled=True, threads=None):
