@@ -2,6 +2,7 @@
 files; what save_checkpoint refuses; every way a bad checkpoint fails to load."""
 
 import io
+import json
 import os
 import stat
 import subprocess
@@ -72,7 +73,33 @@ def test_missing_parent_folders_are_created(tmp_path):
 
 def test_text_mode_writes_text(tmp_path):
     atomic_write(tmp_path / "t.txt", lambda f: f.write("héllo"), mode="w")
-    assert (tmp_path / "t.txt").read_text() == "héllo"
+    assert (tmp_path / "t.txt").read_text(encoding="utf-8") == "héllo"
+
+
+def test_text_mode_is_utf8_whatever_the_locale(tmp_path):
+    """Under the C locale without UTF-8 mode, Python's default text encoding is ASCII."""
+    target = tmp_path / "t.txt"
+    code = ("import sys; from tt_training import atomic_write; "
+            "atomic_write(sys.argv[1], lambda f: f.write('h\\u00e9llo \\u2713'), mode='w')")
+    env = dict(os.environ, LC_ALL="C", PYTHONUTF8="0")
+    done = subprocess.run([sys.executable, "-X", "utf8=0", "-c", code, str(target)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == "h\u00e9llo \u2713".encode("utf-8")
+
+
+def test_an_interrupt_while_writing_keeps_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"old")
+
+    def interrupted(f):
+        f.write(b"half of the new")
+        raise KeyboardInterrupt  # Ctrl-C in the middle of a save
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, interrupted)
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
 
 
 # --- permissions ---------------------------------------------------------------------------
@@ -247,3 +274,60 @@ def test_round_trip_still_works_after_the_checks(tmp_path):
     back = load_checkpoint(tmp_path / "ok.npz")
     np.testing.assert_array_equal(back["model"]["w"], state["model"]["w"])
     assert back["step"] == 3 and back["tags"] == ["a", "b"]
+
+
+# --- the metadata format: _flatten's tags, read back by _unflatten -----------------------------
+def saved_metadata(path):
+    """(the metadata JSON, the arrays) of a checkpoint file, read without tt_training."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return json.loads(arrays.pop("__meta__").tobytes().decode("utf-8")), arrays
+
+
+def test_the_metadata_uses_the_documented_tags(tmp_path):
+    state = {"w": np.ones((2, 3), np.float32), 3: (1, [np.int64(5), None]),
+             "f": np.float32(0.5), "ok": True, "name": "run"}
+    save_checkpoint(tmp_path / "ck.npz", state)
+    meta, arrays = saved_metadata(tmp_path / "ck.npz")
+    pairs = meta["state"]["__dict__"]
+    assert [key for key, _ in pairs] == ["w", 3, "f", "ok", "name"]  # int keys stay ints
+    entries = dict(pairs)
+    stored = arrays[entries["w"]["__array__"]]
+    assert stored.dtype == np.float32 and stored.shape == (2, 3)
+    assert entries[3] == {"__list__": [1, {"__list__": [5, None], "tuple": False}],
+                          "tuple": True}
+    assert entries["f"] == 0.5 and entries["ok"] is True and entries["name"] == "run"
+
+
+def test_documented_tags_written_by_hand_load_back(tmp_path):
+    path = tmp_path / "hand.npz"
+    meta = {"format": "tinytorch-checkpoint-v1", "state": {"__dict__": [
+        [1, {"__list__": [{"__array__": "x"}, 2.5], "tuple": True}],
+        ["rest", {"__list__": ["a", None, False], "tuple": False}]]}}
+    write_checkpoint(path, json.dumps(meta), x=np.arange(4, dtype=np.int16))
+    back = load_checkpoint(path)
+    assert set(back) == {1, "rest"} and back["rest"] == ["a", None, False]
+    assert isinstance(back[1], tuple) and back[1][1] == 2.5
+    np.testing.assert_array_equal(back[1][0], np.arange(4))
+    assert back[1][0].dtype == np.int16
+
+
+def test_numpy_scalars_come_back_as_python_numbers(tmp_path):
+    save_checkpoint(tmp_path / "ck.npz", {"i": np.int64(7), "f": np.float64(0.25),
+                                          "b": np.bool_(True)})
+    back = load_checkpoint(tmp_path / "ck.npz")
+    assert (type(back["i"]), type(back["f"]), type(back["b"])) == (int, float, bool)
+    assert (back["i"], back["f"], back["b"]) == (7, 0.25, True)
+
+
+@pytest.mark.parametrize("state,named", [({"s": {1, 2}}, "set"), ({(1, 2): 3}, "keys"),
+                                         ({"o": [object()]}, "object")])
+def test_a_value_the_format_cannot_hold_is_refused_before_the_file_changes(tmp_path, state,
+                                                                          named):
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, {"step": 1})
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match=named):
+        save_checkpoint(path, state)
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []

@@ -44,7 +44,7 @@ def strip_seconds(history):
     return [{k: v for k, v in h.items() if not k.endswith("seconds")} for h in history]
 
 
-# --- task 1: the loop ----------------------------------------------------------------------
+# --- the loop: train_step, evaluate --------------------------------------------------------
 def test_fit_records_history_and_learns():
     trainer = make_trainer(epochs=6)
     history = trainer.fit()
@@ -83,7 +83,7 @@ def test_validation_metrics_weight_batches_by_size():
     assert trainer.evaluate(trainer.val_loader)["accuracy"] == pytest.approx(expected)
 
 
-# --- task 2: checkpoints and exact resume ----------------------------------------------------
+# --- checkpoints and exact resume: atomic_write, _flatten, _unflatten ------------------------
 def test_resumed_training_equals_uninterrupted_bit_for_bit(tmp_path):
     full = make_trainer(epochs=4)
     full.fit()
@@ -160,12 +160,20 @@ def test_best_checkpoint_follows_the_monitored_metric(tmp_path):
     assert trainer.best == pytest.approx(min(h["val_loss"] for h in trainer.history))
 
 
-# --- task 3: early stopping and results ------------------------------------------------------
+# --- early stopping (_track) and results -----------------------------------------------------
 def test_early_stopping_after_patience_epochs_without_improvement():
     trainer = make_trainer(epochs=10, lr=0.0, patience=2)  # lr 0: val loss never improves
     trainer.fit()
     assert trainer.stopped_early
     assert trainer.epoch == 3  # the first epoch sets the best, two more without improvement
+
+
+def test_a_nan_metric_never_becomes_the_best(tmp_path):
+    trainer = make_trainer(tmp_path, epochs=10, patience=2, monitor="val_odd")
+    trainer.metrics = {"odd": lambda outputs, targets: float("nan")}  # not a loss: no divergence
+    trainer.fit()
+    assert trainer.best is None and not (tmp_path / "best.npz").exists()
+    assert trainer.stopped_early and trainer.epoch == 2  # two records without improvement
 
 
 def test_results_json_is_written_atomically(tmp_path):

@@ -30,7 +30,19 @@ class CheckpointError(ValueError):
 
 
 def _flatten(value, arrays):
-    """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key)."""
+    """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key).
+
+    `value` is nested dicts, lists and tuples of ndarrays, NumPy scalars, None, bool, int,
+    float and str. Each kind becomes (the tags are the file format `_unflatten` reads):
+    - an ndarray: stored as `arrays[key]` under a new key (the reference uses "a0", "a1", ...;
+      never "__meta__"), returned as `{"__array__": key}`; it keeps its dtype and shape;
+    - a NumPy scalar (np.int64(4), np.float32(0.5)): its Python number, `value.item()`;
+    - a dict: `{"__dict__": [[key, flattened value], ...]}` in insertion order; pairs, not a
+      JSON object, so int keys stay ints; a key that is not str or int raises TypeError;
+    - a list or tuple: `{"__list__": [flattened items], "tuple": isinstance(value, tuple)}`;
+    - None, bool, int, float, str: itself.
+    Any other type raises TypeError naming it. `arrays` is filled in place; returns the copy.
+    """
     ### BEGIN SOLUTION
     if isinstance(value, np.ndarray):
         key = f"a{len(arrays)}"
@@ -51,7 +63,16 @@ def _flatten(value, arrays):
 
 
 def _unflatten(value, arrays):
-    """Invert `_flatten`."""
+    """Invert `_flatten`: the nested value back, with `arrays[key]` for `{"__array__": key}`.
+
+    `{"__dict__": pairs}` becomes a dict, `{"__list__": items, "tuple": flag}` a tuple when
+    flag is true, else a list (both rebuilt recursively); anything that is not a dict is
+    returned as it is. It reads a file's metadata, so it must fail, not guess, on bad input:
+    a reference to a key `arrays` lacks raises KeyError (naming the key); a dict that is none
+    of the three tags, or a tag holding the wrong kind of value (`{"__list__": 5}`,
+    `{"__dict__": [[1, 2, 3]]}`), raises KeyError, TypeError, ValueError, AttributeError or
+    IndexError. `load_checkpoint` turns each of those into a CheckpointError naming the file.
+    """
     ### BEGIN SOLUTION
     if isinstance(value, dict):
         if "__array__" in value:
@@ -67,10 +88,14 @@ def _unflatten(value, arrays):
 def atomic_write(path, write, mode="wb"):
     """Call write(file) on a temporary file beside `path`, flush it to disk, rename it over `path`.
 
-    Readers see the old file or the new one, never half of one; on any error the temporary
-    file is removed and the old file is untouched. `path` must be a regular file or not exist
-    (a symlink is followed); missing parent folders are created. A new file gets the umask's
-    permissions, a replaced file keeps its own.
+    `mode` is "wb" (write gets a binary file) or "w" (a text file, always UTF-8, whatever the
+    locale). Readers see the old file or the new one, never half of one: on any exception
+    (KeyboardInterrupt included) the temporary file is removed, the old file is untouched and
+    the exception propagates. `path` must be a regular file or not exist (a symlink is
+    followed); missing parent folders are created. A new file gets the umask's permissions,
+    a replaced file keeps its own. Given before the task: the target checks, the folder and
+    the removal of stale temporaries; `_open_temporary(path)` returns (fd, temporary name,
+    lock fd), and the lock fd is closed only after the rename, whatever happens.
     """
     path = _writable_target(path)
     directory = os.path.dirname(path)
@@ -79,7 +104,7 @@ def atomic_write(path, write, mode="wb"):
     ### BEGIN SOLUTION
     fd, tmp, keep = _open_temporary(path)  # `keep` holds the lock until the rename is done
     try:
-        with os.fdopen(fd, mode) as f:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

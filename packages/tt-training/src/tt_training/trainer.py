@@ -57,7 +57,15 @@ class Trainer:
 
     # --- one step, one pass -----------------------------------------------------------
     def train_step(self, inputs, targets):
-        """One optimizer step on a batch; returns (loss as a float, outputs)."""
+        """One optimizer step on a batch; returns (loss as a float, outputs).
+
+        The forward pass, the loss and its finiteness check are given. Then, in this order:
+        clear the gradients (`optimizer.zero_grad()`), `loss.backward()`, clip the global
+        gradient norm of `model.parameters()` to `config.grad_clip` when it is not None
+        (`clip_grad_norm_`), `optimizer.step()`, and `scheduler.step()` when there is a
+        scheduler and `config.scheduler_interval == "step"` (an "epoch" scheduler is stepped
+        by fit). The given lines after it count the step (`self.step += 1`).
+        """
         outputs = self.model(inputs)
         loss = self.loss_fn(outputs, targets)
         value = loss.item()
@@ -267,13 +275,26 @@ class Trainer:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def _track(self, record):
-        """Update best / bad_epochs / stopped_early from this record's monitored metric."""
+        """Update best / bad_epochs / stopped_early from this record's monitored metric;
+        returns whether it improved (fit then writes best.npz).
+
+        `value = record[config.monitor]` (a record without it is not tracked: given). It
+        improves when it is not NaN and there is no best yet, or it is strictly below
+        `self.best` (`config.mode == "min"`) or strictly above it ("max"): an equal value
+        does not. An improvement sets `self.best = value` (the number as it is) and
+        `self.bad_epochs = 0`. Otherwise `self.bad_epochs += 1`, and once
+        `config.patience` is not None and `bad_epochs >= patience`, `self.stopped_early =
+        True`. A NaN never becomes the best, not even the first value: it counts as a record
+        without improvement.
+        """
         cfg = self.config
         if cfg.monitor not in record:
             return False
         ### BEGIN SOLUTION
         value = record[cfg.monitor]
-        if self.best is None:
+        if math.isnan(value):  # NaN compares False with everything: it would stick as best
+            better = False
+        elif self.best is None:
             better = True
         else:
             better = value < self.best if cfg.mode == "min" else value > self.best
