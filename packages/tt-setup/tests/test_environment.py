@@ -34,7 +34,17 @@ def test_different_seeds_give_different_numbers():
     assert not np.array_equal(a[1], b[1])
 
 
-@pytest.mark.parametrize("seed", [-1, 2**32])
+@pytest.mark.parametrize("seed", [np.int64(1234), np.uint32(1234), np.int16(1234)])
+def test_a_numpy_integer_seeds_like_the_same_int(seed):
+    """random.seed refuses NumPy integers on Python >= 3.11: the seed goes on as an int."""
+    expected = draws(seed_everything(1234))
+    got = draws(seed_everything(seed))
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(got[2], expected[2])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, np.int64(-5), np.uint64(2**32)])
 def test_seed_out_of_range_names_the_value(seed):
     with pytest.raises(ValueError, match=str(seed)):
         seed_everything(seed)

@@ -13,9 +13,12 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python's `random` and NumPy's global generator; return a Generator seeded the same.
+    """Seed Python's `random` and NumPy's global generator with `seed`; return
+    `np.random.default_rng(seed)`, a new Generator seeded with the same number.
 
-    Every later random draw (weight init, shuffling, dropout) is then reproducible run to run.
+    `seed` has been checked (given): an int or a NumPy integer in [0, 2**32). Pass `int(seed)`
+    on: `random.seed` refuses a NumPy integer on Python >= 3.11. Every later random draw
+    (weight init, shuffling, dropout) is then reproducible run to run.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed_everything: seed must be an int, got {type(seed).__name__}")
@@ -29,7 +32,17 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def system_info() -> dict:
-    """A dict describing the interpreter, NumPy, its BLAS/LAPACK, the CPUs and thread settings."""
+    """A dict describing the interpreter, NumPy, its BLAS/LAPACK, the CPUs and thread settings.
+
+    Exactly these eleven keys: "python_version" (`platform.python_version()`, e.g. "3.12.4"),
+    "python_implementation" (`platform.python_implementation()`, e.g. "CPython"),
+    "python_executable" (`sys.executable`), "platform" (`platform.platform()`, e.g.
+    "Linux-6.8.0-x86_64-with-glibc2.39"), "machine" (`platform.machine()`, e.g. "x86_64"),
+    "numpy_version" (`np.__version__`), "blas" and "lapack" (the two names `blas_names()`
+    returns), "cpu_count" (`os.cpu_count()`, 1 when unknown), "usable_cpus"
+    (`usable_cpu_count()`) and "threads" ({name: os.environ.get(name)} for each of
+    THREAD_VARIABLES, None when unset). `blas_names` and `usable_cpu_count` are given below.
+    """
     ### BEGIN SOLUTION
     blas, lapack = blas_names()
     return {
