@@ -31,6 +31,13 @@ from tinytorch.capstone import (
 
 apply_threads()  # before NumPy loads its BLAS
 
+# data.py sits beside this program. `python train.py` puts this folder on sys.path, but
+# `python -P` and PYTHONSAFEPATH=1 (Python >= 3.11) do not: add it, so the import never
+# depends on how the interpreter was started.
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
 import numpy as np  # noqa: E402
 
 with needs_extra("TinyGPT", "language", "language modules"):

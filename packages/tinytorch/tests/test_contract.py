@@ -119,3 +119,19 @@ def test_the_meta_package_tests_itself():
     assert f"tests:          {checked_entry('tinytorch').tests_dir}" in done.stdout
     assert summary_row(done.stdout, "test_new.py")[:2] == (5, 0)
     assert "OK: every contract test of tinytorch passes" in done.stdout
+
+
+def test_the_tests_see_the_callers_environment_unchanged(tmp_path):
+    """The test process keeps the current folder off its own sys.path without putting
+    PYTHONSAFEPATH in the environment the tests, and the programs they start, inherit."""
+    tests = tmp_path / "course" / "tinytorch" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "test_env.py").write_text(
+        "import os\n\n\ndef test_environment():\n"
+        "    assert os.environ.get('PYTHONSAFEPATH') is None\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
+    env["TINYTORCH_COURSE"] = str(tmp_path / "course")
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "test", "tinytorch"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert summary_row(done.stdout, "test_env.py") == (1, 0, 0)

@@ -48,6 +48,15 @@ def test_capstone_help_names_the_command_and_shows_defaults(name):
     assert "--data-dir" not in shown.stdout  # old spellings are accepted, not advertised
 
 
+@pytest.mark.parametrize("name", sorted(CAPSTONES))
+def test_capstones_start_when_the_script_folder_is_not_on_sys_path(name):
+    """PYTHONSAFEPATH=1 (Python >= 3.11) leaves a script's own folder off sys.path: TinyGPT's
+    train.py must still find data.py beside it."""
+    shown = tinytorch("run", name, "--help", env=dict(os.environ, PYTHONSAFEPATH="1"))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"usage: tinytorch run {name} ")
+
+
 def test_state_file_keeps_one_result_per_module_and_survives_damage(state_dir):
     record_result("tt-tensor", {"ok": True, "passed": 3, "failed": 0})
     record_result("tt-layers", {"ok": False, "passed": 1, "failed": 2})

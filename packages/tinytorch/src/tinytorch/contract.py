@@ -107,10 +107,14 @@ def run_child(entry: CourseEntry, pytest_args: list[str], workdir: Path) -> dict
     """Run pytest on the official tests in a child process; its summary, or None if it died."""
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     result = workdir / "result.json"
-    command = [sys.executable, "-m", "tinytorch._contract_child", str(result),
+    # -P (Python >= 3.11; 3.10 has no such flag, and the cwd is an empty folder anyway): the
+    # current directory is not on the child's sys.path. A flag, not PYTHONSAFEPATH=1, which
+    # would leak into every program the tests start (a capstone importing its own folder).
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    command = [sys.executable, *safe_path, "-m", "tinytorch._contract_child", str(result),
                str(entry.tests_dir), "-c", str(workdir / "pytest.ini"),
                "--rootdir", str(entry.tests_dir), *DEFAULT_ARGS, *pytest_args]
-    env = dict(os.environ, PYTHONSAFEPATH="1", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     sys.stdout.flush()
     done = subprocess.run(command, cwd=workdir, env=env)
     if not result.is_file():
