@@ -11,7 +11,7 @@ import sys
 import pytest
 import tt_setup
 
-from tinytorch.contract import checked_entry
+from tinytorch.contract import checked_entry, extra_notes
 from tinytorch.course import course_entry
 from tinytorch.new import create_package
 
@@ -135,3 +135,30 @@ def test_the_tests_see_the_callers_environment_unchanged(tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert summary_row(done.stdout, "test_env.py") == (1, 0, 0)
+
+
+def test_a_test_file_needing_an_extra_names_it(tmp_path):
+    """test_server_metrics.py imports prometheus_client, which tt-systems[metrics] installs:
+    without it that file cannot be collected, and the report says which extra to install."""
+    blocked = tmp_path / "prometheus_client"
+    blocked.mkdir()
+    (blocked / "__init__.py").write_text(  # importing it fails as if it were not installed
+        "raise ModuleNotFoundError(\"No module named 'prometheus_client'\", "
+        "name='prometheus_client')\n", encoding="utf-8")
+    done = tinytorch("test", "systems", "--", "-k", "server_metrics", pythonpath=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert summary_row(done.stdout, "test_server_metrics.py")[1] >= 1
+    assert ("note: test_server_metrics.py could not be collected: it needs prometheus_client, "
+            "which the [metrics] extra of tt-systems installs: "
+            "pip install 'tt-systems[metrics]'") in done.stdout
+
+
+def test_a_missing_module_no_extra_installs_gets_no_extra_note():
+    files = {"test_x.py": {"collection_error": "ModuleNotFoundError: No module named 'nosuch'"},
+             "test_y.py": {"collection_error": None}}
+    assert extra_notes("tt-systems", files) == []
+    files["test_x.py"]["collection_error"] = \
+        "ModuleNotFoundError: No module named 'prometheus_client.parser'"
+    assert extra_notes("tt-systems", files) == [
+        "note: test_x.py could not be collected: it needs prometheus_client.parser, which the "
+        "[metrics] extra of tt-systems installs: pip install 'tt-systems[metrics]'"]

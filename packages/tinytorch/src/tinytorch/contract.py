@@ -68,6 +68,44 @@ def missing_test_requirements(distribution: str) -> list[str]:
     return missing
 
 
+MISSING_MODULE = re.compile(r"No module named '([A-Za-z0-9_.]+)'")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def optional_requirements(distribution: str) -> dict[str, str]:
+    """{third-party distribution: the smallest extra of `distribution` that installs it},
+    from the installed metadata (the `test` extra has its own note: requirement_note)."""
+    try:
+        requirements = metadata.requires(distribution) or []
+    except metadata.PackageNotFoundError:
+        return {}
+    found: dict[str, str] = {}
+    for requirement in requirements:
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", requirement)
+        name = re.match(r"\s*([A-Za-z0-9._-]+)", requirement)
+        if extra and name and extra.group(1) != "test":
+            found.setdefault(_normalized(name.group(1)), extra.group(1))
+    return found
+
+
+def extra_notes(distribution: str, files: dict) -> list[str]:
+    """A line per test file that could not be collected because it imports a module that one
+    of `distribution`'s extras installs: which extra, and the pip command."""
+    extras = optional_requirements(distribution)
+    notes = []
+    for name in sorted(files):
+        missing = MISSING_MODULE.search(files[name]["collection_error"] or "")
+        extra = missing and extras.get(_normalized(missing.group(1).split(".")[0]))
+        if extra:
+            notes.append(f"note: {name} could not be collected: it needs {missing.group(1)}, "
+                         f"which the [{extra}] extra of {distribution} installs: "
+                         f"pip install '{distribution}[{extra}]'")
+    return notes
+
+
 @dataclass(frozen=True)
 class MetaRecord:
     """What `installed_record` gives for the meta-package (tt_setup reports only modules)."""
@@ -287,7 +325,7 @@ def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
         return 1
     lines, failed, _ = summary_lines(result["files"])
     print(f"summary of {entry.distribution}, per test file:")
-    print("\n".join(lines))
+    print("\n".join(lines + extra_notes(entry.distribution, result["files"])))
     rows = []
     if entry.source_dir.is_dir():
         try:
