@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -74,24 +75,40 @@ def test_doctor_survives_an_unfinished_own_tt_setup(tmp_path):
         in done.stdout
 
 
+def tinytorch_wheel(tmp_path) -> tuple[list[str], Path, dict]:
+    """(the files of a tinytorch wheel, the folder they are in, the env that imports them).
+
+    In a checkout (these tests beside hatch_build.py) the wheel is built and unpacked here;
+    from a wheel install (`tinytorch test tinytorch`) it is the installed one, from its RECORD.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TINYTORCH_COURSE"}
+    if (PACKAGE / "hatch_build.py").is_file():
+        # hatchling is in every dev, tox and nox environment (no build isolation: no index)
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                               "--no-build-isolation", "--wheel-dir", str(tmp_path),
+                               str(PACKAGE)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        (wheel,) = tmp_path.glob("tinytorch-*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+        zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+        return names, tmp_path / "site", dict(env, PYTHONPATH=str(tmp_path / "site"))
+    dist = metadata.distribution("tinytorch")
+    return [f.as_posix() for f in dist.files], Path(dist.locate_file("")), env
+
+
 def test_wheel_ships_every_module_and_finds_it(tmp_path):
-    """Build the tinytorch wheel (hatch_build.py) and use its course from the unpacked files."""
-    # hatchling is in every dev, tox and nox environment (no build isolation: no index)
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                           "--no-build-isolation", "--wheel-dir", str(tmp_path), str(PACKAGE)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    (wheel,) = tmp_path.glob("tinytorch-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    """The tinytorch wheel (hatch_build.py) carries every module's sources and contract tests,
+    and a tinytorch imported from it finds them there."""
+    names, site, env = tinytorch_wheel(tmp_path)
     for module in ("tt-activations", "tt-autograd", "tt-systems"):
         entry = course_entry(module)
-        for path in [*entry.source_dir.glob("*.py"), *entry.tests_dir.glob("test_*.py")]:
+        shipped = [*entry.source_dir.glob("*.py"), *entry.tests_dir.glob("test_*.py")]
+        assert len(shipped) > len(list(entry.source_dir.glob("*.py"))) > 0, entry.root
+        for path in shipped:
             inside = path.relative_to(entry.root.parent).as_posix()
             assert f"tinytorch/_course/{inside}" in names
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    unpacked = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(unpacked)
     code = "import tinytorch.course as c; print(c.course_root())"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env=dict(os.environ, PYTHONPATH=str(unpacked)), timeout=120)
-    assert found.stdout.strip() == str(unpacked / "tinytorch" / "_course"), found.stderr
+                           env=env, timeout=120)
+    assert found.stdout.strip() == str((site / "tinytorch" / "_course").resolve()), found.stderr

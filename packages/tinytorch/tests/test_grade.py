@@ -5,13 +5,19 @@ carol: own tt-optimizers whose Adam never steps (the CNN stays untrained: below 
 dave: own tt-activations that hangs on import.  eve: a folder that is not a package.
 frank: alice's package as a .tar.gz that also prints without end on import.
 
-The venvs take the reference layer from wheels built once from this checkout (session fixture).
+The venvs take the reference layer from wheels built once from this checkout, or, when tinytorch
+is installed from wheels (`tinytorch test tinytorch`), from a copy of the installed reference
+distributions: the grader's own two ways, without --wheels.
 """
 
 import csv
+import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 import tarfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -151,3 +157,32 @@ def test_shard_takes_every_nth_submission(tmp_path):
     assert sorted(shard(items, "1/2") + shard(items, "2/2")) == items
     with pytest.raises(Exception, match="i/n"):
         shard(items, "3/2")
+
+
+def test_an_installed_distribution_is_copied_as_its_wheel_would_install(tmp_path):
+    """The reference layer of a wheel install: each distribution's RECORD, copied (tqdm here,
+    installed from a wheel in every environment that runs these tests)."""
+    from tinytorch.grade_setup import copy_installed
+
+    site = tmp_path / "site"
+    copy_installed(["tqdm"], site)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import tqdm; "
+            "from importlib import metadata; print(tqdm.__file__); print(metadata.version('tqdm'))")
+    done = subprocess.run([sys.executable, "-S", "-c", code, str(site)], capture_output=True,
+                          text=True, timeout=120)  # -S: no site-packages, only the copy
+    assert done.returncode == 0, done.stderr
+    where, version = done.stdout.split()
+    assert Path(where).is_relative_to(site) and version == metadata.version("tqdm")
+    assert not [p for p in site.rglob("*") if "__pycache__" in p.parts]
+
+
+def test_a_missing_or_own_module_cannot_be_the_reference_layer(tmp_path, monkeypatch):
+    from tinytorch import grade_setup
+
+    with pytest.raises(grade_setup.GradeError, match="tt-nosuch, which is not installed"):
+        grade_setup.copy_installed(["tt-nosuch"], tmp_path / "site")
+    own = [r for r in grade_setup.module_report() if r.distribution == "tt-activations"]
+    monkeypatch.setattr(grade_setup, "module_report",
+                        lambda: [dataclasses.replace(r, kind="own") for r in own])
+    with pytest.raises(grade_setup.GradeError, match=r"reference tt-activations.*(own|editable)"):
+        grade_setup.copy_installed(["tt-activations"], tmp_path / "site")

@@ -30,7 +30,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--memory", type=int, default=4096,
                         help="address-space limit in MB per process (default 4096; 0: none)")
     parser.add_argument("--wheels", help="folder holding the 18 reference wheels (nox -s build); "
-                        "default: build them from this checkout")
+                        "default: build them from this checkout, or, installed from wheels, "
+                        "copy the installed reference distributions")
     parser.add_argument("--data", help="data folder passed to tinytorch milestone --data")
     parser.add_argument("--quick", action="store_true",
                         help="milestones with the quick budget (a dry run, not the assessment)")

@@ -1,8 +1,10 @@
 """`tinytorch grade`, the setting up: the reference layer, unpacking, one venv per submission.
 
-The reference layer is built once per output folder: the 18 reference wheels (`--wheels DIR`,
-or built from the checkout with `pip wheel`) installed with `pip install --target` into
-OUT/reference/site. Each submission then gets a fresh venv (`python -m venv --without-pip`,
+The reference layer is built once per output folder, into OUT/reference/site: the 18 reference
+wheels of `--wheels DIR` installed with `pip install --target`; without --wheels, in a checkout,
+the same from wheels built there with `pip wheel`; else (tinytorch installed from wheels) a copy
+of the files of the 18 installed reference distributions, laid out as `pip install --target`
+would lay out their wheels. Each submission then gets a fresh venv (`python -m venv --without-pip`,
 a fraction of a second) whose site-packages holds only the student's packages; a .pth file
 puts the reference site and the grader's own third-party libraries (numpy, tqdm, pytest)
 after it on sys.path, so the student's modules shadow the reference ones and everything else is
@@ -12,6 +14,7 @@ shared read-only. That keeps grading a class to one NumPy install instead of one
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -21,7 +24,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from tt_setup import COURSE_MODULES
+from importlib import metadata
+
+from tt_setup import COURSE_MODULES, module_report
 
 DISTRIBUTIONS = {m.distribution for m in COURSE_MODULES} | {"tinytorch"}
 ARCHIVES = (".zip", ".tar.gz", ".tgz")
@@ -119,33 +124,79 @@ def build_reference(out: Path, wheels: Path | None) -> Path:
     site = out / "reference" / "site"
     if (site / ".complete").is_file():
         return site
-    if wheels is None:
-        wheels = build_wheels(out / "reference" / "wheels")
-    names = {re.split(r"-\d", p.name)[0].replace("_", "-") for p in wheels.glob("*.whl")}
-    missing = sorted(DISTRIBUTIONS - names)
-    if missing:
-        raise GradeError(f"--wheels {wheels} lacks {', '.join(missing)} (nox -s build)")
     tmp = site.with_name("site.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    run_pip(["install", "-q", "--no-deps", "--no-index", "--target", str(tmp),
-             *[str(p) for p in sorted(wheels.glob("*.whl"))]], "installing the reference wheels")
+    if wheels is None and checkout_packages() is None:  # installed from wheels: copy those
+        copy_installed(sorted(DISTRIBUTIONS), tmp)
+    else:
+        if wheels is None:
+            wheels = build_wheels(out / "reference" / "wheels")
+        names = {re.split(r"-\d", p.name)[0].replace("_", "-") for p in wheels.glob("*.whl")}
+        missing = sorted(DISTRIBUTIONS - names)
+        if missing:
+            raise GradeError(f"--wheels {wheels} lacks {', '.join(missing)} (nox -s build)")
+        run_pip(["install", "-q", "--no-deps", "--no-index", "--target", str(tmp),
+                 *[str(p) for p in sorted(wheels.glob("*.whl"))]],
+                "installing the reference wheels")
     (tmp / ".complete").write_text("reference modules for tinytorch grade\n", encoding="utf-8")
     shutil.rmtree(site, ignore_errors=True)
     tmp.rename(site)
     return site
 
 
-def build_wheels(dest: Path) -> Path:
-    """Wheels of the checkout's 18 packages (needs hatchling in this environment)."""
+def checkout_packages() -> Path | None:
+    """The course folder when it is a checkout's packages/ (its 18 projects can be built);
+    None for the copy inside a wheel, which has no tinytorch sources or build hook."""
     from .course import CourseError, course_root
 
     try:
         root = course_root()
-    except CourseError as error:
-        raise GradeError(str(error)) from None
-    if not (root / "tinytorch" / "pyproject.toml").is_file():
-        raise GradeError(f"{root} is not a TinyTorch checkout's packages/ folder: pass --wheels "
-                         "DIR holding the 18 wheels (nox -s build)")
+    except CourseError:
+        return None
+    return root if (root / "tinytorch" / "hatch_build.py").is_file() else None
+
+
+def _editable(dist: metadata.Distribution) -> bool:
+    text = dist.read_text("direct_url.json")  # PEP 610, written for path and URL installs
+    return bool(text) and bool(json.loads(text).get("dir_info", {}).get("editable"))
+
+
+def installed_reference(name: str, kinds: dict[str, str]) -> metadata.Distribution:
+    """The installed distribution `name`; GradeError unless it is the reference, from a wheel
+    (`kinds`: {distribution: "reference" or "own"} of the installed course modules)."""
+    hint = "install tinytorch[all] from the reference wheels, or pass --wheels DIR (nox -s build)"
+    try:
+        dist = metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        raise GradeError(f"the reference layer needs {name}, which is not installed: "
+                         f"{hint}") from None
+    if kinds.get(name, "reference") != "reference" or _editable(dist):
+        which = "editable" if _editable(dist) else kinds[name]
+        raise GradeError(f"the reference layer needs the reference {name}, but the installed "
+                         f"one ({dist.version}) is {which}: {hint}")
+    return dist
+
+
+def copy_installed(distributions: list[str], dest: Path) -> None:
+    """Every file of each installed distribution (its RECORD) under `dest`, where `pip install
+    --target dest` of its wheel would put it (scripts outside site-packages are left out)."""
+    kinds = {r.distribution: r.kind for r in module_report()}
+    for name in distributions:
+        dist = installed_reference(name, kinds)
+        for file in dist.files or []:
+            if file.parts[0] == ".." or "__pycache__" in file.parts:
+                continue
+            target = dest / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(dist.locate_file(file)), target)
+
+
+def build_wheels(dest: Path) -> Path:
+    """Wheels of the checkout's 18 packages (needs hatchling in this environment)."""
+    root = checkout_packages()
+    if root is None:
+        raise GradeError("no TinyTorch checkout to build the reference wheels from: pass "
+                         "--wheels DIR holding the 18 wheels (nox -s build)")
     if importlib.util.find_spec("hatchling") is None:
         raise GradeError("building the reference wheels needs hatchling: pip install hatchling, "
                          "or pass --wheels DIR (nox -s build)")
