@@ -47,7 +47,7 @@ META_BASE = ("tt-setup",)  # what `pip install tinytorch` brings without an extr
 META_MIN_VERSION = (0, 2, 0)  # an unrelated tinytorch 0.1.0 exists on PyPI
 TEST_EXTRA = "test"  # optional-dependencies group: siblings only the contract tests need
 EXTRAS = _COURSE_TABLE.extras  # exit-point extra -> the last part it installs
-TOOL_EXTRAS = ("plots",)  # meta-package extras of third-party tools only (no course module)
+TOOL_EXTRAS = ("plots", "grade")  # meta-package extras of third-party tools only (no course module)
 
 
 class Requirement(NamedTuple):

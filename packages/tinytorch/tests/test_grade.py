@@ -12,6 +12,7 @@ distributions: the grader's own two ways, without --wheels.
 
 import csv
 import dataclasses
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -52,6 +53,9 @@ def own_copy(module: str, dest: Path, bug: str = "") -> Path:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, tiny_data):
     """Run the grader once over the class; (submissions folder, output folder, exit code)."""
+    from tinytorch.grade_setup import NEEDS_HATCHLING
+
+    assert importlib.util.find_spec("hatchling") is not None, NEEDS_HATCHLING  # not a skip
     root = tmp_path_factory.mktemp("class")
     subs = root / "submissions"
     own_copy("activations", subs / "alice" / "my-activations")
@@ -186,3 +190,13 @@ def test_a_missing_or_own_module_cannot_be_the_reference_layer(tmp_path, monkeyp
                         lambda: [dataclasses.replace(r, kind="own") for r in own])
     with pytest.raises(grade_setup.GradeError, match=r"reference tt-activations.*(own|editable)"):
         grade_setup.copy_installed(["tt-activations"], tmp_path / "site")
+
+
+def test_without_hatchling_grading_stops_before_any_work(tmp_path, monkeypatch, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "hatchling" else real(name, *a))
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
+    assert "pip install 'tinytorch[grade]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

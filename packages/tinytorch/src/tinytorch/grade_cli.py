@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .grade_report import read_results, write_gradebook
-from .grade_setup import GradeError, build_reference, list_submissions, shard, student_name
+from .grade_setup import (
+    GradeError, build_reference, list_submissions, require_build_backend, shard, student_name,
+)
 
 GRADEBOOK = "gradebook.csv"
 
@@ -83,6 +85,8 @@ def grade_all(args) -> int:
     todo = shard(list_submissions(Path(args.submissions)), args.shard)
     done = [s for s in todo if (out / "results" / f"{student_name(s)}.json").is_file()]
     pending = [s for s in todo if s not in done]
+    if pending:
+        require_build_backend()
     reference = build_reference(out, Path(args.wheels).resolve() if args.wheels else None)
     settings = GradeSettings(out=out, reference_site=reference,
                              data=Path(args.data).resolve() if args.data else None,

@@ -113,6 +113,17 @@ def find_packages(folder: Path) -> dict[str, Path]:
     return found
 
 
+NEEDS_HATCHLING = ("pip builds each submitted package, without an index, with the course's build "
+                   "backend hatchling, which is not installed here: pip install "
+                   "'tinytorch[grade]'")
+
+
+def require_build_backend() -> None:
+    """GradeError before any work when the submissions could not be installed."""
+    if importlib.util.find_spec("hatchling") is None:
+        raise GradeError(NEEDS_HATCHLING)
+
+
 def run_pip(args: list[str], what: str) -> None:
     done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
     if done.returncode != 0:
@@ -198,8 +209,8 @@ def build_wheels(dest: Path) -> Path:
         raise GradeError("no TinyTorch checkout to build the reference wheels from: pass "
                          "--wheels DIR holding the 18 wheels (nox -s build)")
     if importlib.util.find_spec("hatchling") is None:
-        raise GradeError("building the reference wheels needs hatchling: pip install hatchling, "
-                         "or pass --wheels DIR (nox -s build)")
+        raise GradeError("building the reference wheels needs hatchling: pip install "
+                         "'tinytorch[grade]', or pass --wheels DIR (nox -s build)")
     dest.mkdir(parents=True, exist_ok=True)
     projects = sorted(str(root / d) for d in DISTRIBUTIONS)
     run_pip(["wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dest), *projects],
