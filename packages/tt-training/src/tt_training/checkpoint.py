@@ -36,9 +36,11 @@ def _flatten(value, arrays):
     float and str. Each kind becomes (the tags are the file format `_unflatten` reads):
     - an ndarray: stored as `arrays[key]` under a new key (the reference uses "a0", "a1", ...;
       never "__meta__"), returned as `{"__array__": key}`; it keeps its dtype and shape;
-    - a NumPy scalar (np.int64(4), np.float32(0.5)): its Python number, `value.item()`;
+    - a NumPy scalar (np.int64(4), np.float32(0.5)): anything that loads back as an equal
+      number; the reference writes its Python number, `value.item()`;
     - a dict: `{"__dict__": [[key, flattened value], ...]}` in insertion order; pairs, not a
-      JSON object, so int keys stay ints; a key that is not str or int raises TypeError;
+      JSON object, so str and int keys come back as they were (the reference refuses any
+      other key with a TypeError);
     - a list or tuple: `{"__list__": [flattened items], "tuple": isinstance(value, tuple)}`;
     - None, bool, int, float, str: itself.
     Any other type raises TypeError naming it. `arrays` is filled in place; returns the copy.
