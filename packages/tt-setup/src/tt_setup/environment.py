@@ -32,7 +32,8 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def system_info() -> dict:
-    """A dict describing the interpreter, NumPy, its BLAS/LAPACK, the CPUs and thread settings.
+    """A dict describing the interpreter, NumPy, its BLAS/LAPACK, the CPUs and thread settings:
+    the eleven keys this docstring lists, each from the call it names.
 
     Exactly these eleven keys: "python_version" (`platform.python_version()`, e.g. "3.12.4"),
     "python_implementation" (`platform.python_implementation()`, e.g. "CPython"),

@@ -30,7 +30,9 @@ class CheckpointError(ValueError):
 
 
 def _flatten(value, arrays):
-    """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key).
+    """A JSON-able copy of `value` with every ndarray moved into `arrays` (by key), tagged so
+    that `_unflatten` can rebuild it: {"__array__": key}, {"__dict__": [[k, v], ...]},
+    {"__list__": [...], "tuple": bool}; None, bool, int, float, str as they are.
 
     `value` is nested dicts, lists and tuples of ndarrays, NumPy scalars, None, bool, int,
     float and str. Each kind becomes (the tags are the file format `_unflatten` reads):
@@ -65,7 +67,9 @@ def _flatten(value, arrays):
 
 
 def _unflatten(value, arrays):
-    """Invert `_flatten`: the nested value back, with `arrays[key]` for `{"__array__": key}`.
+    """Invert `_flatten`: the nested value back, with `arrays[key]` for `{"__array__": key}`;
+    KeyError for a key `arrays` lacks, and KeyError, TypeError or ValueError for a malformed
+    entry (never a guess).
 
     `{"__dict__": pairs}` becomes a dict, `{"__list__": items, "tuple": flag}` a tuple when
     flag is true, else a list (both rebuilt recursively); anything that is not a dict is
@@ -89,6 +93,7 @@ def _unflatten(value, arrays):
 
 def atomic_write(path, write, mode="wb"):
     """Call write(file) on a temporary file beside `path`, flush it to disk, rename it over `path`.
+    On any exception, KeyboardInterrupt included, remove the temporary file and re-raise.
 
     `mode` is "wb" (write gets a binary file) or "w" (a text file, always UTF-8, whatever the
     locale). Readers see the old file or the new one, never half of one: on any exception

@@ -57,7 +57,8 @@ class Trainer:
 
     # --- one step, one pass -----------------------------------------------------------
     def train_step(self, inputs, targets):
-        """One optimizer step on a batch; returns (loss as a float, outputs).
+        """One optimizer step on a batch; returns (loss as a float, outputs). Task: zero_grad,
+        backward, clip to config.grad_clip (if set), optimizer.step, then a "step" scheduler.
 
         The forward pass, the loss and its finiteness check are given. Then, in this order:
         clear the gradients (`optimizer.zero_grad()`), `loss.backward()`, clip the global
@@ -276,7 +277,8 @@ class Trainer:
 
     def _track(self, record):
         """Update best / bad_epochs / stopped_early from this record's monitored metric;
-        returns whether it improved (fit then writes best.npz).
+        returns whether it improved (fit then writes best.npz): strictly better than best, or
+        the first value; never a NaN; stop early once bad_epochs >= patience.
 
         `value = record[config.monitor]` (a record without it is not tracked: given). It
         improves when it is not NaN and there is no best yet, or it is strictly below
