@@ -170,6 +170,7 @@ def test_an_installed_distribution_is_copied_as_its_wheel_would_install(tmp_path
 
     site = tmp_path / "site"
     copy_installed(["tqdm"], site)
+    assert not [p for p in site.rglob("*") if "__pycache__" in p.parts]  # pip's, not the wheel's
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import tqdm; "
             "from importlib import metadata; print(tqdm.__file__); print(metadata.version('tqdm'))")
     done = subprocess.run([sys.executable, "-S", "-c", code, str(site)], capture_output=True,
@@ -177,7 +178,6 @@ def test_an_installed_distribution_is_copied_as_its_wheel_would_install(tmp_path
     assert done.returncode == 0, done.stderr
     where, version = done.stdout.split()
     assert Path(where).is_relative_to(site) and version == metadata.version("tqdm")
-    assert not [p for p in site.rglob("*") if "__pycache__" in p.parts]
 
 
 def test_a_missing_or_own_module_cannot_be_the_reference_layer(tmp_path, monkeypatch):
