@@ -138,19 +138,26 @@ def test_the_tests_see_the_callers_environment_unchanged(tmp_path):
 
 
 def test_a_test_file_needing_an_extra_names_it(tmp_path):
-    """test_server_metrics.py imports prometheus_client, which tt-systems[metrics] installs:
-    without it that file cannot be collected, and the report says which extra to install."""
-    blocked = tmp_path / "prometheus_client"
-    blocked.mkdir()
+    """A contract test file that imports what one of the package's extras installs (here
+    tinytorch's [plots], matplotlib) cannot be collected without it: the report names the
+    extra and its pip command, not only the import error."""
+    tests = tmp_path / "course" / "tinytorch" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "test_pictures.py").write_text(
+        "import matplotlib\n\n\ndef test_draw():\n    assert matplotlib\n", encoding="utf-8")
+    blocked = tmp_path / "blocked" / "matplotlib"
+    blocked.mkdir(parents=True)
     (blocked / "__init__.py").write_text(  # importing it fails as if it were not installed
-        "raise ModuleNotFoundError(\"No module named 'prometheus_client'\", "
-        "name='prometheus_client')\n", encoding="utf-8")
-    done = tinytorch("test", "systems", "--", "-k", "server_metrics", pythonpath=tmp_path)
+        "raise ModuleNotFoundError(\"No module named 'matplotlib'\", name='matplotlib')\n",
+        encoding="utf-8")
+    env = dict(os.environ, TINYTORCH_COURSE=str(tmp_path / "course"),
+               PYTHONPATH=str(tmp_path / "blocked"))
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "test", "tinytorch"],
+                          capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert summary_row(done.stdout, "test_server_metrics.py")[1] >= 1
-    assert ("note: test_server_metrics.py could not be collected: it needs prometheus_client, "
-            "which the [metrics] extra of tt-systems installs: "
-            "pip install 'tt-systems[metrics]'") in done.stdout
+    assert summary_row(done.stdout, "test_pictures.py")[1] == 1
+    assert ("note: test_pictures.py could not be collected: it needs matplotlib, which the "
+            "[plots] extra of tinytorch installs: pip install 'tinytorch[plots]'") in done.stdout
 
 
 def test_a_missing_module_no_extra_installs_gets_no_extra_note():
