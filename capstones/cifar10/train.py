@@ -19,11 +19,12 @@ from dataclasses import asdict, dataclass, replace
 
 from tinytorch import plots
 from tinytorch.capstone import (
-    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, interrupted, needs_extra, prog,
-    relative_out, resume_command, usage_error,
+    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, import_beside, interrupted,
+    needs_extra, prog, relative_out, resume_command, usage_error,
 )
 
 apply_threads()  # before NumPy loads its BLAS
+import_beside(__file__)  # resnet9.py sits beside this program
 
 import numpy as np  # noqa: E402
 

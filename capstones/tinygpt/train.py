@@ -25,18 +25,13 @@ from pathlib import Path
 
 from tinytorch import plots
 from tinytorch.capstone import (
-    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, interrupted, needs_extra, prog,
-    relative_out, resume_command, usage_error,
+    HelpFormatter, add_run_options, apply_threads, exit_on_ctrl_c, import_beside, interrupted,
+    needs_extra, prog, relative_out, resume_command, usage_error,
 )
 
 apply_threads()  # before NumPy loads its BLAS
 
-# data.py sits beside this program. `python train.py` puts this folder on sys.path, but
-# `python -P` and PYTHONSAFEPATH=1 (Python >= 3.11) do not: add it, so the import never
-# depends on how the interpreter was started.
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+import_beside(__file__)  # data.py sits beside this program
 
 import numpy as np  # noqa: E402
 

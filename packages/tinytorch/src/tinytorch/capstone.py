@@ -95,6 +95,16 @@ def add_run_options(parser: argparse.ArgumentParser, *, out: str, data_help: str
                              "what NumPy's BLAS picks)")
 
 
+def import_beside(script: str) -> None:
+    """Put the folder of `script` first on sys.path, so its sibling modules import (a capstone's
+    data.py, resnet9.py). `python train.py` does that itself, but `python -P` and
+    PYTHONSAFEPATH=1 (Python >= 3.11) do not: the import must not depend on how the
+    interpreter was started."""
+    folder = str(Path(script).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
 def apply_threads(argv: list[str] | None = None) -> None:
     """Honour --threads N before NumPy is imported (BLAS reads its thread count once, when it
     loads), so a capstone calls this first; a bad value is left for argparse to report."""
