@@ -1,9 +1,14 @@
-"""Draft a module's tests/tasks.txt: which contract tests check which task; check its order.
+"""Draft a module's tests/tasks.txt (which contract tests check which task); check or verify it.
 
     python tools/tasks.py draft tt-activations [--write]
     python tools/tasks.py check tt-activations
+    python tools/tasks.py verify tt-activations [tt-layers ...] | --all [--write]
 
-Runs the package's contract tests on the reference with a profiler hook that records which
+verify (tools/task_verify.py): every test is mapped (to a task or to `(given)`), and stubbing
+each task alone fails only tests of that task or of later ones, and some of its own; exit 1
+on a violation.
+
+draft runs the package's contract tests on the reference with a profiler hook that records which
 task functions each test calls, then proposes for each test the tasks it is *about*: the ones
 its name or parameters name (`test_relu_...` -> relu, `test_x[relu]` -> relu,
 `test_conv2d_...` -> Conv2d.forward); a test that names none is one of the other tests. A task
@@ -32,9 +37,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packages" / "tinytorch" / "src"))
+sys.path.insert(0, str(ROOT / "tools"))
 from tinytorch.scaffold import _functions, find_regions  # noqa: E402
 from tinytorch.tasks import (  # noqa: E402
-    TASK_MAP, matches, node_key, read_task_map, tests_of,
+    GIVEN, TASK_MAP, matches, node_key, read_task_map, tests_of,
 )
 
 GENERIC = {"forward", "backward", "__init__", "__call__", "step", "apply", "__iter__",
@@ -43,7 +49,8 @@ HEADER = """\
 # Which contract tests check which task (`tinytorch test` reports each task by its tests).
 # The tasks are in the order to do them. `task: patterns`, more patterns on indented lines;
 # a pattern is matched against `file::test[params]` (`*`: anything; no `[`: any params).
-# Drafted by `python tools/tasks.py draft {name}`, then read and corrected by hand.
+# `(given):` names the tests of code the scaffold gives (not a task). Drafted by
+# `python tools/tasks.py draft {name}`, corrected by hand; `verify {name}` checks it.
 """
 
 
@@ -170,11 +177,15 @@ def compact(tests: list[str], all_tests) -> list[str]:
     return out
 
 
-def render(name: str, about: dict[str, list[str]], order: list[str], all_tests) -> str:
+def render(name: str, about: dict[str, list[str]], order: list[str], all_tests,
+           given=()) -> str:
     lines = [HEADER.format(name=name)]
     for task in order:
         lines.append(f"{task}:")
         lines += [f"    {test}" for test in compact(about.get(task, []), all_tests)]
+    if given:
+        lines.append(f"{GIVEN}:")
+        lines += [f"    {test}" for test in compact(list(given), all_tests)]
     return "\n".join(lines) + "\n"
 
 
@@ -204,12 +215,47 @@ def record_calls(folder: Path, keys) -> dict[str, set[str]] | None:
     return None if status != 0 else dict(recorder.calls)
 
 
+def verify_main(packages: list[str], write: bool = False) -> int:
+    """Run task_verify on each package, print its table; 1 when any has a violation. With
+    `write`, a package with violations gets the truthful draft (Verdict.truthful_map) as its
+    tests/tasks.txt, to read and then verify again."""
+    import task_verify
+
+    status = 0
+    for package in packages:
+        verdict = task_verify.verify(ROOT / "packages" / package,
+                                     progress=lambda text: print(text, file=sys.stderr))
+        print("\n".join(task_verify.table(verdict)), flush=True)
+        status |= bool(verdict.violations)
+        if write and verdict.violations and verdict.tasks:
+            about, given = verdict.truthful_map()
+            text = render(package, about, list(about), verdict.tests, given)
+            path = ROOT / "packages" / package / "tests" / TASK_MAP
+            temporary = path.with_name(TASK_MAP + ".tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(path)
+            print(f"  wrote {path.relative_to(ROOT)}: read it, then verify again")
+    return status
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["draft", "check"])
-    parser.add_argument("package", help="tt-activations, ...")
-    parser.add_argument("--write", action="store_true", help="write tests/tasks.txt (draft)")
+    parser.add_argument("command", choices=["draft", "check", "verify"])
+    parser.add_argument("package", nargs="*", help="tt-activations, ...")
+    parser.add_argument("--write", action="store_true", help="write tests/tasks.txt (draft; "
+                        "verify: a truthful draft where it finds a violation)")
+    parser.add_argument("--all", action="store_true", help="verify: every course module")
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        if args.all:
+            import tt_setup
+            args.package = [m.distribution for m in tt_setup.COURSE_MODULES]
+        if not args.package:
+            parser.error("verify needs a package name or --all")
+        return verify_main(args.package, args.write)
+    if len(args.package) != 1:
+        parser.error(f"{args.command} takes one package name")
+    args.package = args.package[0]
     folder = ROOT / "packages" / args.package
     source = folder / "src" / args.package.replace("-", "_")
     keys = task_code_keys(source)

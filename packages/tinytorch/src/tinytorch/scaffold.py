@@ -249,13 +249,16 @@ def _quote(text: str) -> str:
     return f'"{text}"' if '"' not in text and "\\" not in text else repr(text)
 
 
-def stub_text(text: str, distribution: str,
-              filename: str = "<file>") -> tuple[str, list[tuple[int, str]]]:
-    """The file with every region's body replaced by its raise; also (1-based line of the
-    raise, message) for each region."""
+def stub_text(text: str, distribution: str, filename: str = "<file>",
+              only: str | None = None) -> tuple[str, list[tuple[int, str]]]:
+    """The file with every region's body replaced by its raise (with `only`, just the regions
+    of that task, e.g. `Module.train`); also (1-based line of the raise, message) for each
+    region replaced."""
     lines = text.splitlines()
     out, stubs, last = [], [], 0
     for region, message in stub_tasks(text, distribution, filename):
+        if only is not None and region.qualname != only:
+            continue
         out += lines[last: region.begin + 1]
         stubs.append((len(out) + 1, message))
         out += raise_lines(region.indent, message)

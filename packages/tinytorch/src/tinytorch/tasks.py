@@ -17,8 +17,10 @@ sources, each read from text, never inferred from test failures:
 
   a task name and a colon, then patterns over `file::test[params]` (`*` matches anything; a
   pattern without `[` ignores the parameters), on that line and on the indented lines below.
-  A test may check several tasks; a test named by no task is one of the module's other tests
-  (its public API, say).
+  A test may check several tasks. Tests of code the scaffold gives (its public names, the
+  argument checks before a region) go under the group `(given):`, which is not a task; every
+  contract test is named by a task or by that group (`python tools/tasks.py verify` checks it,
+  and that stubbing a task fails only tests of that task or of later ones).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from .scaffold import ScaffoldError, _functions, find_regions
 
 TASK_MAP = "tasks.txt"
+GIVEN = "(given)"  # the task map's group of tests of given code (no task)
 # The task a stub message belongs to: "tt-autograd: implement _add(g, node, ...) - ..."
 STUB_MESSAGE = re.compile(r"^(tt-[a-z]+): implement ([\w.]+)\(")
 
@@ -68,7 +71,19 @@ def course_tasks(source_dir: Path) -> list[CourseTask]:
 
 def read_task_map(tests_dir: Path) -> dict[str, list[str]]:
     """task -> its test patterns, in the file's order (the order to do the tasks); {} when the
-    module has no tests/tasks.txt."""
+    module has no tests/tasks.txt. The `(given)` group is not a task: see read_given."""
+    mapping = _read_entries(tests_dir)
+    mapping.pop(GIVEN, None)
+    return mapping
+
+
+def read_given(tests_dir: Path) -> list[str]:
+    """The patterns of the task map's `(given)` group: tests of code the scaffold gives."""
+    return _read_entries(tests_dir).get(GIVEN, [])
+
+
+def _read_entries(tests_dir: Path) -> dict[str, list[str]]:
+    """Every entry of tests/tasks.txt (the tasks and the `(given)` group) -> its patterns."""
     path = tests_dir / TASK_MAP
     if not path.is_file():
         return {}
@@ -84,7 +99,7 @@ def read_task_map(tests_dir: Path) -> dict[str, list[str]]:
             mapping[task] += text.split()
             continue
         name, colon, rest = text.partition(":")
-        if not colon or not re.fullmatch(r"[\w.]+", name):
+        if not colon or not (re.fullmatch(r"[\w.]+", name) or name == GIVEN):
             raise TaskMapError(f"{path}:{number}: expected 'task: patterns', got {text!r}")
         if name in mapping:
             raise TaskMapError(f"{path}:{number}: task {name} is listed twice")
