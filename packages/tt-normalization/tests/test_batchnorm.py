@@ -34,6 +34,61 @@ def bn_reference(x, mean, var, weight, bias, eps=1e-5):
 
 
 LAYERS = [(BatchNorm1d, (8, 3)), (BatchNorm1d, (4, 3, 5)), (BatchNorm2d, (4, 3, 5, 6))]
+SHAPES = [shape for _, shape in LAYERS]
+
+
+# The functional form alone: batch_norm without running statistics never updates any, so
+# these check the normalisation before the running-statistics update is written.
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_in_training_normalises_with_the_batch_statistics(shape, affine):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(shape) * 2 - 1
+    w, b = (rng.standard_normal(3), rng.standard_normal(3)) if affine else (None, None)
+    y = batch_norm(f64(x), None, None, None if w is None else f64(w),
+                   None if b is None else f64(b), training=True, eps=1e-3)
+    axes = reduce_axes(x)
+    expected = bn_reference(x, x.mean(axis=axes), x.var(axis=axes),  # biased variance
+                            np.ones(3) if w is None else w, np.zeros(3) if b is None else b,
+                            eps=1e-3)
+    np.testing.assert_allclose(y.data, expected, atol=1e-10)
+    assert y.shape == x.shape
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_batch_norm_in_eval_uses_the_running_stats_and_leaves_them_alone(shape):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape)
+    rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    running_mean, running_var = f64(rm.copy()), f64(rv.copy())
+    y = batch_norm(f64(x), running_mean, running_var, f64(w), f64(b), training=False)
+    np.testing.assert_allclose(y.data, bn_reference(x, rm, rv, w, b), atol=1e-12)
+    np.testing.assert_array_equal(running_mean.data, rm)
+    np.testing.assert_array_equal(running_var.data, rv)
+
+
+def test_batch_norm_keeps_float32():
+    x = tt.randn(4, 3, 2)
+    assert batch_norm(x, None, None, tt.ones(3), tt.zeros(3), training=True).dtype == \
+        np.float32
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_batch_norm_in_training_moves_the_given_running_stats_in_place(shape):
+    """PyTorch's rule on the functional form: the same buffer Tensors hold
+    (1 - momentum) * old + momentum * batch, with the unbiased batch variance."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(shape) * 3 + 2
+    rm, rv = rng.standard_normal(3), rng.random(3) + 0.5
+    running_mean, running_var = f64(rm.copy()), f64(rv.copy())
+    batch_norm(f64(x, True), running_mean, running_var, training=True, momentum=0.25)
+    axes = reduce_axes(x)
+    np.testing.assert_allclose(running_mean.data, 0.75 * rm + 0.25 * x.mean(axis=axes),
+                               rtol=1e-12)
+    np.testing.assert_allclose(running_var.data,
+                               0.75 * rv + 0.25 * x.var(axis=axes, ddof=1), rtol=1e-12)
+    assert not running_mean.requires_grad and not running_var.requires_grad
 
 
 @pytest.mark.parametrize("cls, shape", LAYERS)

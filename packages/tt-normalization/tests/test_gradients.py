@@ -26,11 +26,15 @@ def f64(array, grad=False):
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (4, 3, 3, 2)])
-def test_batch_norm_gradients_train_mode(shape):
+@pytest.mark.parametrize("stats", ["no_running_stats", "running_stats"])
+def test_batch_norm_gradients_train_mode(shape, stats):
+    """With running statistics, their in-place update must not disturb the gradient."""
     rng = np.random.default_rng(5)
     x = f64(rng.standard_normal(shape), True)
     w, b = f64(rng.standard_normal(3), True), f64(rng.standard_normal(3), True)
     rm, rv = tt.zeros(3, dtype=tt.float64), tt.ones(3, dtype=tt.float64)
+    if stats == "no_running_stats":
+        rm = rv = None
     assert tt_autograd.gradcheck(lambda x, w, b: batch_norm(x, rm, rv, w, b, training=True),
                                  x, w, b)
 

@@ -36,8 +36,20 @@ def _check_batch_norm_input(x, training, **vectors):
 
 
 def _update_running(running_mean, running_var, mean, var, count, momentum):
-    """running = (1 - momentum) * running + momentum * batch, with the UNBIASED batch
-    variance (PyTorch's rule). In place, outside the graph: buffers get no gradient."""
+    """Move the running statistics toward this batch's, PyTorch's rule:
+
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * count / (count - 1)
+
+    running_mean, running_var: the (C,) buffer Tensors, or None (that one is skipped).
+    mean, var: this batch's per-channel mean and BIASED variance, C values each as Tensors
+    of any shape that flattens to (C,) (batch_norm passes its (1, C, 1, ...) statistics);
+    the update stores the UNBIASED variance, hence count / (count - 1). count: the number
+    of values per channel in the batch (N times the sizes of the axes after C), > 1.
+    momentum: the averaging factor, a float. Returns None. Writes the new values into the
+    buffers' arrays in place (`.data`), under no_grad: the same Tensor objects (a module's
+    buffers) hold the result, and nothing is recorded in the graph.
+    """
     ### BEGIN SOLUTION
     with no_grad():
         if running_mean is not None:
@@ -56,8 +68,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
     y = (x - mean) / sqrt(var + eps) * weight + bias
 
-    training: mean and biased var of this batch (and the running stats, when given, move
-    toward them by `momentum`); otherwise running_mean and running_var.
+    training (or either running statistic None): the mean and biased var of this batch, over
+    every axis but 1; otherwise running_mean and running_var. When training with running
+    statistics (either given), call _update_running(running_mean, running_var, mean, var,
+    count, momentum) with this batch's statistics, which moves them in place; count is the
+    number of values per channel (given code computes it). Without running statistics,
+    do not call it.
     x (N, C, ...), running stats, weight and bias (C,) or None -> y shaped like x.
     """
     x = as_tensor(x)
@@ -75,7 +91,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         mean = x.mean(axis=axes, keepdims=True)      # (1, C, 1, ...)
         centred = x - mean                           # (N, C, ...)
         var = (centred * centred).mean(axis=axes, keepdims=True)  # biased, (1, C, 1, ...)
-        if training:
+        if training and (running_mean is not None or running_var is not None):
             _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
         centred = x - as_tensor(running_mean).reshape(shape)
