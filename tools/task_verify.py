@@ -177,6 +177,7 @@ def mutation(result: TaskResult, index: int, mapping: dict[str, list[str]],
 def verify(package_dir: Path, progress=None) -> Verdict:
     """Both checks for the package in `package_dir` (packages/tt-x); `progress(text)` is told
     of each run."""
+    package_dir = Path(package_dir).resolve()  # the child runs in another folder
     distribution = package_dir.name
     import_name = distribution.replace("-", "_")
     source, tests_dir = package_dir / "src" / import_name, package_dir / "tests"
@@ -197,6 +198,9 @@ def verify(package_dir: Path, progress=None) -> Verdict:
         base = run_one(source, temp / "reference", distribution, None, tests_dir, import_name)
         tests = sorted(base)
         verdict.tests, verdict.mapping, verdict.given = tests, mapping, given
+        if not tests:
+            verdict.violations.append(f"no contract test of {distribution} was collected")
+            return verdict
         verdict.violations += [f"{t} fails on the reference" for t in tests
                                if base[t] == "failed"]
         verdict.violations += coverage(tests, mapping, given)

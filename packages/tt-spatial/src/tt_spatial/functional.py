@@ -53,7 +53,8 @@ def im2col(x, kernel_size, stride=1, padding=0):
     """Every receptive field of x as one column: (B, C, H, W) -> (C*KH*KW, B*OH*OW).
 
     Row c*KH*KW + i*KW + j, column b*OH*OW + oh*OW + ow holds
-    x_padded[b, c, oh*SH + i, ow*SW + j]. The only copy is the final reshape.
+    x_padded[b, c, oh*SH + i, ow*SW + j]. The windows are a view; the final reshape copies
+    them into the matrix, and with padding > 0 the padded input is one more copy.
     """
     x = as_tensor(x)
     _check_4d(x, "im2col")
@@ -127,7 +128,14 @@ def _pool_geometry(x, kernel_size, stride, padding, where):
 
 
 def _pool_windows(x, kernel_size, stride, padding, where, pad_value):
-    """The pooling windows of x stacked on a leading axis: (KH*KW, B, C, OH, OW)."""
+    """The pooling windows of x stacked on a leading axis: (B, C, H, W) -> (KH*KW, B, C, OH, OW).
+
+    windows[p*KW + q, b, c, i, j] = x_pad[b, c, i*SH + p, j*SW + q], where x_pad is x padded
+    by (PH, PW) on both sides of its last two axes with `pad_value` (-inf for max, 0 for mean).
+    The window offsets go in row-major order (p, then q): max_pool2d's gradient tie rule
+    depends on it. `where` names the caller in error messages; the given code has checked the
+    arguments. max_pool2d and avg_pool2d reduce this over axis 0.
+    """
     x = as_tensor(x)
     kernel, stride, padding, (OH, OW) = _pool_geometry(x, kernel_size, stride, padding, where)
     B, C, H, W = x.shape
@@ -146,16 +154,19 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Maximum over each KH x KW window (stride defaults to kernel_size; padding is -inf).
 
     (B, C, H, W) -> (B, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1.
+
+    Gradient ties: where several entries of a window share its maximum, the whole gradient
+    goes to the first of them in row-major order of the window (tt-autograd's max rule over
+    the stacked offsets of _pool_windows), as PyTorch does.
     """
     x = as_tensor(x)
     if _take_fast_path((x,)):  # fast path (fused.py), as in conv2d
         kernel, stride, padding, _ = _pool_geometry(x, kernel_size, stride, padding,
                                                     "max_pool2d")
         return MaxPool2dWindows.apply(x, kernel=kernel, stride=stride, padding=padding)
-    ### BEGIN SOLUTION
+    # Given: the task is the windows (_pool_windows); the reduction is one call.
     windows = _pool_windows(x, kernel_size, stride, padding, "max_pool2d", -np.inf)
     return windows.max(axis=0)                             # (B, C, OH, OW)
-    ### END SOLUTION
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -163,8 +174,6 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     (B, C, H, W) -> (B, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1.
     """
-    ### BEGIN SOLUTION
     windows = _pool_windows(x, kernel_size, stride, padding, "avg_pool2d", 0.0)
     return windows.mean(axis=0)                            # (B, C, OH, OW)
-    ### END SOLUTION
 
