@@ -49,8 +49,9 @@ HEADER = """\
 # Which contract tests check which task (`tinytorch test` reports each task by its tests).
 # The tasks are in the order to do them. `task: patterns`, more patterns on indented lines;
 # a pattern is matched against `file::test[params]` (`*`: anything; no `[`: any params).
-# `(given):` names the tests of code the scaffold gives (not a task). Drafted by
-# `python tools/tasks.py draft {name}`, corrected by hand; `verify {name}` checks it.
+# `(given):` names the tests of code the scaffold gives (not a task).
+# Drafted by `python tools/tasks.py draft {name}`, then read and corrected by hand;
+# `python tools/tasks.py verify {name}` checks it.
 """
 
 

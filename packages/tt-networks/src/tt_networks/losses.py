@@ -100,7 +100,13 @@ def cross_entropy(input, target, *, reduction="mean", label_smoothing=0.0):
 
 
 def _clamped_log(q):
-    """log(q) clamped below at -100 (PyTorch's BCE), never evaluating log(0)."""
+    """log(q) elementwise, clamped below at -100 as PyTorch's BCE does: -100 wherever
+    log(q) < -100, and where q == 0, without ever evaluating log(0).
+
+    q: a Tensor of probabilities in [0, 1] (binary_cross_entropy passes p and 1 - p). Returns
+    a Tensor shaped like q, recorded in the graph: its gradient is 1 / q where the log is not
+    clamped and 0 where it is (log(0) = -inf would turn the gradient into nan). See COURSE.md.
+    """
     ### BEGIN SOLUTION
     positive = q.data > 0
     log_q = log(where(positive, q, 1.0))  # log(1) = 0 stands in where q == 0
@@ -117,10 +123,9 @@ def binary_cross_entropy(input, target, *, reduction="mean"):
         raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
                          f"min {input.data.min()} and max {input.data.max()} (use "
                          "binary_cross_entropy_with_logits for raw scores)")
-    ### BEGIN SOLUTION
+    # Given: the formula is one line; the task is the clamped log (_clamped_log).
     loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
     return _reduce(loss, reduction)
-    ### END SOLUTION
 
 
 def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
