@@ -67,17 +67,48 @@ class Verdict:
     mapping: dict[str, list[str]] = field(default_factory=dict)
     given: list[str] = field(default_factory=list)
 
-    def truthful_map(self) -> tuple[dict[str, list[str]], list[str]]:
+    def checkable_order(self) -> list[str]:
+        """The tasks in an order where each can have a test of its own (one whose failing
+        tasks all come no later), close to the current order: built from the end, each step
+        places, among the tasks some test fails for together with only unplaced tasks, the
+        one the fewest other tests also need (a task many tests need goes early), the latest
+        in the current order on a tie. A task no test can be its own keeps its place among
+        the rest (the mutation check then names it)."""
+        current = [t.name for t in self.tasks]
+        failing = [{t.name for t in self.tasks if test in t.failed} for test in self.tests]
+        left, tail = list(current), []
+        while left:
+            unplaced = set(left)
+            ready = [name for name in left
+                     if any(name in names and names <= unplaced for names in failing)]
+            needed = {name: sum(name in names and len(names & unplaced) > 1
+                                for names in failing) for name in left}
+            pick = min(reversed(ready), key=lambda name: needed[name]) if ready else left[-1]
+            left.remove(pick)
+            tail.insert(0, pick)
+        return tail
+
+    def orphans(self, about: dict[str, list[str]]) -> list[str]:
+        """The tasks of a map none of whose tests fails when that task is a stub."""
+        failed = {t.name: set(t.failed) for t in self.tasks}
+        return [name for name, tests in about.items() if not failed[name] & set(tests)]
+
+    def truthful_map(self, order=None) -> tuple[dict[str, list[str]], list[str]]:
         """A map the mutation check accepts, closest to the current one: each test keeps the
         tasks it is mapped to that come no earlier than the last task whose stub fails it
         (that task when none is left); a test no stub fails keeps its tasks, or goes to
-        (given). Tasks keep their order. Returns (task -> tests, the (given) tests)."""
-        order = [t.name for t in self.tasks]
+        (given). Tasks in `order` (default: the current order, or checkable_order when that
+        leaves fewer tasks without a failing test of their own). Returns (task -> tests in that order, the (given)
+        tests)."""
+        if order is None:  # the current order, unless checkable_order leaves fewer orphans
+            current = [t.name for t in self.tasks]
+            order = min([current, self.checkable_order()],  # min keeps the first on a tie
+                        key=lambda o: len(self.orphans(*self.truthful_map(o)[:1])))
         about: dict[str, list[str]] = {name: [] for name in order}
         given = []
         for test in self.tests:
             mine = [order.index(t) for t in owners(test, self.mapping)]
-            failing = [i for i, task in enumerate(self.tasks) if test in task.failed]
+            failing = [order.index(task.name) for task in self.tasks if test in task.failed]
             if failing:
                 mine = [i for i in mine if i >= max(failing)] or [max(failing)]
             if not mine:

@@ -236,6 +236,9 @@ def verify_main(packages: list[str], write: bool = False) -> int:
             temporary.write_text(text, encoding="utf-8")
             temporary.replace(path)
             print(f"  wrote {path.relative_to(ROOT)}: read it, then verify again")
+            for name in verdict.orphans(about):  # the order cannot give these a test
+                print(f"  {name} still has no test of its own: add a direct test, or make it "
+                      "given code")
     return status
 
 

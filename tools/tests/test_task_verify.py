@@ -125,6 +125,10 @@ def test_the_order_matters(package):
     assert verdict.violations == [
         "double stubbed fails test_fake.py::test_quadruple, which is mapped to earlier "
         "task(s) quadruple"]
+    about, given = verdict.truthful_map()  # what verify --write writes: double first
+    assert about == {"double": ["test_fake.py::test_double"],
+                     "quadruple": ["test_fake.py::test_quadruple"]}
+    assert list(about) == ["double", "quadruple"] and given == ["test_fake.py::test_name"]
 
 
 def test_given_tests_must_not_need_a_task_and_patterns_must_name_tests(package):

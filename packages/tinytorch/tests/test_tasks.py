@@ -14,10 +14,14 @@ from tinytorch.course import course_entry
 from tinytorch.new import create_package, fill_package
 from tinytorch.scaffold import find_regions
 from tinytorch.tasks import (
-    TaskMapError, course_tasks, installed_functions, matches, node_key, read_task_map,
+    GIVEN, TaskMapError, course_tasks, installed_functions, matches, node_key, read_given,
+    read_task_map,
 )
 
 MODULES = [module.distribution for module in tt_setup.COURSE_MODULES]
+# Task maps another change is rewriting, which do not name every test yet: take a module out
+# once `python tools/tasks.py verify <module>` passes for it (CONTRIBUTING.md).
+MAPS_BEING_REWRITTEN = {"tt-tensor", "tt-systems"}
 
 
 def collected(entry):
@@ -36,11 +40,16 @@ def test_the_task_map_names_every_task_and_only_existing_tests(name):
     assert list(mapping) and sorted(mapping) == sorted(t.name for t in course_tasks(
         entry.source_dir)), f"{name}: tests/tasks.txt and the solution regions disagree"
     keys = collected(entry)
-    for task, patterns in mapping.items():
-        assert patterns, f"{name}: task {task} has no test"
+    given = read_given(entry.tests_dir)
+    for task, patterns in [*mapping.items(), (GIVEN, given)]:
+        assert patterns or task == GIVEN, f"{name}: task {task} has no test"
         for pattern in patterns:
             assert any(matches(pattern, key) for key in keys), \
                 f"{name}: {task}: {pattern} names no contract test"
+    if name not in MAPS_BEING_REWRITTEN:  # every test is a task's or given code's
+        loose = [key for key in keys
+                 if not any(matches(p, key) for p in [*given, *sum(mapping.values(), [])])]
+        assert not loose, f"{name}: tests/tasks.txt maps no task or (given) to {loose}"
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -119,6 +128,19 @@ def test_a_broken_task_map_is_a_clear_error(tmp_path):
         read_task_map(tmp_path)
     (tmp_path / "tasks.txt").write_text("    test_a.py::test_x\n")
     with pytest.raises(TaskMapError, match="before any task"):
+        read_task_map(tmp_path)
+
+
+def test_the_given_group_is_not_a_task(tmp_path):
+    (tmp_path / "tasks.txt").write_text(textwrap.dedent("""\
+        relu: test_a.py::test_relu
+        (given): test_a.py::test_api
+            test_b.py::test_*
+        """))
+    assert read_task_map(tmp_path) == {"relu": ["test_a.py::test_relu"]}
+    assert read_given(tmp_path) == ["test_a.py::test_api", "test_b.py::test_*"]
+    (tmp_path / "tasks.txt").write_text("(other): test_a.py::test_x\n")
+    with pytest.raises(TaskMapError, match="expected 'task: patterns'"):
         read_task_map(tmp_path)
 
 

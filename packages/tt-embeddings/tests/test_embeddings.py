@@ -150,10 +150,14 @@ def test_tokenizer_round_trip(text):
 
 
 def test_tokenizer_vocabulary_is_sorted_distinct_characters():
-    tok = CharTokenizer.from_text("banana!")
+    tok = CharTokenizer.from_text("banana!")  # from_text alone: no encode or decode
     assert tok.chars == sorted(set("banana!"))
     assert tok.vocab_size == len(tok) == 4
-    assert tok.encode("ab") == [tok.chars.index("a"), tok.chars.index("b")]
+
+
+def test_encode_gives_each_characters_index_in_the_vocabulary():
+    tok = CharTokenizer("!abn")
+    assert tok.encode("banana!") == [2, 1, 3, 1, 3, 1, 0]
 
 
 def test_unknown_character_names_it_and_its_position():

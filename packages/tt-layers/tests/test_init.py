@@ -84,7 +84,7 @@ def test_xavier_statistics():
     assert_normal(init.xavier_normal_(param(), generator=generator()).data, std)
 
 
-def test_kaiming_statistics():
+def test_kaiming_uniform_statistics():
     gain = math.sqrt(2.0)  # relu
     assert_uniform(init.kaiming_uniform_(param(), nonlinearity="relu",
                                          generator=generator()).data,
@@ -92,11 +92,17 @@ def test_kaiming_statistics():
     assert_uniform(init.kaiming_uniform_(param(), mode="fan_out", nonlinearity="relu",
                                          generator=generator()).data,
                    math.sqrt(3.0) * gain / math.sqrt(FAN_OUT))
-    assert_normal(init.kaiming_normal_(param(), nonlinearity="relu",
-                                       generator=generator()).data, gain / math.sqrt(FAN_IN))
     # Linear's default: a = sqrt(5) with leaky_relu gives the bound 1 / sqrt(fan_in)
     assert_uniform(init.kaiming_uniform_(param(), a=math.sqrt(5), generator=generator()).data,
                    1.0 / math.sqrt(FAN_IN))
+
+
+def test_kaiming_normal_statistics():
+    gain = math.sqrt(2.0)  # relu
+    assert_normal(init.kaiming_normal_(param(), nonlinearity="relu",
+                                       generator=generator()).data, gain / math.sqrt(FAN_IN))
+    assert_normal(init.kaiming_normal_(param(), mode="fan_out", nonlinearity="relu",
+                                       generator=generator()).data, gain / math.sqrt(FAN_OUT))
 
 
 def test_fans_include_the_receptive_field():

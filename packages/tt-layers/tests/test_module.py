@@ -71,6 +71,23 @@ def test_attributes_are_routed_to_registries():
     assert b.fc2.bias is None and "bias" in b.fc2._parameters
 
 
+def test_named_modules_walks_the_tree_depth_first_each_module_once():
+    """named_modules on plain Modules alone (no Linear, no parameters): the traversal before
+    anything that is built on it."""
+    root, a, b, leaf = L.Module(), L.Module(), L.Module(), L.Module()
+    a.leaf = leaf
+    root.a, root.b = a, b
+    root.again = leaf  # shared: reported once, under its first name
+    root.empty = None
+    assert [(name, m) for name, m in root.named_modules()] == [
+        ("", root), ("a", a), ("a.leaf", leaf), ("b", b)]
+    assert [name for name, _ in root.named_modules(prefix="net")] == [
+        "net", "net.a", "net.a.leaf", "net.b"]
+    assert [name for name, _ in root.named_modules(remove_duplicate=False)] == [
+        "", "a", "a.leaf", "b", "again"]
+    assert list(root.modules()) == [root, a, leaf, b]
+
+
 def test_plain_tensors_are_not_parameters():
     m = L.Module()
     m.t = tensor([1.0, 2.0])

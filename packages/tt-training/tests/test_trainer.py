@@ -10,6 +10,7 @@ from tt_layers import Linear, ReLU
 from tt_networks import Sequential, cross_entropy
 from tt_optimizers import SGD, Adam, StepLR
 from tt_setup import seed_everything
+from tt_tensor import tensor
 from tt_training import CheckpointError, Trainer, TrainerConfig, load_checkpoint, save_checkpoint
 
 
@@ -186,6 +187,24 @@ def test_results_json_is_written_atomically(tmp_path):
     assert data["history"][1]["epoch"] == 2
     assert data["config"]["epochs"] == 2
     assert os.listdir(path.parent) == ["results.json"]
+
+
+def test_train_step_is_one_optimizer_step_on_the_batch():
+    """train_step alone (no fit, no monitoring): the loss before the step, and parameters
+    moved by one SGD step along the batch's gradient."""
+    trainer, twin = make_trainer(), make_trainer()
+    for t in (trainer, twin):
+        t.optimizer, t.scheduler = SGD(t.model.parameters(), lr=0.1), None
+    x, y = make_data()
+    inputs, targets = tensor(x[:16]), tensor(y[:16])
+    loss = cross_entropy(twin.model(inputs), targets)
+    loss.backward()
+    expected = {name: p.data - 0.1 * p.grad.data for name, p in twin.model.named_parameters()}
+    value, outputs = trainer.train_step(inputs, targets)
+    assert value == pytest.approx(loss.item(), rel=1e-6) and isinstance(value, float)
+    assert outputs.shape == (16, 3) and trainer.step == 1
+    for name, p in trainer.model.named_parameters():
+        np.testing.assert_allclose(p.data, expected[name], rtol=1e-5, atol=1e-7)
 
 
 def test_gradient_clipping_bounds_the_update():
