@@ -45,14 +45,16 @@ def calculate_gain(nonlinearity, param=None):
 
 def _calculate_fan_in_and_fan_out(tensor):
     """fan_in = shape[1] * receptive field, fan_out = shape[0] * receptive field, for a weight
-    laid out (out, in, *kernel) as in PyTorch."""
+    laid out (out, in, *kernel) as in PyTorch.
+
+    Given code, not a task: it is private and only the initialisers call it, so no test
+    could check it before them (their tests check it through them).
+    """
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out need a tensor with >= 2 dims, got shape "
                          f"{tensor.shape}")
-    ### BEGIN SOLUTION
     receptive_field = int(np.prod(tensor.shape[2:]))  # 1 for a Linear weight
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
-    ### END SOLUTION
 
 
 def _fan(tensor, mode):

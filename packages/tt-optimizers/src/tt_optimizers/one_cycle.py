@@ -93,12 +93,14 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start, end, pct):
-        """Cosine or linear interpolation from start (pct=0) to end (pct=1)."""
-        ### BEGIN SOLUTION
+        """Cosine or linear interpolation from start (pct=0) to end (pct=1).
+
+        Given code, not a task: get_lr always calls it together with _phase, so no test could
+        tell the two apart (CosineAnnealingLR.get_lr is where the cosine formula is a task).
+        """
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
-        ### END SOLUTION
 
     def _phase(self):
         """(phase, pct): the entry of self._phases holding step last_epoch, and pct, how far
