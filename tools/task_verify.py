@@ -71,19 +71,22 @@ class Verdict:
         """The tasks in an order where each can have a test of its own (one whose failing
         tasks all come no later), close to the current order: built from the end, each step
         places, among the tasks some test fails for together with only unplaced tasks, the
-        one the fewest other tests also need (a task many tests need goes early), the latest
-        in the current order on a tie. A task no test can be its own keeps its place among
-        the rest (the mutation check then names it)."""
+        one that leaves the most other unplaced tasks such a test (the latest in the current
+        order on a tie). A task no test can be its own keeps its place among the rest (the
+        mutation check then names it)."""
         current = [t.name for t in self.tasks]
         failing = [{t.name for t in self.tasks if test in t.failed} for test in self.tests]
+
+        def can_own(name, unplaced):
+            return any(name in names and names <= unplaced for names in failing)
+
         left, tail = list(current), []
         while left:
             unplaced = set(left)
-            ready = [name for name in left
-                     if any(name in names and names <= unplaced for names in failing)]
-            needed = {name: sum(name in names and len(names & unplaced) > 1
-                                for names in failing) for name in left}
-            pick = min(reversed(ready), key=lambda name: needed[name]) if ready else left[-1]
+            ready = [name for name in left if can_own(name, unplaced)]
+            kept = {name: sum(can_own(other, unplaced - {name}) for other in left
+                              if other != name) for name in ready}
+            pick = max(reversed(ready), key=kept.get) if ready else left[-1]
             left.remove(pick)
             tail.insert(0, pick)
         return tail
