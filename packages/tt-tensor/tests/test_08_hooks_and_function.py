@@ -64,6 +64,23 @@ def test_hook_handle_as_context_manager():
     assert not tt.hooks_active()
 
 
+def test_context_hooks_registry_counts_and_keeps_contexts_apart():
+    hooks = tt.ContextHooks("test_registry")
+    first = hooks.add(min)
+    assert isinstance(first, tt.HookHandle) and hooks.get() == (min,)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append((hooks.get(), hooks.registered)))
+    worker.start()
+    worker.join()
+    assert seen == [((), 1)]  # a new thread has none of this thread's hooks; the count is global
+    with hooks.add(max):
+        assert hooks.get() == (min, max) and hooks.registered == 2
+    first.remove()
+    first.remove()  # removing twice is harmless
+    assert hooks.get() == () and hooks.registered == 0
+    assert not tt.hooks_active()  # a registry of its own: op hooks are untouched
+
+
 def test_no_hook_no_events():
     assert not tt.hooks_active()
 

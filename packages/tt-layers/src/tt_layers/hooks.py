@@ -1,53 +1,18 @@
 """Module-call hooks: the observation point a profiler uses to time every Module.
 
 PyTorch's names: `register_module_forward_pre_hook(fn)` calls fn(module, inputs) before each
-forward, `register_module_forward_hook(fn)` calls fn(module, inputs, output) after it. Like
-tt_tensor's op hooks, they are registered per context (a `ContextVar`): a hook registered in
-one thread sees the modules called in that thread only, and a new thread starts with none.
-While no hook is registered in any context, `Module.__call__` pays one check of a count.
+forward, `register_module_forward_hook(fn)` calls fn(module, inputs, output) after it. They live
+in tt_tensor's per-context registry (`ContextHooks`), like op hooks: a hook registered in one
+thread sees the modules called in that thread only, and a new thread starts with none. While no
+hook is registered in any context, `Module.__call__` pays one check of two counts.
 """
 
-import contextvars
-import itertools
-import threading
+from tt_tensor import ContextHooks, HookHandle
 
-# (id, hook) pairs of the current context, immutable tuples: a copied context keeps its own.
-_pre = contextvars.ContextVar("tt_layers_forward_pre_hooks", default=())
-_post = contextvars.ContextVar("tt_layers_forward_hooks", default=())
-_ids = itertools.count()
-_lock = threading.Lock()
-registered = 0  # hooks registered in all contexts together; Module.__call__ reads it
+RemovableHandle = HookHandle  # PyTorch's name for what the register functions return
 
-
-def _count(change):
-    global registered
-    with _lock:
-        registered += change
-
-
-class RemovableHandle:
-    """Returned by the register functions; `remove()` (in the same context) unregisters; also
-    usable with `with`."""
-
-    def __init__(self, hooks, hook):
-        self.id = next(_ids)
-        self._hooks = hooks
-        hooks.set(hooks.get() + ((self.id, hook),))
-        _count(+1)
-
-    def remove(self):
-        current = self._hooks.get()
-        kept = tuple(pair for pair in current if pair[0] != self.id)
-        if len(kept) != len(current):
-            self._hooks.set(kept)
-            _count(-1)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
+pre_hooks = ContextHooks("tt_layers_forward_pre_hooks")
+post_hooks = ContextHooks("tt_layers_forward_hooks")
 
 
 def _check(name, hook):
@@ -60,24 +25,24 @@ def register_module_forward_pre_hook(hook):
     non-None result (a tuple, or one value) replaces the positional inputs. Returns a
     RemovableHandle."""
     _check("register_module_forward_pre_hook", hook)
-    return RemovableHandle(_pre, hook)
+    return pre_hooks.add(hook)
 
 
 def register_module_forward_hook(hook):
     """Call hook(module, inputs, output) after every Module's forward in this context
     (thread); a non-None result replaces the output. Returns a RemovableHandle."""
     _check("register_module_forward_hook", hook)
-    return RemovableHandle(_post, hook)
+    return post_hooks.add(hook)
 
 
 def call_with_hooks(module, args, kwargs):
     """Run module.forward between the pre- and post-hooks registered in this context."""
-    for _, hook in _pre.get():
+    for hook in pre_hooks.get():
         result = hook(module, args)
         if result is not None:
             args = result if isinstance(result, tuple) else (result,)
     output = module.forward(*args, **kwargs)
-    for _, hook in _post.get():
+    for hook in post_hooks.get():
         result = hook(module, args, output)
         if result is not None:
             output = result

@@ -40,7 +40,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if not hooks.registered:  # the common, free path
+        if not (hooks.pre_hooks.registered or hooks.post_hooks.registered):  # the free path
             return self.forward(*args, **kwargs)
         return hooks.call_with_hooks(self, args, kwargs)
 

@@ -12,7 +12,7 @@ from . import _methods
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._graph import PRIMITIVES, Context, Node, Primitive
 from ._helpers import broadcast_shapes
-from ._hooks import HookHandle, OpEvent, add_op_hook, hooks_active, notify
+from ._hooks import ContextHooks, HookHandle, OpEvent, add_op_hook, hooks_active, notify
 from ._version import __version__
 from .composed import (
     abs, argmax, clip, eq, flatten, ge, gt, le, lt, mean, min, minimum, ne, sqrt, squeeze,
@@ -59,5 +59,5 @@ __all__ = [
     "Node", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "draw_graph",
     # observing ops
-    "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle",
+    "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle", "ContextHooks",
 ]

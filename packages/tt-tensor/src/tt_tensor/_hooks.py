@@ -12,12 +12,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-# The hooks of the current context, an immutable tuple: a copied context (asyncio task, a
-# thread started with copy_context().run) keeps the hooks it was made with.
-_current = contextvars.ContextVar("tt_tensor_op_hooks", default=())
-_anywhere = 0  # hooks registered in all contexts together; while 0, ops skip the ContextVar
-_lock = threading.Lock()
-
 
 @dataclass
 class OpEvent:
@@ -30,27 +24,56 @@ class OpEvent:
     seconds: float
 
 
-def _count(change):
-    global _anywhere
-    with _lock:
-        _anywhere += change
+class ContextHooks:
+    """Hooks registered per context (a `ContextVar`): the one registry behind op hooks and
+    tt-layers' module hooks. `add(fn)` returns a `HookHandle`; `get()` is the current context's
+    hooks in the order added; `registered` counts the hooks of all contexts together, so a hot
+    path can skip the ContextVar while it is 0."""
+
+    def __init__(self, name):
+        # an immutable tuple of handles: a copied context (asyncio task, a thread started with
+        # copy_context().run) keeps the hooks it was made with
+        self._current = contextvars.ContextVar(name, default=())
+        self._lock = threading.Lock()
+        self.registered = 0
+
+    def _count(self, change):
+        with self._lock:
+            self.registered += change
+
+    def add(self, fn):
+        """Register fn in this context (thread) from now on; returns its HookHandle."""
+        handle = HookHandle(self, fn)
+        self._current.set(self._current.get() + (handle,))
+        self._count(+1)
+        return handle
+
+    def get(self):
+        """The hooks of the current context, in the order they were added."""
+        return tuple(handle.fn for handle in self._current.get())
+
+    def _remove(self, handle):
+        current = self._current.get()
+        kept = tuple(h for h in current if h is not handle)
+        if len(kept) == len(current):
+            return False  # removed already, or registered in another context
+        self._current.set(kept)
+        self._count(-1)
+        return True
 
 
 class HookHandle:
-    """Returned by `add_op_hook`; call `remove()` (in the same context) to unregister."""
+    """Returned by `add_op_hook` (and tt-layers' module hook registration); call `remove()` (in
+    the same context) to unregister, or use it as a context manager."""
 
-    def __init__(self, fn):
+    def __init__(self, hooks, fn):
         self.fn = fn
         self.removed = False
+        self._hooks = hooks
 
     def remove(self):
-        hooks = _current.get()
-        if self.removed or self.fn not in hooks:
-            return
-        i = hooks.index(self.fn)
-        _current.set(hooks[:i] + hooks[i + 1:])
-        self.removed = True
-        _count(-1)
+        if not self.removed and self._hooks._remove(self):
+            self.removed = True
 
     def __enter__(self):
         return self
@@ -60,24 +83,25 @@ class HookHandle:
         return False
 
 
+_OPS = ContextHooks("tt_tensor_op_hooks")
+
+
 def add_op_hook(fn):
     """Call `fn(event)` after every op of this context (thread) from now on; returns a handle
     with `remove()`."""
     if not callable(fn):
         raise TypeError(f"add_op_hook: expected a callable, got {type(fn).__name__}")
-    _current.set(_current.get() + (fn,))
-    _count(+1)
-    return HookHandle(fn)
+    return _OPS.add(fn)
 
 
 def hooks_active():
     """True when at least one op hook is registered in the current context."""
-    return bool(_anywhere) and bool(_current.get())
+    return bool(_OPS.registered) and bool(_OPS.get())
 
 
 def notify(op, phase, inputs, output, seconds):
     """Report one op to every hook registered in the current context."""
-    hooks = _current.get()
+    hooks = _OPS.get()
     if not hooks:
         return
     event = OpEvent(op, phase, tuple(inputs), output, seconds)
@@ -100,7 +124,7 @@ def observed(name, fn, tensor_type):
     `name` (its tensor arguments are the instances of `tensor_type`)."""
 
     def wrapper(*args, **kwargs):
-        if not _anywhere or not _current.get():  # no hook anywhere: one int check per op
+        if not _OPS.registered or not _OPS.get():  # no hook anywhere: one int check per op
             return fn(*args, **kwargs)
         start = time.perf_counter()
         out = fn(*args, **kwargs)
