@@ -16,23 +16,12 @@ from tt_tensor import (
     squeeze, stack, tensor, transpose, unsqueeze, var,
 )
 
+from gradient_samples import Samples
 from tt_autograd import gradcheck
 
-RNG = np.random.default_rng(7)
-
-
-def r(*shape):
-    return RNG.standard_normal(shape)
-
-
-def pos(*shape):
-    return RNG.uniform(0.5, 2.0, shape)
-
-
-def distinct(*shape, offset=0.0):
-    """Multiples of 0.2 (+ offset) in random order: no ties, and (offset 0.1) no zeros."""
-    n = int(np.prod(shape, dtype=np.int64))
-    return ((RNG.permutation(n) - n // 2) * 0.2 + offset).reshape(shape)
+SAMPLES = Samples(7)
+RNG = SAMPLES.rng
+r, pos, distinct = SAMPLES.r, SAMPLES.pos, SAMPLES.distinct
 
 
 def leaves(*arrays):

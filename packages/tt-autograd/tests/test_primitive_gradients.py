@@ -17,25 +17,12 @@ from tt_tensor import max as tt_max
 from tt_tensor import pow as tt_pow
 from tt_tensor import sum as tt_sum
 
+from gradient_samples import Samples
 from tt_autograd import RULES, gradcheck, unbroadcast
 
-RNG = np.random.default_rng(2024)
-
-
-def r(*shape):
-    """Standard normal samples (float64)."""
-    return RNG.standard_normal(shape)
-
-
-def pos(*shape):
-    """Samples in [0.5, 2]: safe for log, division and real powers."""
-    return RNG.uniform(0.5, 2.0, shape)
-
-
-def distinct(*shape, offset=0.0):
-    """Multiples of 0.2 (+ offset) in random order: arrays with offsets 0 and 0.1 never tie."""
-    n = int(np.prod(shape, dtype=np.int64))
-    return ((RNG.permutation(n) - n // 2) * 0.2 + offset).reshape(shape)
+SAMPLES = Samples(2024)
+RNG = SAMPLES.rng
+r, pos, distinct = SAMPLES.r, SAMPLES.pos, SAMPLES.distinct
 
 
 COND_34 = RNG.random((3, 4)) > 0.5

@@ -7,32 +7,18 @@ dx = scale * (g - mean(g) - xhat * mean(g * xhat)), which no composition can mat
     python packages/tt-normalization/bench/bench_norm.py --threads 1 [--profile]
 """
 
-import argparse
-import os
-import time
+import sys
+from pathlib import Path
 
-ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-ARGS.add_argument("--threads", type=int, default=1, help="BLAS threads (set before import)")
-ARGS.add_argument("--repeats", type=int, default=20, help="timed runs per case")
-ARGS.add_argument("--profile", action="store_true", help="also print time per primitive")
-ARGS = ARGS.parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+# before NumPy: bench_args sets the BLAS thread count
+from bench_helpers import bench_args, profile, timings_ms  # noqa: E402
+
+ARGS = bench_args(__doc__, profile=True)
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 import tt_tensor as tt  # noqa: E402
 from tt_normalization import BatchNorm2d, LayerNorm  # noqa: E402
-
-
-def timings_ms(fn):
-    """(best, median) wall time of fn in ms; the best is the least disturbed by other load."""
-    fn()
-    times = []
-    for _ in range(ARGS.repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times), 1e3 * float(np.median(times))
 
 
 def np_norm(x, g, axes, weight, bias, eps=1e-5):
@@ -62,21 +48,6 @@ def cases(rng):
     ]
 
 
-def profile(name, layer, x, g, steps=10):
-    totals = {}
-
-    def hook(event):
-        key = (event.op, event.phase)
-        totals[key] = totals.get(key, 0.0) + 1e3 * event.seconds
-
-    with tt.add_op_hook(hook):
-        for _ in range(steps):
-            layer(x).backward(g)
-    print(f"{name}, per primitive ({steps} steps averaged):")
-    for (op, phase), ms in sorted(totals.items(), key=lambda kv: -kv[1]):
-        print(f"  {op:>10} {phase:>8} {ms / steps:7.2f} ms")
-
-
 def main():
     rng = np.random.default_rng(0)
     print(f"float32, train mode, {ARGS.threads} BLAS thread(s), {ARGS.repeats} runs: "
@@ -84,9 +55,9 @@ def main():
     print(f"{'layer':<34}{'forward':>16}{'forward+backward':>18}{'NumPy f+b':>16}")
     for name, layer, x, g, reference in cases(rng):
         xt = tt.from_numpy(x).requires_grad_()
-        fwd = timings_ms(lambda: layer(xt))
-        both = timings_ms(lambda: layer(xt).backward(g))
-        ref = timings_ms(lambda: reference(x, g))
+        fwd = timings_ms(lambda: layer(xt), ARGS.repeats)
+        both = timings_ms(lambda: layer(xt).backward(g), ARGS.repeats)
+        ref = timings_ms(lambda: reference(x, g), ARGS.repeats)
         print(f"{name:<34}{fwd[0]:>8.2f} /{fwd[1]:>6.2f}{both[0]:>10.2f} /{both[1]:>6.2f}"
               f"{ref[0]:>8.2f} /{ref[1]:>6.2f}")
         if ARGS.profile:

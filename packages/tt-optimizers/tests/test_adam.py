@@ -31,17 +31,6 @@ def adam_reference(p0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0
     return history
 
 
-def run(opt_factory, p0, grads):
-    p = tt.tensor(p0, dtype=tt.float64, requires_grad=True)
-    opt = opt_factory([p])
-    history = []
-    for g in grads:
-        p.grad = tt.tensor(g, dtype=tt.float64)
-        opt.step()
-        history.append(p.data.copy())
-    return history
-
-
 def problem(seed=0, steps=8):
     rng = np.random.default_rng(seed)
     p0 = rng.standard_normal((4, 3))
@@ -60,7 +49,7 @@ ADAM_CONFIGS = [
 
 
 @pytest.mark.parametrize("config", ADAM_CONFIGS, ids=str)
-def test_adam_matches_formula_for_several_steps(config):
+def test_adam_matches_formula_for_several_steps(config, run):
     p0, grads = problem()
     got = run(lambda params: Adam(params, **config), p0, grads)
     want = adam_reference(p0, grads, **config)
@@ -73,7 +62,7 @@ def test_adam_matches_formula_for_several_steps(config):
     dict(lr=1e-1, weight_decay=0.1),
     dict(lr=1e-2, betas=(0.7, 0.95), weight_decay=0.3, amsgrad=True),
 ], ids=str)
-def test_adamw_matches_decoupled_formula(config):
+def test_adamw_matches_decoupled_formula(config, run):
     p0, grads = problem(seed=1)
     got = run(lambda params: AdamW(params, **config), p0, grads)
     options = {"weight_decay": 1e-2, **config}  # AdamW's default decay, unless overridden
@@ -82,14 +71,14 @@ def test_adamw_matches_decoupled_formula(config):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-13, err_msg=f"step {step}")
 
 
-def test_adamw_decay_differs_from_adam_l2_decay():
+def test_adamw_decay_differs_from_adam_l2_decay(run):
     p0, grads = problem(seed=2, steps=3)
     adam = run(lambda params: Adam(params, lr=1e-2, weight_decay=0.1), p0, grads)[-1]
     adamw = run(lambda params: AdamW(params, lr=1e-2, weight_decay=0.1), p0, grads)[-1]
     assert not np.allclose(adam, adamw, rtol=1e-6)
 
 
-def test_first_adam_step_moves_each_entry_by_about_lr():
+def test_first_adam_step_moves_each_entry_by_about_lr(run):
     # after bias correction, step 1 is lr * g / (|g| + eps): a sign step of size lr
     p0, g = np.zeros(4), np.array([3.0, -0.2, 1e-3, -50.0])
     (after,) = run(lambda params: Adam(params, lr=0.01), p0, [g])

@@ -20,18 +20,6 @@ def sgd_reference(p0, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
     return history
 
 
-def run(opt_factory, p0, grads):
-    """Run the optimizer on one float64 parameter; the parameter value after each step."""
-    p = tt.tensor(p0, dtype=tt.float64, requires_grad=True)
-    opt = opt_factory([p])
-    history = []
-    for g in grads:
-        p.grad = tt.tensor(g, dtype=tt.float64)
-        opt.step()
-        history.append(p.data.copy())
-    return history
-
-
 CONFIGS = [
     dict(lr=0.1),
     dict(lr=0.05, momentum=0.9),
@@ -48,7 +36,7 @@ def config_id(config):
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
-def test_sgd_matches_formula_for_several_steps(config):
+def test_sgd_matches_formula_for_several_steps(config, run):
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal((3, 4))
     grads = [rng.standard_normal((3, 4)) for _ in range(6)]
@@ -58,13 +46,13 @@ def test_sgd_matches_formula_for_several_steps(config):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14, err_msg=f"step {step}")
 
 
-def test_plain_sgd_first_step_is_p_minus_lr_g():
+def test_plain_sgd_first_step_is_p_minus_lr_g(run):
     p0, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.25, -1.0])
     (after,) = run(lambda params: SGD(params, lr=0.1), p0, [g])
     np.testing.assert_allclose(after, p0 - 0.1 * g, rtol=1e-15)
 
 
-def test_first_momentum_step_is_not_dampened():
+def test_first_momentum_step_is_not_dampened(run):
     # PyTorch: the buffer starts as the gradient itself, dampening applies from step 2 on
     p0, g = np.zeros(2), np.array([1.0, 2.0])
     after = run(lambda params: SGD(params, lr=1.0, momentum=0.9, dampening=0.5), p0, [g, g])

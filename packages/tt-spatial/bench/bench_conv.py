@@ -6,22 +6,14 @@ hand-written NumPy im2col that does the same arithmetic with no graph. Not a tes
     python packages/tt-spatial/bench/bench_conv.py --threads 1 [--profile]
 """
 
-import argparse
-import os
-import time
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+# before NumPy: bench_args sets the BLAS thread count
+from bench_helpers import bench_args, profile, timings_ms  # noqa: E402
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (set before import)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed runs per case (median)")
-    parser.add_argument("--profile", action="store_true", help="also print time per primitive")
-    return parser.parse_args()
-
-
-ARGS = parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+ARGS = bench_args(__doc__, "timed runs per case (median)", profile=True)
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 import tt_tensor as tt  # noqa: E402
@@ -31,17 +23,6 @@ from tt_spatial import conv2d, max_pool2d  # noqa: E402
 CONV_CASES = [("conv1 3->32 3x3", (64, 3, 32, 32), 32), ("conv2 32->64 3x3", (64, 32, 15, 15), 64)]
 POOL_CASES = [("maxpool2 after conv1", (64, 32, 30, 30)),
               ("maxpool2 after conv2", (64, 64, 13, 13))]
-
-
-def timings_ms(fn, repeats):
-    """(best, median) wall time of fn in ms; the best is the least disturbed by other load."""
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times), 1e3 * float(np.median(times))
 
 
 # --- the hand-written NumPy reference (same channel-major im2col, no graph) -------------------
@@ -115,22 +96,6 @@ def bench_pool(name, shape, rng, repeats):
             timings_ms(lambda: np_pool_fwd_bwd(x, g), repeats))
 
 
-def profile(name, layer, x, g, steps=10):
-    """Milliseconds per primitive (forward and backward) of one step, via op hooks."""
-    totals = {}
-
-    def hook(event):
-        key = (event.op, event.phase)
-        totals[key] = totals.get(key, 0.0) + 1e3 * event.seconds
-
-    with tt.add_op_hook(hook):
-        for _ in range(steps):
-            layer(x).backward(g)
-    print(f"{name}, per primitive ({steps} steps averaged):")
-    for (op, phase), ms in sorted(totals.items(), key=lambda kv: -kv[1]):
-        print(f"  {op:>16} {phase:>8} {ms / steps:7.2f} ms")
-
-
 def profile_all(rng):
     for name, shape, oc in CONV_CASES:
         x = tt.from_numpy(rng.standard_normal(shape, dtype=np.float32))
@@ -138,11 +103,11 @@ def profile_all(rng):
         w = tt.from_numpy(rng.standard_normal((oc, shape[1], 3, 3), dtype=np.float32))
         b = tt.zeros(oc, requires_grad=True)
         g = rng.standard_normal((shape[0], oc, shape[2] - 2, shape[3] - 2), dtype=np.float32)
-        profile(name, lambda x: conv2d(x, w.requires_grad_(), b), x, g)
+        profile(name, lambda x: conv2d(x, w.requires_grad_(), b), x, g, width=16)
     for name, shape in POOL_CASES:
         x = tt.from_numpy(rng.standard_normal(shape, dtype=np.float32)).requires_grad_()
         g = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2), dtype=np.float32)
-        profile(name, lambda x: max_pool2d(x, 2), x, g)
+        profile(name, lambda x: max_pool2d(x, 2), x, g, width=16)
 
 
 def main():

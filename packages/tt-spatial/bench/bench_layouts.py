@@ -8,28 +8,20 @@
     python packages/tt-spatial/bench/bench_layouts.py --threads 1
 """
 
-import argparse
-import os
-import time
+import sys
+from pathlib import Path
 
-ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-ARGS.add_argument("--threads", type=int, default=1, help="BLAS threads (set before import)")
-ARGS.add_argument("--repeats", type=int, default=20, help="timed runs per case (best of)")
-ARGS = ARGS.parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+# before NumPy: bench_args sets the BLAS thread count
+from bench_helpers import bench_args, timings_ms  # noqa: E402
+
+ARGS = bench_args(__doc__, "timed runs per case (best of)")
 
 import numpy as np  # noqa: E402  (after the thread count is set)
 
 
 def best_ms(fn):
-    fn()
-    times = []
-    for _ in range(ARGS.repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+    return timings_ms(fn, ARGS.repeats)[0]
 
 
 def scatter_add(dwin, shape, k):
