@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from tt_systems import (
-    ExportError, GenerationService, RequestError, ServeLimits, export, load_exported,
+    ExportError, GenerationService, RequestError, ServeLimits, load_exported,
     make_server,
 )
-from tt_transformers import GPT, GPTConfig
+from tt_transformers import GPTConfig
 
 CHARS = "abcdefghijklmnopqrstuvwxyz .\n"
 CONFIG = GPTConfig(block_size=32, vocab_size=len(CHARS), n_layer=1, n_head=2, n_embd=16)
@@ -24,16 +24,8 @@ TIMEOUT = 30  # seconds per request
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory):
-    np.random.seed(0)
-    path = tmp_path_factory.mktemp("export")
-    export(GPT(CONFIG), CONFIG, CHARS, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(export_dir):
-    srv = make_server(export_dir, "127.0.0.1", 0, ServeLimits(max_prompt_chars=100,
+def server(tiny_export):
+    srv = make_server(tiny_export, "127.0.0.1", 0, ServeLimits(max_prompt_chars=100,
                                                                max_new_tokens=50))
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -109,9 +101,9 @@ def test_bad_requests_get_400_with_a_message(server, body, message):
     assert re.search(message, answer["error"]), answer["error"]
 
 
-def test_an_oversize_body_gets_413(export_dir):
+def test_an_oversize_body_gets_413(tiny_export):
     limits = ServeLimits(max_body_bytes=64)
-    srv = make_server(export_dir, "127.0.0.1", 0, limits)
+    srv = make_server(tiny_export, "127.0.0.1", 0, limits)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
@@ -139,8 +131,8 @@ def test_twenty_concurrent_requests_are_all_answered_correctly(server):
     assert [a["text"] for _, a in answers] == expected
 
 
-def test_service_validation_without_http(export_dir):
-    model, tokenizer = load_exported(export_dir)
+def test_service_validation_without_http(tiny_export):
+    model, tokenizer = load_exported(tiny_export)
     service = GenerationService(model, tokenizer, ServeLimits(max_temperature=2.0))
     params = service.validate({"prompt": "ab"})
     assert params == {"prompt": "ab", "max_new_tokens": 100, "temperature": 1.0,
@@ -152,11 +144,11 @@ def test_service_validation_without_http(export_dir):
     assert len(answer["tokens"]) == 4
 
 
-def test_a_corrupt_checkpoint_refuses_to_serve(tmp_path, export_dir):
+def test_a_corrupt_checkpoint_refuses_to_serve(tmp_path, tiny_export):
     bad = tmp_path / "bad"
     bad.mkdir()
     for name in ("config.json", "vocab.json"):
-        (bad / name).write_bytes((export_dir / name).read_bytes())
-    (bad / "weights.npz").write_bytes((export_dir / "weights.npz").read_bytes()[:500])
+        (bad / name).write_bytes((tiny_export / name).read_bytes())
+    (bad / "weights.npz").write_bytes((tiny_export / "weights.npz").read_bytes()[:500])
     with pytest.raises(ExportError, match=r"weights\.npz.*(truncated|corrupt)"):
         make_server(bad, "127.0.0.1", 0)

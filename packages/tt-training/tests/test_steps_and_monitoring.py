@@ -9,16 +9,10 @@ from tt_layers import Linear, ReLU
 from tt_networks import Sequential, cross_entropy
 from tt_optimizers import SGD, Adam, StepLR
 from tt_setup import seed_everything
+from training_problem import make_data
 from tt_training import (
     METRICS_FILE, DivergenceError, Trainer, TrainerConfig, load_checkpoint, read_metrics,
 )
-
-
-def make_data(n=96, features=6, classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, features)).astype(np.float32)
-    y = np.argmax(x @ rng.standard_normal((features, classes)), axis=1).astype(np.int64)
-    return x, y
 
 
 def make_trainer(tmp_path=None, loss_fn=cross_entropy, optimizer=Adam, lr=0.05, **config):

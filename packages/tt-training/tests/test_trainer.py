@@ -11,15 +11,8 @@ from tt_networks import Sequential, cross_entropy
 from tt_optimizers import SGD, Adam, StepLR
 from tt_setup import seed_everything
 from tt_tensor import tensor
+from training_problem import make_data
 from tt_training import CheckpointError, Trainer, TrainerConfig, load_checkpoint, save_checkpoint
-
-
-def make_data(n=96, features=6, classes=3, seed=0):
-    """A small separable problem: the class is the argmax of a fixed projection."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, features)).astype(np.float32)
-    y = np.argmax(x @ rng.standard_normal((features, classes)), axis=1).astype(np.int64)
-    return x, y
 
 
 def make_trainer(tmp_path=None, epochs=4, lr=0.05, patience=None, monitor="val_loss"):
