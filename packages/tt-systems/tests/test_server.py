@@ -10,7 +10,6 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
 from tt_systems import (
     ExportError, GenerationService, RequestError, ServeLimits, load_exported,

@@ -4,29 +4,17 @@ import math
 
 import numpy as np
 import pytest
-from tt_dataloader import DataLoader, TensorDataset
-from tt_layers import Linear, ReLU
-from tt_networks import Sequential, cross_entropy
-from tt_optimizers import SGD, Adam, StepLR
-from tt_setup import seed_everything
-from training_problem import make_data
+from tt_networks import cross_entropy
+from tt_optimizers import SGD
+from training_problem import make_trainer as shared_trainer
 from tt_training import (
-    METRICS_FILE, DivergenceError, Trainer, TrainerConfig, load_checkpoint, read_metrics,
+    METRICS_FILE, DivergenceError, TrainerConfig, load_checkpoint, read_metrics,
 )
 
 
-def make_trainer(tmp_path=None, loss_fn=cross_entropy, optimizer=Adam, lr=0.05, **config):
+def make_trainer(tmp_path=None, **kwargs):
     """48 training samples in batches of 16: 3 steps per epoch."""
-    seed_everything(0)
-    x, y = make_data()
-    model = Sequential(Linear(6, 16), ReLU(), Linear(16, 3))
-    opt = optimizer(model.parameters(), lr=lr)
-    scheduler = StepLR(opt, step_size=3, gamma=0.5)
-    train = DataLoader(TensorDataset(x[:48], y[:48]), batch_size=16, shuffle=True, seed=7)
-    val = DataLoader(TensorDataset(x[64:], y[64:]), batch_size=32)
-    config = TrainerConfig(progress=False, **config,
-                           checkpoint_dir=None if tmp_path is None else str(tmp_path))
-    return Trainer(model, opt, loss_fn, train, val, scheduler, config=config)
+    return shared_trainer(tmp_path, n_train=48, step_size=3, **kwargs)
 
 
 def stepwise(tmp_path=None, max_steps=10, eval_every=4, **kwargs):

@@ -5,28 +5,18 @@ import os
 
 import numpy as np
 import pytest
-from tt_dataloader import DataLoader, TensorDataset
-from tt_layers import Linear, ReLU
-from tt_networks import Sequential, cross_entropy
-from tt_optimizers import SGD, Adam, StepLR
-from tt_setup import seed_everything
+from tt_dataloader import DataLoader
+from tt_networks import cross_entropy
+from tt_optimizers import SGD
 from tt_tensor import tensor
 from training_problem import make_data
-from tt_training import CheckpointError, Trainer, TrainerConfig, load_checkpoint, save_checkpoint
+from training_problem import make_trainer as shared_trainer
+from tt_training import CheckpointError, TrainerConfig, load_checkpoint, save_checkpoint
 
 
-def make_trainer(tmp_path=None, epochs=4, lr=0.05, patience=None, monitor="val_loss"):
-    """A fresh model/optimizer/scheduler/loader, all seeded the same way every call."""
-    seed_everything(0)
-    x, y = make_data()
-    model = Sequential(Linear(6, 16), ReLU(), Linear(16, 3))
-    optimizer = Adam(model.parameters(), lr=lr)
-    scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
-    train = DataLoader(TensorDataset(x[:64], y[:64]), batch_size=16, shuffle=True, seed=7)
-    val = DataLoader(TensorDataset(x[64:], y[64:]), batch_size=32)
-    config = TrainerConfig(epochs=epochs, progress=False, patience=patience, monitor=monitor,
-                           checkpoint_dir=None if tmp_path is None else str(tmp_path))
-    return Trainer(model, optimizer, cross_entropy, train, val, scheduler, config=config)
+def make_trainer(tmp_path=None, epochs=4, **kwargs):
+    """64 training samples in batches of 16 (4 steps per epoch), the LR halved every 2 epochs."""
+    return shared_trainer(tmp_path, epochs=epochs, **kwargs)
 
 
 def params_of(trainer):
