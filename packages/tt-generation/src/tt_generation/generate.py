@@ -52,10 +52,10 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None
                 logits = next_logits(tokens)                          # (B, V)
                 nxt = sample_next(logits, temperature, top_k, top_p, rng)  # (B,)
                 tokens = np.concatenate([tokens, nxt[:, None]], axis=1)   # (B, T + 1)
+            return from_numpy(tokens)                                     # (B, T + N)
             ### END SOLUTION
     finally:
         model.train(was_training)
-    return from_numpy(tokens)
 
 
 def _recompute_steps(model):

@@ -37,8 +37,8 @@ def quantize_per_channel(weight, axis=0):
     amax = np.abs(w).max(axis=others, keepdims=True) if others else np.abs(w)
     scale = np.where(amax > 0, amax / QMAX, 1.0).astype(np.float32)
     q = np.clip(np.rint(w / scale), -QMAX, QMAX).astype(np.int8)
-    ### END SOLUTION
     return q, scale.reshape(-1)
+    ### END SOLUTION
 
 
 def dequantize_per_channel(q, scale, axis=0):
@@ -67,8 +67,8 @@ def quantize_rows(x):
     amax = np.abs(x).max(axis=-1, keepdims=True)
     scale = np.where(amax > 0, amax / QMAX, 1.0).astype(np.float32)
     xq = np.clip(np.rint(x / scale), -QMAX, QMAX).astype(np.int8)
-    ### END SOLUTION
     return xq, scale
+    ### END SOLUTION
 
 
 class Int8Linear(Function):
