@@ -10,9 +10,10 @@
 One source of truth: `notebooks/NN_<name>.py`, beside its notebook (so that relative links
 read the same in both), holds the lesson and the experiments in the percent format (`# %%`
 starts a code cell, `# %% [markdown]` a markdown cell whose lines start with `# `). This
-script adds the first cell (which implementation is installed) and one cell per task: a task
-is a test file of the module's contract tests, run by `tinytorch test <module> -k <file>` on
-whatever implementation is installed. The notebooks never hold package code.
+script adds the first cell (which implementation is installed) and one cell per task of the
+module's `tests/tasks.txt`, in the order to do them: `tinytorch test <module> --task <name>` runs
+that task's contract tests on whatever implementation is installed. The notebooks never hold
+package code.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ else:  # every plot below also prints its numbers
 TASKS_INTRO = """\
 ## Tasks: the contract tests
 
-One cell per task (a test file of `packages/{dist}/tests`). Each runs the official tests of that
-task on the installed `{dist}`, reference or your own: `tinytorch test {short} -k <file>` (the
-same as `tinytorch test {short}` limited to one file). A task is done when its cell ends with
-`OK`; a stub still raising `NotImplementedError` is named in the summary."""
+One cell per task, in the order to do them (`packages/{dist}/tests/tasks.txt` maps each task
+to its tests). Each runs the official tests of that task on the installed `{dist}`, reference or
+your own: `tinytorch test {short} --task <name>` (the same as `tinytorch test {short}` limited to
+that task's tests). A task is done when its cell ends with `OK`; a stub still raising
+`NotImplementedError` is named in the summary."""
 
 
 def notebook_name(cells_file: Path) -> str:
@@ -83,9 +85,13 @@ def parse_cells(text: str) -> list[tuple[str, str]]:
     return [(kind, "\n".join(lines).strip("\n")) for kind, lines in cells]
 
 
-def task_files(dist: str) -> list[str]:
-    """The tasks of a module: its test files, in course (file name) order."""
-    return sorted(p.name for p in (PACKAGES / dist / "tests").glob("test_*.py"))
+def task_names(dist: str) -> list[str]:
+    """The tasks of a module in the order to do them: the task names of its tests/tasks.txt."""
+    if str(PACKAGES / "tinytorch" / "src") not in sys.path:  # read by the checkout's tinytorch
+        sys.path.insert(0, str(PACKAGES / "tinytorch" / "src"))  # (also where none is installed)
+    from tinytorch.tasks import read_task_map
+
+    return list(read_task_map(PACKAGES / dist / "tests"))
 
 
 def cell(kind: str, source: str, **metadata) -> dict:
@@ -107,8 +113,8 @@ def build_notebook(cells_file: Path) -> dict:
     made = [cell(*cells[0]), cell("code", SETUP.format(names=tuple(names)))]
     made += [cell(kind, source) for kind, source in cells[1:]]
     made.append(cell("markdown", TASKS_INTRO.format(dist=dist, short=short)))
-    for task in task_files(dist):
-        made.append(cell("code", f"!{{sys.executable}} -m tinytorch test {short} -k {task}",
+    for task in task_names(dist):
+        made.append(cell("code", f"!{{sys.executable}} -m tinytorch test {short} --task {task}",
                          tinytorch={"module": dist, "task": task}))
     return {"cells": made, "metadata": {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -154,7 +160,9 @@ def task_problem(made: dict, expect: str) -> str | None:
     """Why an executed task cell does not show its tests passing on `expect` code, or None."""
     text = "".join(out.get("text", "") for out in made.get("outputs", []))
     meta = made["metadata"]["tinytorch"]
-    if f"OK: every contract test of {meta['module']} passes" not in text:
+    passed = (rf"OK: the \d+ contract test\(s\) of {re.escape(meta['module'])} selected by "
+              rf"`--task {re.escape(meta['task'])}` pass")
+    if not re.search(passed, text):
         return f"task {meta['task']} did not pass:\n{text[-2000:]}"
     if not re.search(rf"implementation: {meta['module']} \S+ \({expect}\)", text):
         return f"task {meta['task']} ran on the wrong implementation (not {expect}):\n{text}"

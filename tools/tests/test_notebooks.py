@@ -79,12 +79,13 @@ def test_a_notebook_has_the_lesson_the_setup_and_one_cell_per_task(path):
     assert f"../packages/{dist}/README.md" in lesson  # the lesson points to the README
     assert "tt_setup.module_report()" in "".join(cells[1]["source"])
     tasks = [c for c in cells if "tinytorch" in c["metadata"]]
-    tests = sorted(p.name for p in (ROOT / "packages" / dist / "tests").glob("test_*.py"))
-    assert [c["metadata"]["tinytorch"] for c in tasks] == [
-        {"module": dist, "task": name} for name in tests]
+    names = notebooks.task_names(dist)  # tests/tasks.txt's tasks, in the order to do them
+    assert names and [c["metadata"]["tinytorch"] for c in tasks] == [
+        {"module": dist, "task": name} for name in names]
     short = dist.removeprefix("tt-")
-    for made, name in zip(tasks, tests):
-        assert "".join(made["source"]) == f"!{{sys.executable}} -m tinytorch test {short} -k {name}"
+    for made, name in zip(tasks, names):
+        assert "".join(made["source"]) == (
+            f"!{{sys.executable}} -m tinytorch test {short} --task {name}")
     assert all(c.get("outputs", []) == [] for c in cells)  # committed without outputs
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
 
@@ -116,15 +117,18 @@ def test_cell_sources_parse_and_bad_ones_are_named():
 
 def test_the_task_check_needs_ok_and_the_expected_implementation():
     def task_cell(text):
-        return {"metadata": {"tinytorch": {"module": "tt-x", "task": "test_a.py"}},
+        return {"metadata": {"tinytorch": {"module": "tt-x", "task": "relu"}},
                 "outputs": [{"name": "stdout", "text": text}]}
 
-    good = "  implementation: tt-x 0.1.0 (reference) at somewhere\nOK: every contract test " \
-           "of tt-x passes\n"
+    ok = "OK: the 3 contract test(s) of tt-x selected by `--task relu` pass; `tinytorch test x` " \
+         "runs them all"
+    good = f"  implementation: tt-x 0.1.0 (reference) at somewhere\n{ok}\n"
     assert notebooks.task_problem(task_cell(good), "reference") is None
     assert "wrong implementation" in notebooks.task_problem(task_cell(good), "own")
-    failed = good.replace("OK: every contract test of tt-x passes", "FAILED: 2 test(s) failed")
+    failed = good.replace(ok, "FAILED: 2 test(s) failed")
     assert "did not pass" in notebooks.task_problem(task_cell(failed), "reference")
+    other = good.replace("--task relu", "--task gelu")  # another task's tests passing
+    assert "did not pass" in notebooks.task_problem(task_cell(other), "reference")
 
 
 def test_notebook_experiments_name_only_public_names():

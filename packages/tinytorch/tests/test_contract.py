@@ -70,6 +70,53 @@ def test_pytest_arguments_after_the_double_dash(stubbed):
     assert done.returncode == 0, done.stdout
     assert summary_row(done.stdout, "test_public_api.py") == (2, 0, 0)
     assert "test_activations.py" not in done.stdout.split("summary of")[1]
+    # a subset passed: the last line says which, never that every contract test passes
+    assert done.stdout.rstrip().splitlines()[-1] == (
+        "OK: the 2 contract test(s) of tt-activations selected by `-k public_api` pass; "
+        "`tinytorch test activations` runs them all")
+
+
+def task_row(stdout, task):
+    """(status, passed, mapped) of a task's row in the per-task table."""
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts[1:2] == [task] and parts[0].isdigit():
+            status = " ".join(parts[2:-2])
+            passed, mapped = parts[-2].split("/")
+            return status, int(passed), int(mapped)
+    raise AssertionError(f"no task row for {task} in:\n{stdout}")
+
+
+@pytest.mark.parametrize("where", ["after", "before", "equals"])
+def test_task_option_runs_only_that_tasks_tests(where):
+    args = {"after": ["activations", "--task", "softmax"],
+            "before": ["--task", "softmax", "activations"],
+            "equals": ["activations", "--task=softmax"]}[where]
+    done = tinytorch("test", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    status, passed, mapped = task_row(done.stdout, "softmax")
+    assert status == "passing" and passed == mapped > 0
+    assert summary_row(done.stdout, "test_activations.py")[0] == passed  # nothing else ran
+    for other in ("relu", "sigmoid", "tanh"):  # (a test of softmax may check log_softmax too)
+        assert task_row(done.stdout, other) == ("not run", 0, 0)
+    assert "selected by `--task softmax`" in done.stdout
+
+
+def test_task_option_on_a_stub_fails_with_its_message(stubbed):
+    done = tinytorch("test", "activations", "--task", "relu", pythonpath=stubbed / "src")
+    assert done.returncode == 1
+    assert task_row(done.stdout, "relu")[0] == "stub"
+    assert "tt-activations: implement relu" in done.stdout
+    assert task_row(done.stdout, "softmax")[1:] == (0, 0)  # its tests did not run
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--task", "nosuch"], "tt-activations has no task 'nosuch'; its tasks: relu, sigmoid"),
+    (["--task"], "--task needs a task name"),
+])
+def test_unknown_or_missing_task_name(args, message):
+    done = tinytorch("test", "activations", *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
 
 
 def test_a_package_that_does_not_import_counts_as_failed_not_as_a_crash(tmp_path):
@@ -118,7 +165,8 @@ def test_the_meta_package_tests_itself():
     assert "the official contract tests of tinytorch" in done.stdout
     assert f"tests:          {checked_entry('tinytorch').tests_dir}" in done.stdout
     assert summary_row(done.stdout, "test_new.py")[:2] == (5, 0)
-    assert "OK: every contract test of tinytorch passes" in done.stdout
+    assert "OK: the 5 contract test(s) of tinytorch selected by `-k test_module_names` pass; " \
+           "`tinytorch test tinytorch` runs them all" in done.stdout
 
 
 def test_the_tests_see_the_callers_environment_unchanged(tmp_path):

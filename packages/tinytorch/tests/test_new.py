@@ -84,6 +84,20 @@ def test_readme_lists_every_task_and_the_commands(activations):
         assert command in readme
 
 
+def test_readme_commands_work_from_wheels_and_from_a_checkout(activations):
+    readme = (activations / "README.md").read_text()
+    entry = course_entry("activations")
+    assert "tinytorch run xornet" in readme and "capstones/" not in readme
+    wheels = f"--find-links WHEELS '{entry.distribution}=={entry.version}'"
+    lines = readme.splitlines()
+    restore = [i for i, line in enumerate(lines) if wheels in line]
+    assert restore and "installed from wheels" in lines[restore[0] + 1]
+    # the one checkout path is the editable install of the reference, said to need a checkout
+    checkout = [i for i, line in enumerate(lines) if "packages/" in line]
+    assert [lines[i].strip() for i in checkout] == [f"pip install -e packages/{entry.distribution}"]
+    assert "in a TinyTorch checkout" in lines[checkout[0] + 1]
+
+
 def test_refuses_a_non_empty_directory(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     done = tinytorch("new", "activations", str(tmp_path))

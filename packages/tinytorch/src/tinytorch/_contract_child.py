@@ -1,6 +1,9 @@
 """The child process of `tinytorch test`: pytest with a plugin that records a per-file summary.
 
-    python -m tinytorch._contract_child RESULT.json TESTS_DIR [pytest args...]
+    python -m tinytorch._contract_child RESULT.json TESTS_DIR [--select PATTERNS.json] [ARGS...]
+
+With --select, only the tests that a task map pattern of the JSON list names run (the others
+are deselected, as `-k` would): `tinytorch test <module> --task NAME`.
 
 The parent (tinytorch.contract) reads RESULT.json; when this process dies before writing it
 (a learner's code may call os._exit or crash the interpreter), the parent says so.
@@ -112,10 +115,33 @@ class Summary:
             test["outcome"] = "skipped"
 
 
+class Select:
+    """Deselects every collected test that none of the task map patterns names."""
+
+    def __init__(self, patterns: list[str]):
+        self.patterns = patterns
+
+    def pytest_collection_modifyitems(self, config, items):
+        from .tasks import matches, node_key
+
+        keep, drop = [], []
+        for item in items:
+            key = node_key(item.nodeid)
+            (keep if any(matches(p, key) for p in self.patterns) else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+
 def main(argv: list[str]) -> int:
     result_path, tests_dir, *pytest_args = argv
     summary = Summary()
-    status = pytest.main([tests_dir, *pytest_args], plugins=[summary])
+    plugins = [summary]
+    if pytest_args[:1] == ["--select"]:
+        with open(pytest_args[1], encoding="utf-8") as file:
+            plugins.append(Select(json.load(file)))
+        pytest_args = pytest_args[2:]
+    status = pytest.main([tests_dir, *pytest_args], plugins=plugins)
     with open(result_path, "w", encoding="utf-8") as file:
         json.dump({"exitstatus": int(status), "files": summary.files, "tests": summary.tests},
                   file)

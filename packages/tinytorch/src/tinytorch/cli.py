@@ -98,8 +98,24 @@ def run_test(args: argparse.Namespace) -> int:
     except CourseError as error:
         print(f"tinytorch test: {error}", file=sys.stderr)
         return 2
-    pytest_args = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    return run_contract_tests(entry, pytest_args)
+    task, pytest_args = split_task(args.task, args.pytest_args)
+    if pytest_args is None:
+        print("tinytorch test: --task needs a task name", file=sys.stderr)
+        return 2
+    return run_contract_tests(entry, pytest_args, task=task)
+
+
+def split_task(task: str | None, rest: list[str]) -> tuple[str | None, list[str] | None]:
+    """(task, pytest args) from what follows the module: `--task NAME` (or `--task=NAME`) may
+    also come after it (argparse leaves it in the remainder), pytest's arguments after `--`.
+    (task, None) when --task has no name."""
+    if rest[:1] == ["--task"]:
+        if len(rest) < 2 or rest[1].startswith("-"):
+            return task, None
+        task, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--task="):
+        task, rest = rest[0].split("=", 1)[1], rest[1:]
+    return task, rest[1:] if rest[:1] == ["--"] else rest
 
 
 def run_milestone(args: argparse.Namespace) -> int:
@@ -195,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "implementation (reference or own), with a summary per task. Arguments "
                     "after -- go to pytest.")
     test.add_argument("module", help="activations, tt-activations, 03, or tinytorch (its own)")
+    test.add_argument("--task", metavar="NAME", help="run only this task's tests (the task "
+                      "names are the rows of the per-task table; tests/tasks.txt maps them)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest arguments")
     test.set_defaults(run=run_test)
     commands.add_parser("run", help="run a capstone: xornet, cifar10, tinygpt, tinygpt-sample "

@@ -141,16 +141,22 @@ def requirement_note(entry: CourseEntry, missing: list[str]) -> str:
             f"wheels)")
 
 
-def run_child(entry: CourseEntry, pytest_args: list[str], workdir: Path) -> dict | None:
-    """Run pytest on the official tests in a child process; its summary, or None if it died."""
+def run_child(entry: CourseEntry, pytest_args: list[str], workdir: Path,
+              select: list[str] | None = None) -> dict | None:
+    """Run pytest on the official tests in a child process (only the tests the task map
+    patterns `select` name, when given); its summary, or None if it died."""
     (workdir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     result = workdir / "result.json"
     # -P (Python >= 3.11; 3.10 has no such flag, and the cwd is an empty folder anyway): the
     # current directory is not on the child's sys.path. A flag, not PYTHONSAFEPATH=1, which
     # would leak into every program the tests start (a capstone importing its own folder).
     safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    selection = []
+    if select is not None:
+        (workdir / "select.json").write_text(json.dumps(select), encoding="utf-8")
+        selection = ["--select", str(workdir / "select.json")]
     command = [sys.executable, *safe_path, "-m", "tinytorch._contract_child", str(result),
-               str(entry.tests_dir), "-c", str(workdir / "pytest.ini"),
+               str(entry.tests_dir), *selection, "-c", str(workdir / "pytest.ini"),
                "--rootdir", str(entry.tests_dir), *DEFAULT_ARGS, *pytest_args]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     sys.stdout.flush()
@@ -273,13 +279,32 @@ def task_lines(rows: list[TaskRow]) -> list[str]:
     return lines
 
 
-def run_contract_tests(entry: CourseEntry, pytest_args: list[str]) -> int:
-    """Print the header, run the tests, print the summary; 0 only when everything passed."""
+def task_patterns(entry: CourseEntry, task: str) -> list[str]:
+    """The test patterns tests/tasks.txt maps `task` to; CourseError naming the tasks if none."""
+    mapping = read_task_map(entry.tests_dir)
+    if task not in mapping:
+        known = ", ".join(mapping) or "none: the module has no tests/tasks.txt"
+        raise CourseError(f"{entry.distribution} has no task {task!r}; its tasks: {known}")
+    if not mapping[task]:
+        raise CourseError(f"task {task!r} of {entry.distribution} maps to no test "
+                          f"({entry.tests_dir.name}/tasks.txt)")
+    return mapping[task]
+
+
+def run_contract_tests(entry: CourseEntry, pytest_args: list[str],
+                       task: str | None = None) -> int:
+    """Print the header, run the tests (only `task`'s, when given), print the summary; 0 only
+    when everything that ran passed."""
     if importlib.util.find_spec("pytest") is None:
         print("tinytorch test needs pytest: pip install pytest", file=sys.stderr)
         return 2
     if not entry.tests_dir.is_dir():
         print(f"tinytorch test: no contract tests at {entry.tests_dir}", file=sys.stderr)
+        return 2
+    try:
+        select = None if task is None else task_patterns(entry, task)
+    except (CourseError, TaskMapError) as error:
+        print(f"tinytorch test: {error}", file=sys.stderr)
         return 2
     record = installed_record(entry)
     if not record.installed:
@@ -293,9 +318,10 @@ def run_contract_tests(entry: CourseEntry, pytest_args: list[str]) -> int:
         print(requirement_note(entry, missing))
     print(flush=True)
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as workdir:
-        result = run_child(entry, pytest_args, Path(workdir))
-    code = report(entry, result, missing)
-    if not pytest_args:  # a run of every test is the module's result; a -k selection is not
+        result = run_child(entry, pytest_args, Path(workdir), select)
+    selection = " ".join(([f"--task {task}"] if task else []) + pytest_args)
+    code = report(entry, result, missing, selection)
+    if not selection:  # a run of every test is the module's result; a selection is not
         remember(entry, record, result, code)
     return code
 
@@ -315,8 +341,9 @@ def remember(entry: CourseEntry, record, result: dict, code: int) -> None:
               file=sys.stderr)
 
 
-def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
-    """Print the summary of a child's result; the exit code of `tinytorch test`."""
+def report(entry: CourseEntry, result: dict, missing: list[str], selection: str = "") -> int:
+    """Print the summary of a child's result; the exit code of `tinytorch test`. `selection`:
+    the arguments that chose a subset of the tests ("" for all)."""
     print()
     if "crashed" in result:
         print(f"the test process of {entry.distribution} died (exit code {result['crashed']}) "
@@ -324,6 +351,7 @@ def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
               "one that killed it)")
         return 1
     lines, failed, _ = summary_lines(result["files"])
+    passed = sum(counts["passed"] for counts in result["files"].values())
     print(f"summary of {entry.distribution}, per test file:")
     print("\n".join(lines + extra_notes(entry.distribution, result["files"])))
     rows = []
@@ -347,6 +375,9 @@ def report(entry: CourseEntry, result: dict, missing: list[str]) -> int:
         print("no test was run (check the pytest arguments after --)")
     elif status != 0:
         print(f"pytest stopped with exit code {status}")
+    elif selection:
+        print(f"OK: the {passed} contract test(s) of {entry.distribution} selected by "
+              f"`{selection}` pass; `tinytorch test {entry.short_name}` runs them all")
     else:
-        print(f"OK: every contract test of {entry.distribution} passes")
+        print(f"OK: every contract test of {entry.distribution} passes ({passed})")
     return 0 if status == 0 and not failed else 1

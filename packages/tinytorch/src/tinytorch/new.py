@@ -195,15 +195,23 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         "tests that the course's",
         "`tests/tasks.txt` maps to it.",
         f"Once installed, {users} and the capstones run on your code (XORNet: "
-        "`python capstones/xornet/xornet.py`).",
+        "`tinytorch run xornet`).",
         "",
-        "To go back to the reference implementation:",
+        "To go back to the reference implementation, install the reference "
+        f"{dist} {entry.version} over yours,",
+        "from wherever your reference modules came from:",
         "",
         "```",
-        f"pip install -e {reference}   # from the root of a TinyTorch checkout",
-        f"pip install --force-reinstall --no-deps --no-index --find-links dist '{dist}=="
-        f"{entry.version}'   # from wheels",
+        f"pip install --force-reinstall --no-deps --no-index --find-links WHEELS "
+        f"'{dist}=={entry.version}'",
+        "    # installed from wheels: WHEELS is the folder you installed them from",
+        f"pip install -e {reference}",
+        "    # in a TinyTorch checkout, from its root",
         "```",
+        "",
+        f"`tinytorch doctor` then shows {dist} as *reference* again; this folder stays as it is, "
+        f"and `pip install -e {dest}`",
+        "makes it yours again.",
         "",
     ])
 
