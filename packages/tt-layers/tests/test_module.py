@@ -238,7 +238,7 @@ def test_load_state_dict_reports_missing_and_unexpected_keys():
     del sd["head.bias"], sd["block.count"]
     sd["head.extra"] = np.zeros(1)
     before = net.state_dict()
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(RuntimeError, match="Missing key") as info:
         net.load_state_dict({k: v + 1 for k, v in sd.items()})
     message = str(info.value)
     assert "Missing key(s)" in message and '"head.bias"' in message

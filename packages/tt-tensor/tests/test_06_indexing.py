@@ -150,7 +150,7 @@ def test_setitem_refused_on_tensors_that_require_grad():
     with pytest.raises(RuntimeError, match="requires grad"):
         x[0] = 1.0
     y = x * 2.0  # part of a graph
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="graph|grad"):
         y[0] = 1.0
     np.testing.assert_array_equal(x.data, np.zeros(3))
     with tt.no_grad():
