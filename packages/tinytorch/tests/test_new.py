@@ -205,10 +205,15 @@ def test_every_stub_message_states_its_contract_and_a_document(scaffolds):
             if see == "COURSE.md":
                 assert (dest / "COURSE.md").is_file()
     autograd = {t.name: t.message for t in scaffolds["tt-autograd"][1]}
-    assert "d(a * b) = b da + a db" in autograd["_mul"]
-    assert "returns one gradient per input" in autograd["_mul"]
-    assert '"The graph" (the Node API)' in autograd["_mul"] and "tt-tensor's README" in \
-        autograd["_mul"]
+    assert "d out/da = b, d out/db = a" in autograd["_mul"]
+    assert "the gradients are (g * b, g * a)" in autograd["_mul"]
+    rules = {name: message for name, message in autograd.items()
+             if name.startswith("_") and "(g, node, out, needs)" in message}
+    assert len(rules) >= 20  # every primitive's rule is a task
+    for name, message in rules.items():
+        # its own math (out = ..., then the gradient it returns) and the Node API's document
+        assert re.search(r" - out = .+ gradients? (is|are) ", message), (name, message)
+        assert '[see "The graph" (the Node API)' in message and "tt-tensor's README" in message
     readme = (course_entry("tensor").root / "README.md").read_text()
     assert "\n## The graph\n" in readme and "node.inputs" in readme
 
@@ -217,6 +222,14 @@ def test_a_see_sentence_naming_a_file_is_left_out_whole():
     doc = 'Returns x.\nSee COURSE.md, "The graph". Keeps y.\n\nSee README.md.\n\nMore.'
     assert contract("f", doc) == "Returns x. Keeps y. More"
     assert see_also(doc) == 'COURSE.md, "The graph"'
+
+
+def test_a_fused_backward_states_its_own_formula(scaffolds):
+    attention = {t.name: t.message for t in scaffolds["tt-attention"][1]}
+    forward = attention["ScaledMaskedSoftmax.forward"]
+    backward = attention["ScaledMaskedSoftmax.backward"]
+    assert "y = softmax(scale * x + bias)" in forward
+    assert "dx = scale * y * (g - sum(g * y))" in backward and "softmax(" not in backward
 
 
 def test_a_stub_message_follows_its_docstring(scaffolds):

@@ -46,6 +46,9 @@ class ScaledMaskedSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """grad = dL/dy (y's shape); returns (dL/dx,) with dx = scale * y * (g - sum(g * y))
+        (the sum over the last axis, kept), the softmax's Jacobian-vector product times the
+        scale; bias is a constant and gets no gradient."""
         ### BEGIN SOLUTION
         y = ctx.y
         gy = grad * y                             # (..., T)

@@ -2,7 +2,8 @@
 
 A rule takes the upstream gradient `g` (an ndarray shaped like the op's output), the op's
 `node` (inputs, attrs), the output array `out` and `needs` (which inputs want a gradient), and
-returns one gradient per input (None where not needed). Each rule's math is on its first line.
+returns one gradient per input (None where not needed). Each rule's docstring is its math,
+d out / d input, and what it returns.
 See "The graph" (the Node API) and "Primitives" (each op's attrs) in tt-tensor's README.
 """
 
@@ -53,7 +54,8 @@ def unbroadcast(grad, shape):
 
 
 def _add(g, node, out, needs):
-    # d(a + b) = da + db
+    """out = a + b: d out/da = d out/db = 1, so the gradients are (g, g), each reduced to its
+    input's shape by unbroadcast, None where needs[i] is False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     return (unbroadcast(g, a.shape) if needs[0] else None,
@@ -62,7 +64,8 @@ def _add(g, node, out, needs):
 
 
 def _sub(g, node, out, needs):
-    # d(a - b) = da - db
+    """out = a - b: d out/da = 1, d out/db = -1, so the gradients are (g, -g), each reduced to
+    its input's shape by unbroadcast, None where needs[i] is False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     return (unbroadcast(g, a.shape) if needs[0] else None,
@@ -71,7 +74,9 @@ def _sub(g, node, out, needs):
 
 
 def _mul(g, node, out, needs):
-    # d(a * b) = b da + a db
+    """out = a * b: d out/da = b, d out/db = a, so the gradients are (g * b, g * a), each
+    reduced to its input's shape by unbroadcast, None where needs[i] is False; for a * a (the
+    same tensor twice) one gradient 2 a g and None."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     if a is b:  # a * a (variances, squares): one pass for d(a^2) = 2 a da
@@ -82,7 +87,9 @@ def _mul(g, node, out, needs):
 
 
 def _div(g, node, out, needs):
-    # d(a / b) = da / b - (a / b^2) db = (da - out db) / b
+    """out = a / b: d out/da = 1 / b, d out/db = -a / b^2 = -out / b, so the gradients are (g /
+    b, -g * out / b), each reduced to its input's shape by unbroadcast, None where needs[i] is
+    False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     ga = g / b.data if needs[0] or needs[1] else None
@@ -92,8 +99,10 @@ def _div(g, node, out, needs):
 
 
 def _pow(g, node, out, needs):
-    # d(a^b) = b a^(b-1) da + a^b ln(a) db   (ln(a) taken as 0 where a <= 0)
-    # b = 0 gives da = 0 everywhere, also at a = 0 where 0 * 0^-1 would be NaN (PyTorch's rule)
+    """out = a^b: d out/da = b a^(b-1), d out/db = a^b ln(a) (ln(a) taken as 0 where a <= 0); b
+    = 0 gives 0 for a, also at a = 0 where 0 * 0^-1 would be NaN (PyTorch's rule). The gradients
+    are g times those, each reduced to its input's shape by unbroadcast, None where needs[i] is
+    False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     ga = gb = None
@@ -113,7 +122,9 @@ def _pow(g, node, out, needs):
 
 
 def _maximum(g, node, out, needs):
-    # d max(a, b) = [a > b] da + [b > a] db, ties split half and half
+    """out = maximum(a, b): d out/da = [a > b], d out/db = [b > a], a tie gives each half; the
+    gradients are g times those, each reduced to its input's shape by unbroadcast, None where
+    needs[i] is False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0)).astype(g.dtype)
@@ -123,28 +134,29 @@ def _maximum(g, node, out, needs):
 
 
 def _neg(g, node, out, needs):
-    # d(-a) = -da
+    """out = -a: d out/da = -1, so the gradient is (-g,)."""
     ### BEGIN SOLUTION
     return (-g,)
     ### END SOLUTION
 
 
 def _exp(g, node, out, needs):
-    # d exp(a) = exp(a) da
+    """out = exp(a): d out/da = exp(a) = out, so the gradient is (g * out,)."""
     ### BEGIN SOLUTION
     return (g * out,)
     ### END SOLUTION
 
 
 def _log(g, node, out, needs):
-    # d ln(a) = da / a
+    """out = ln(a): d out/da = 1 / a, so the gradient is (g / a,)."""
     ### BEGIN SOLUTION
     return (g / node.inputs[0].data,)
     ### END SOLUTION
 
 
 def _tanh(g, node, out, needs):
-    # d tanh(a) = (1 - tanh(a)^2) da
+    """out = tanh(a): d out/da = 1 - tanh(a)^2 = 1 - out^2, so the gradient is
+    (g * (1 - out^2),)."""
     ### BEGIN SOLUTION
     return (g * (1 - out * out),)
     ### END SOLUTION
@@ -160,7 +172,9 @@ def _masked(g, keep, finite):
 
 
 def _where(g, node, out, needs):
-    # d where(c, a, b) = [c] da + [not c] db
+    """out = where(c, a, b), c = node.attrs["condition"] (a constant): d out/da = [c],
+    d out/db = [not c], so the gradients are (g where c else 0, g where not c else 0), each
+    reduced to its input's shape by unbroadcast, None where needs[i] is False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     keep = node.attrs["condition"].astype(bool, copy=False)
@@ -171,14 +185,16 @@ def _where(g, node, out, needs):
 
 
 def _astype(g, node, out, needs):
-    # a cast passes the gradient through, cast back to the input's dtype
+    """out = a cast to another dtype: d out/da = 1, so the gradient is (g cast back to a's
+    dtype,)."""
     ### BEGIN SOLUTION
     return (g.astype(node.inputs[0].dtype),)
     ### END SOLUTION
 
 
 def _sum(g, node, out, needs):
-    # d sum(a) = broadcast of the gradient over the summed axes
+    """out = sum(a) over node.attrs' axes: d out/da = 1 for every summed entry, so the gradient
+    is (g broadcast back over the summed axes to a's shape,)."""
     ### BEGIN SOLUTION
     (a,) = node.inputs
     axis = node.attrs["axis"]
@@ -189,8 +205,9 @@ def _sum(g, node, out, needs):
 
 
 def _max(g, node, out, needs):
-    # d max(a) over all entries = g shared equally by the k tied maxima (PyTorch's max());
-    # over axes = g to the first maximum of each slice (PyTorch's max(dim), max_pool2d)
+    """out = max(a): over all entries, d out/da is 1/k at each of the k tied maxima (PyTorch's
+    max()); over axes, 1 at the first maximum of each slice (PyTorch's max(dim), max_pool2d); 0
+    elsewhere. The gradient is (g spread that way, a's shape,)."""
     ### BEGIN SOLUTION
     (a,) = node.inputs
     axis = node.attrs["axis"]
@@ -258,7 +275,9 @@ def _product(x, y, like):
 
 
 def _matmul(g, node, out, needs):
-    # d(A @ B) = dA @ B^T + A^T @ dB, with 1-D operands promoted to matrices
+    """out = A @ B: the gradients are dL/dA = g @ B^T and dL/dB = A^T @ g (1-D operands
+    promoted to matrices), each reduced to its input's shape by unbroadcast (batch axes summed
+    back), None where needs[i] is False."""
     ### BEGIN SOLUTION
     a, b = node.inputs
     a2 = a.data if a.ndim > 1 else a.data[None, :]
@@ -277,14 +296,15 @@ def _matmul(g, node, out, needs):
 
 
 def _reshape(g, node, out, needs):
-    # reshape back
+    """out = a reshaped: the gradient is (g reshaped back to a's shape,)."""
     ### BEGIN SOLUTION
     return (g.reshape(node.inputs[0].shape),)
     ### END SOLUTION
 
 
 def _permute(g, node, out, needs):
-    # apply the inverse permutation: output axis i came from input axis axes[i]
+    """out = a with its axes permuted (output axis i is input axis axes[i]): the gradient is (g
+    under the inverse permutation,)."""
     ### BEGIN SOLUTION
     inverse = [0] * g.ndim
     for i, axis in enumerate(node.attrs["axes"]):
@@ -294,7 +314,8 @@ def _permute(g, node, out, needs):
 
 
 def _broadcast_to(g, node, out, needs):
-    # sum over the broadcast axes
+    """out = a broadcast to a larger shape: the gradient is (g summed over the broadcast axes,
+    a's shape,)."""
     ### BEGIN SOLUTION
     return (unbroadcast(g, node.inputs[0].shape),)
     ### END SOLUTION
@@ -308,7 +329,8 @@ def _is_basic(index):
 
 
 def _getitem(g, node, out, needs):
-    # scatter the gradient back to the picked positions; repeated picks add up
+    """out = a[index]: the gradient is (zeros of a's shape with g added at the picked positions,
+    repeated picks adding up,)."""
     ### BEGIN SOLUTION
     (a,) = node.inputs
     index = node.attrs["index"]
@@ -322,7 +344,7 @@ def _getitem(g, node, out, needs):
 
 
 def _pad(g, node, out, needs):
-    # crop the padding off
+    """out = a padded: the gradient is (g with the padding cropped off, a's shape,)."""
     ### BEGIN SOLUTION
     crop = tuple(slice(b, n - a) for (b, a), n in zip(node.attrs["pad_width"], g.shape))
     return (g[crop],)
@@ -330,7 +352,8 @@ def _pad(g, node, out, needs):
 
 
 def _sliding_window(g, node, out, needs):
-    # every window position adds its gradient back where it read from (one add per offset)
+    """out = the windows of a: every window position adds its gradient back where it read from
+    (one add per offset); the gradient is (that sum, a's shape,)."""
     ### BEGIN SOLUTION
     (a,) = node.inputs
     window, stride = node.attrs["window_shape"], node.attrs["stride"]
@@ -345,7 +368,8 @@ def _sliding_window(g, node, out, needs):
 
 
 def _concatenate(g, node, out, needs):
-    # split the gradient back into the pieces
+    """out = the inputs concatenated along an axis: the gradients are g split back into the
+    pieces, one per input (None where needs[i] is False)."""
     ### BEGIN SOLUTION
     axis = node.attrs["axis"]
     bounds = np.cumsum([t.shape[axis] for t in node.inputs])[:-1]
