@@ -109,3 +109,15 @@ def test_a_cited_name_that_is_nowhere_is_missing():
     text = f"read {GHOST} section 4; docs/{GHOST}; packages/tt-<name>/README.md; README.md"
     assert [name for name in CITED.findall(text)
             if cites_a_missing_document(readme, name)] == [GHOST, f"docs/{GHOST}"]
+
+
+def test_capstone_pictures_are_run_outputs_not_checked_in():
+    # a picture in the repository goes stale when the plotting code changes; each capstone run
+    # draws its own into --out (capstones/tests/test_capstone_pictures.py checks those)
+    tracked = subprocess.run(["git", "ls-files", "capstones"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert tracked, "git ls-files saw no capstone file"
+    assert [f for f in tracked if f.endswith((".png", ".svg", ".jpg"))] == []
+    embedded = [f"{readme.relative_to(ROOT)}: {m}" for readme in ROOT.glob("capstones/*/README.md")
+                for m in re.findall(r"!\[[^\]]*\]\([^)]*\)", readme.read_text(encoding="utf-8"))]
+    assert embedded == []
