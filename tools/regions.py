@@ -31,18 +31,6 @@ def regions(text):
     return found
 
 
-def _bound(node):
-    """(name, line) of every name a node binds: assignments, loop/with targets, imports."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            yield sub.id, sub.lineno
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-            for alias in sub.names:
-                yield (alias.asname or alias.name).split(".")[0], sub.lineno
-        elif isinstance(sub, ast.arg):
-            yield sub.arg, sub.lineno
-
-
 def _own_nodes(function):
     """The nodes of `function`'s body, not those of functions, lambdas or classes in it."""
     nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -73,8 +61,9 @@ def leaks(text, filename="<source>"):
                 if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
                         and begin < node.lineno < finish):
                     inside.add(node.id)
-                elif isinstance(node, (ast.Import, ast.ImportFrom)) and begin < node.lineno < finish:
-                    inside |= {name for name, _ in _bound(node)}
+                elif (isinstance(node, (ast.Import, ast.ImportFrom))
+                        and begin < node.lineno < finish):
+                    inside |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
             for node in nodes:
                 if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
                         and node.lineno > finish and node.id in inside):
