@@ -18,6 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
+# (file, name) reads let through, each with its reason; remove an entry once it is fixed
+ALLOWED = {
+    ("packages/tt-tensor/src/tt_tensor/ops.py", "data"):
+        "the primitives record their node from the region's `data`; tt-tensor's tasks are being "
+        "re-cut so that each region returns its result (then this entry goes)",
+}
+
 
 def regions(text):
     """[(begin line, end line)] of the solution regions of a file (1-based)."""
@@ -76,8 +83,10 @@ def check(root=ROOT):
     found = []
     for path in sorted((root / "packages").glob("*/src/**/*.py")):
         text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(root).as_posix()
         for line, name, begin in leaks(text, str(path)):
-            found.append((path.relative_to(root).as_posix(), line, name, begin))
+            if (relative, name) not in ALLOWED:
+                found.append((relative, line, name, begin))
     return found
 
 
