@@ -65,6 +65,7 @@ def test_hook_handle_as_context_manager():
 
 
 def test_context_hooks_registry_counts_and_keeps_contexts_apart():
+    op_hooks = tt.hooks_active()
     hooks = tt.ContextHooks("test_registry")
     first = hooks.add(min)
     assert isinstance(first, tt.HookHandle) and hooks.get() == (min,)
@@ -78,7 +79,7 @@ def test_context_hooks_registry_counts_and_keeps_contexts_apart():
     first.remove()
     first.remove()  # removing twice is harmless
     assert hooks.get() == () and hooks.registered == 0
-    assert not tt.hooks_active()  # a registry of its own: op hooks are untouched
+    assert tt.hooks_active() == op_hooks  # a registry of its own: op hooks are untouched
 
 
 def test_no_hook_no_events():
