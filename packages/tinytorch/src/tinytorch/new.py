@@ -184,6 +184,7 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         f"pip install -e {dest}   # your {dist} replaces the reference everywhere",
         f"tinytorch doctor                     # {dist} now shows 'own' and this folder",
         f"tinytorch test {short:<21} # the official contract tests, on what is installed",
+        f"tinytorch test {short} --task NAME    # only the tests of one task (a row below)",
         f"tinytorch test {short} -- -x -k NAME   # pytest arguments go after --",
         "```",
         "",
