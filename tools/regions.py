@@ -20,9 +20,6 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 # (file, name) reads let through, each with its reason; remove an entry once it is fixed
 ALLOWED = {
-    ("packages/tt-tensor/src/tt_tensor/ops.py", "data"):
-        "the primitives record their node from the region's `data`; tt-tensor's tasks are being "
-        "re-cut so that each region returns its result (then this entry goes)",
 }
 
 
