@@ -1,0 +1,174 @@
+"""The movement primitives: ops that rearrange, select or pad elements without arithmetic.
+
+Most of them return a *view*: a new tensor whose ndarray shares the input's memory (a new
+shape, strides and offset over the same buffer), so they cost no copy. Which ones do, and
+why it matters, is in COURSE.md, "Views and copies".
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from ._graph import Primitive as P
+from ._helpers import dim_arg, plain_index
+from .ops import primitive
+from .tensor import Tensor, as_tensor, record
+
+
+@primitive(P.RESHAPE)
+def reshape(x, shape):
+    """x's elements, in C order, in the new `shape` (ints, at most one -1, which is inferred to
+    keep the element count): a view of x's data when NumPy can make one (always for a
+    contiguous x), a copy otherwise. Recorded as op RESHAPE with attrs {"shape": the result's
+    shape}.
+
+    A shape that does not fit raises ValueError "reshape: cannot reshape a tensor of shape
+    (2, 3) (6 elements) into (4, 2)"; so do two -1s and sizes below -1.
+    See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    sizes = tuple(operator.index(s) for s in (shape if isinstance(shape, (tuple, list))
+                                              else (shape,)))
+    count = x.data.size
+    known = math.prod(s for s in sizes if s != -1)
+    inferred = sizes.count(-1)
+    if (inferred > 1 or any(s < -1 for s in sizes)
+            or (inferred == 1 and (known == 0 or count % known))
+            or (inferred == 0 and known != count)):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({count} "
+                         f"elements) into {sizes}")
+    resolved = tuple(count // known if s == -1 else s for s in sizes)
+    return record(x.data.reshape(resolved), (x,), P.RESHAPE, {"shape": resolved})
+    ### END SOLUTION
+
+
+@primitive(P.PERMUTE)
+def permute(x, axes):
+    """x with its axes reordered, always a view: axis i of the result is axis axes[i] of x
+    (negative axes count from the end); (2, 3, 4) permuted by (2, 0, 1) is (4, 2, 3).
+    Recorded as op PERMUTE with attrs {"axes": the axes made non-negative}.
+
+    Raises ValueError "permute: (0, 0) is not a permutation of the 2 axes of (2, 3)", or for
+    an axis out of range "permute: dim 5 is out of range for a tensor with 2 dims".
+    See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    given = tuple(axes)
+    if len(given) != x.ndim:
+        raise ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of "
+                         f"{x.shape}")
+    axes = tuple(dim_arg(a, x.ndim, "permute") for a in given)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of "
+                         f"{x.shape}")
+    return record(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
+    ### END SOLUTION
+
+
+@primitive(P.BROADCAST_TO)
+def broadcast_to(x, shape):
+    """A read-only broadcast view of x with the given shape."""
+    x = as_tensor(x)
+    shape = tuple(int(s) for s in shape)
+    try:
+        data = np.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return record(data, (x,), P.BROADCAST_TO, {"shape": shape})
+
+
+@primitive(P.GETITEM)
+def getitem(x, index):
+    """x[index] with NumPy's indexing (ints, slices, None, Ellipsis, bool masks, integer arrays,
+    Tensors as their arrays): basic indexes give a view, masks and integer arrays a copy.
+    Recorded as op GETITEM with attrs {"index": the index, its Tensors made ndarrays}.
+
+    A bad index raises IndexError "getitem: index <index> is invalid for shape <shape>:
+    <NumPy's reason>". See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    plain = plain_index(index, Tensor)
+    try:
+        data = x.data[plain]
+        if not isinstance(data, np.ndarray):
+            # Ints on every axis give a NumPy scalar (a copy); with a trailing Ellipsis the
+            # same element comes as a 0-d view, as every basic index should
+            data = x.data[(plain if isinstance(plain, tuple) else (plain,)) + (Ellipsis,)]
+    except IndexError as err:
+        raise IndexError(f"getitem: index {plain!r} is invalid for shape {x.shape}: "
+                         f"{err}") from None
+    return record(data, (x,), P.GETITEM, {"index": plain})
+    ### END SOLUTION
+
+
+@primitive(P.PAD)
+def pad(x, pad_width, value=0.0):
+    """Constant padding; pad_width is NumPy's: an int, (before, after), or one pair per axis."""
+    x = as_tensor(x)
+    try:
+        pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit shape {x.shape}") from None
+    if (pairs < 0).any():
+        raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+    pairs = tuple((int(b), int(a)) for b, a in pairs)
+    data = np.pad(x.data, pairs, mode="constant", constant_values=value)
+    return record(data, (x,), P.PAD, {"pad_width": pairs, "value": value})
+
+
+@primitive(P.SLIDING_WINDOW)
+def sliding_window(x, window_shape, stride=1):
+    """A read-only view of every window over x's last len(window_shape) axes: (..., H, W),
+    window (KH, KW), stride s -> (..., OH, OW, KH, KW), OH = (H - KH) // s + 1, and
+    out[..., i, j, p, q] = x[..., i*s + p, j*s + q]. stride: an int, or one per window axis.
+    Attrs {"window_shape", "stride"}: tuples.
+
+    ValueError "sliding_window: window (3, 4) does not fit the last axes of (2, 3)", or
+    "sliding_window: stride 0 must be positive, one per window axis".
+    See COURSE.md, "Views and copies".
+    """
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    window = tuple(operator.index(k) for k in (window_shape if isinstance(
+        window_shape, (tuple, list)) else (window_shape,)))
+    n = len(window)
+    steps = ((stride,) * n if not isinstance(stride, (tuple, list)) else tuple(stride))
+    if len(steps) != n or any(operator.index(s) < 1 for s in steps):
+        raise ValueError(f"sliding_window: stride {stride} must be positive, one per window "
+                         "axis")
+    steps = tuple(operator.index(s) for s in steps)
+    lead = x.ndim - n  # the axes before the windowed ones
+    if lead < 0 or any(not 1 <= k <= size for k, size in zip(window, x.shape[lead:])):
+        raise ValueError(f"sliding_window: window {window} does not fit the last axes of "
+                         f"{x.shape}")
+    counts = tuple((size - k) // s + 1 for size, k, s in zip(x.shape[lead:], window, steps))
+    strides = x.data.strides
+    # Next window: s elements along the axis; inside a window: one element
+    data = np.lib.stride_tricks.as_strided(
+        x.data,
+        shape=x.shape[:lead] + counts + window,
+        strides=strides[:lead] + tuple(b * s for b, s in zip(strides[lead:], steps))
+        + strides[lead:],
+        writeable=False,
+    )
+    return record(data, (x,), P.SLIDING_WINDOW, {"window_shape": window, "stride": steps})
+    ### END SOLUTION
+
+
+@primitive(P.CONCATENATE)
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = tuple(as_tensor(t) for t in tensors)
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    axis = dim_arg(axis, tensors[0].ndim, "concatenate")
+    try:
+        data = np.concatenate([t.data for t in tensors], axis=axis)
+    except ValueError:  # AxisError is a ValueError too
+        shapes = [t.shape for t in tensors]
+        raise ValueError(f"concatenate: shapes {shapes} do not match off axis {axis}") from None
+    return record(data, tensors, P.CONCATENATE, {"axis": axis})
