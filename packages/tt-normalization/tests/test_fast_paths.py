@@ -1,20 +1,26 @@
-"""The fused batch norm (fused.py) equals the composition, in values, gradients and the
-running statistics it leaves behind. The switch is optional (an implementation may have no
-fast path); without one, the runs compare a recorded graph with the same call under no_grad
-(values and running statistics; gradients: test_gradients.py)."""
+"""The fused batch norm and layer norm (fused.py) equal the compositions, in values,
+gradients and (batch norm) the running statistics they leave behind. The switch is optional
+(an implementation may have no fast path); without one, the runs compare a recorded graph with
+the same call under no_grad (values and running statistics; gradients: test_gradients.py)."""
 
 import numpy as np
 import pytest
+import tt_autograd
 import tt_normalization
 import tt_tensor as tt
-from tt_normalization import BatchNorm2d, batch_norm
+from tt_normalization import BatchNorm2d, LayerNorm, batch_norm, layer_norm
 
-SWITCH = getattr(tt_normalization, "use_fused_batch_norm", None)
+SWITCH = getattr(tt_normalization, "use_fast_paths", None)
+
+
+def use_fast_paths(enabled):
+    if SWITCH:
+        SWITCH(enabled)
 
 
 @pytest.fixture(autouse=True)
 def restore_setting():
-    before = tt_normalization.fused_batch_norm_enabled() if SWITCH else None
+    before = tt_normalization.fast_paths_enabled() if SWITCH else None
     yield
     if SWITCH:
         SWITCH(before)
@@ -92,4 +98,83 @@ def test_the_fast_paths_start_on_only_in_the_reference_build():
     # through what the learner wrote; the reference starts on its fast paths.
     own = "+own" in tt_normalization.__version__
     if SWITCH is not None:
-        assert tt_normalization.fused_batch_norm_enabled() is not own
+        assert tt_normalization.fast_paths_enabled() is not own
+
+
+def run_layer_norm(x, normalized, params, fast, dtype, permuted=False):
+    """(y, [dx, dw, db]) of layer_norm with a random upstream gradient.
+
+    params: "both", "weight" or "none"; permuted: x arrives as a transposed view."""
+    use_fast_paths(fast)
+    shape = normalized if isinstance(normalized, tuple) else (normalized,)
+    rng = np.random.default_rng(8)
+    if permuted:
+        leaf = tt.tensor(np.swapaxes(x, 0, 1), dtype=dtype, requires_grad=True)
+        xt = leaf.permute(1, 0, *range(2, x.ndim))
+    else:
+        leaf = xt = tt.tensor(x, dtype=dtype, requires_grad=True)
+    w = tt.tensor(rng.standard_normal(shape) + 1, dtype=dtype, requires_grad=True)
+    b = tt.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True)
+    w, b = {"both": (w, b), "weight": (w, None), "none": (None, None)}[params]
+    y = layer_norm(xt, normalized, w, b, eps=1e-5)
+    upstream = np.random.default_rng(9).standard_normal(x.shape).astype(dtype)
+    (y * tt.tensor(upstream, dtype=dtype)).sum().backward()
+    return y, [t.grad.data if t is not None else None for t in (leaf, w, b)]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("shape, normalized, permuted", [
+    ((5, 8), 8, False), ((3, 4, 6), (6,), False), ((2, 3, 4, 5), (4, 5), False),
+    ((7,), 7, False), ((5, 8), 8, True), ((3, 4, 6), (6,), True), ((2, 3, 4, 5), (4, 5), True),
+])
+@pytest.mark.parametrize("params", ["both", "weight", "none"])
+def test_fused_layer_norm_equals_the_composition(shape, normalized, params, dtype, rtol,
+                                                 permuted):
+    x = (np.random.default_rng(4).standard_normal(shape) * 3 + 1).astype(dtype)
+    plain_y, plain_grads = run_layer_norm(x, normalized, params, False, dtype, permuted)
+    y, grads = run_layer_norm(x, normalized, params, True, dtype, permuted)
+    if SWITCH:
+        assert y.grad_fn.name == "LayerNormRows" and plain_y.grad_fn.name != "LayerNormRows"
+    assert y.dtype == plain_y.dtype and y.shape == plain_y.shape
+    np.testing.assert_allclose(y.data, plain_y.data, rtol=rtol, atol=rtol)
+    for got, want in zip(grads, plain_grads):
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+
+
+def test_fused_layer_norm_gradients_match_central_differences():
+    use_fast_paths(True)
+    rng = np.random.default_rng(10)
+    x = tt.tensor(rng.standard_normal((3, 4, 5)) * 2, dtype=tt.float64, requires_grad=True)
+    w = tt.tensor(rng.standard_normal((4, 5)), dtype=tt.float64, requires_grad=True)
+    b = tt.tensor(rng.standard_normal((4, 5)), dtype=tt.float64, requires_grad=True)
+    fused = layer_norm(x, (4, 5), w, b).grad_fn.name == "LayerNormRows"
+    assert fused == (SWITCH is not None)
+    assert tt_autograd.gradcheck(lambda x, w, b: layer_norm(x, (4, 5), w, b), x, w, b)
+
+
+def test_fused_layer_norm_without_a_graph_equals_the_composition():
+    """Decoding runs under no_grad: the fused version serves it too, with the same values."""
+    x = np.random.default_rng(11).standard_normal((2, 1, 16)).astype(np.float32)
+    layer = LayerNorm(16)
+    layer.weight.data[...] = np.linspace(0.5, 1.5, 16)
+    layer.bias.data[...] = np.linspace(-1, 1, 16)
+    with tt.no_grad():
+        use_fast_paths(False)
+        plain = layer(tt.tensor(x)).data
+        use_fast_paths(True)
+        fast = layer(tt.tensor(x))
+    assert fast.grad_fn is None and fast.dtype == np.float32
+    np.testing.assert_allclose(fast.data, plain, rtol=2e-5, atol=2e-6)
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    want = (x - mean) / np.sqrt(var + 1e-5) * layer.weight.data + layer.bias.data
+    np.testing.assert_allclose(fast.data, want, rtol=2e-5, atol=2e-6)
+
+
+def test_layer_norm_bias_without_weight_takes_the_composition():
+    use_fast_paths(True)
+    x = tt.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = layer_norm(x, 4, None, tt.tensor(np.ones(4), requires_grad=True))
+    assert y.grad_fn.name != "LayerNormRows"

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 import tt_tensor as tt
-from tt_normalization import LayerNorm, layer_norm
+from tt_normalization import LayerNorm, layer_norm, use_fast_paths
+
+
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the composition in functional.py (the lesson, your code): the fused
+    layer norm is off here; test_fast_paths.py checks it against the composition."""
+    before = use_fast_paths(False)
+    yield
+    use_fast_paths(before)
 
 
 def f64(array, grad=False):

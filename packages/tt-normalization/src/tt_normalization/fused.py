@@ -1,4 +1,5 @@
-"""Fast path: batch_norm in training mode as one graph node (tt_tensor.Function).
+"""Fast paths: batch_norm in training mode and layer_norm, each as one graph node
+(tt_tensor.Function).
 
 batch_norm in functional.py is the lesson: a composition of primitives (mean, sub, mul, pow,
 add) that tt-autograd differentiates as written. Every one of those primitives keeps or makes
@@ -11,10 +12,12 @@ output, with the closed-form gradient
     dw = sum(g * x_hat),  db = sum(g)                          (means and sums per channel)
 
 in five passes over the activations, and one array kept for backward (x_hat).
-The reference starts with it on; a learner's own package (version `+own`) starts with it off,
-so a capstone trains through the learner's batch_norm. `use_fused_batch_norm(False)` forces
-the composition (the tests compare both, values and
-gradients).
+layer_norm's fused version is the same closed form with the statistics per row (over the
+normalized axes) instead of per channel; the composition records 11 nodes per call, a GPT
+calls it 2 L + 1 times a step and once per block per decoded token.
+The reference starts with them on; a learner's own package (version `+own`) starts with
+them off, so a capstone trains through the learner's code. `use_fast_paths(False)` forces
+the compositions (the tests compare both, values and gradients).
 """
 
 import numpy as np
@@ -33,15 +36,15 @@ def fast_paths_by_default(version):
 _state = {"enabled": fast_paths_by_default(__version__)}
 
 
-def use_fused_batch_norm(enabled=True):
-    """Turn the fused batch norm on or off; returns the previous setting (a bool)."""
+def use_fast_paths(enabled=True):
+    """Turn the fused batch norm and layer norm on or off; returns the previous setting."""
     previous = _state["enabled"]
     _state["enabled"] = bool(enabled)
     return previous
 
 
-def fused_batch_norm_enabled():
-    """Whether batch_norm takes the fused version when a graph is recorded in training."""
+def fast_paths_enabled():
+    """Whether batch_norm (graph recorded, training) and layer_norm take the fused versions."""
     return _state["enabled"]
 
 
@@ -93,4 +96,55 @@ class BatchNormTrain(Function):
             grads.append(d_weight.reshape(weight.shape))
         if ctx.has_bias:
             grads.append(d_bias.reshape(-1))
+        return tuple(grads)
+
+
+def _row_mean(rows):
+    """(R, M) -> (R, 1) means, as a matrix-vector product: BLAS reads each row once, where
+    NumPy's reduction over a short last axis pays a loop per row (about 4x slower at M = 128)."""
+    weights = np.full(rows.shape[1], 1.0 / rows.shape[1], dtype=np.result_type(rows, 1.0))
+    return (rows @ weights)[:, None]
+
+
+class LayerNormRows(Function):
+    """layer_norm(x[, weight[, bias]]) over the last `k` axes as one node (attrs eps, k).
+
+    Each row (the k normalized axes flattened, M values) is normalized on its own:
+    x_hat = (x - mean) / sqrt(var + eps), y = x_hat * weight + bias, and backward is
+
+        dx = (gw - mean(gw) - x_hat * mean(gw * x_hat)) / std,   gw = g * weight
+        dweight = sum over rows of g * x_hat,   dbias = sum over rows of g
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, *, eps, k):
+        M = int(np.prod(x.shape[x.ndim - k:], dtype=np.int64))
+        rows = x.reshape(-1, M)                                     # (R, M), a view if it can
+        x_hat = rows - _row_mean(rows)                              # (R, M), fresh
+        var = np.einsum("ij,ij->i", x_hat, x_hat)[:, None] / M     # biased, no (R, M) square
+        inv_std = 1.0 / np.sqrt(var + eps)                          # (R, 1)
+        x_hat *= inv_std
+        y = x_hat * weight.reshape(M) if weight is not None else x_hat.copy()
+        if bias is not None:
+            y += bias.reshape(M)
+        ctx.x_hat, ctx.inv_std, ctx.weight, ctx.has_bias = x_hat, inv_std, weight, bias is not None
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.x_hat, ctx.inv_std, ctx.weight
+        M = x_hat.shape[1]
+        g = grad.reshape(-1, M)                                     # (R, M)
+        gw = g * weight.reshape(M) if weight is not None else g
+        mean_gw = _row_mean(gw)                                     # (R, 1)
+        mean_gwx = np.einsum("ij,ij->i", gw, x_hat)[:, None] / M   # (R, 1)
+        d_x = x_hat * mean_gwx
+        np.subtract(gw, d_x, out=d_x)
+        d_x -= mean_gw
+        d_x *= inv_std
+        grads = [d_x.reshape(grad.shape)]
+        if weight is not None:
+            grads.append(np.einsum("ij,ij->j", g, x_hat).reshape(weight.shape))
+        if ctx.has_bias:
+            grads.append((np.ones(len(g), dtype=g.dtype) @ g).reshape(weight.shape))
         return tuple(grads)

@@ -130,6 +130,7 @@ EXTRA_FORWARD = {
     "BatchNormTrain": _per_element(7),   # tt_normalization: 2 sums, sub, square, 2 mul, add
     "Conv2dIm2col": _conv_forward_flops,
     "MaxPool2dWindows": _pool_forward_flops,
+    "LayerNormRows": _per_element(7),    # tt_normalization: mean, sub, square-sum, 1/std, w, b
     "ScaledMaskedSoftmax": _masked_softmax_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
     "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
@@ -138,6 +139,7 @@ EXTRA_BACKWARD = {
     "BatchNormTrain": _per_element(7),   # 2 sums, 2 mul, 2 sub, scale
     "Conv2dIm2col": _conv_backward_flops,
     "MaxPool2dWindows": _per_element(1),     # the first-maximum mask times the gradient
+    "LayerNormRows": _per_element(10),   # g w, 2 row means, x_hat mul, 2 sub, 1/std, dw, db
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))
     "SoftmaxLastAxis": _per_element(4),      # y * (g - sum(g y)): mul, sum, mul, sub
     "GELUTanh": _per_element(12),
