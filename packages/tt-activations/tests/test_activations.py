@@ -245,3 +245,49 @@ def test_import_prints_nothing():
     result = subprocess.run([sys.executable, "-c", "import tt_activations"],
                             capture_output=True, text=True, check=True)
     assert result.stdout == "" and result.stderr == ""
+
+
+# --- gelu's fast path: the switch and its worker threads -----------------------------------
+@pytest.fixture
+def restore_fast_paths():
+    before = A.fast_paths_enabled()
+    yield
+    A.use_fast_paths(before, threads=None)
+
+
+def fused_gelu(x, threads):
+    """gelu's tanh form through the fused op with `threads` workers: (output, d out / d x
+    for an upstream gradient g), the gradient from the node's own backward."""
+    A.use_fast_paths(True, threads=threads)
+    y = A.gelu(tensor(x, dtype=x.dtype, requires_grad=True), approximate="tanh")
+    g = np.cos(np.arange(x.size, dtype=x.dtype)).reshape(x.shape)
+    (dx,) = y.grad_fn.op.backward(y.grad_fn.ctx, g)
+    return y, g, dx
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(768, 512), (3, 70001), (5,)])
+def test_gelu_tanh_threads_equal_one_thread_and_the_formula(shape, dtype, restore_fast_paths):
+    x = sample(shape, dtype, seed=7, scale=1.0)  # |x| < 5: 1 + t keeps its digits
+    y1, g, dx1 = fused_gelu(x, threads=1)
+    y3, _, dx3 = fused_gelu(x, threads=3)
+    np.testing.assert_array_equal(y3.data, y1.data)   # elementwise: chunks change nothing
+    np.testing.assert_array_equal(dx3, dx1)
+    x64 = x.astype(np.float64)
+    t = np.tanh(np.sqrt(2 / np.pi) * (x64 + 0.044715 * x64**3))
+    slope = 0.5 * (1 + t) + 0.5 * x64 * (1 - t * t) * np.sqrt(2 / np.pi) * (
+        1 + 3 * 0.044715 * x64**2)
+    np.testing.assert_allclose(y3.data, 0.5 * x64 * (1 + t), **tolerance(dtype))
+    np.testing.assert_allclose(dx3, g * slope, **tolerance(dtype))
+
+
+def test_gelu_fast_path_switch(restore_fast_paths):
+    x = tensor(sample((4, 6), np.float64, seed=8), requires_grad=True)
+    assert A.use_fast_paths(False) is True and A.fast_paths_enabled() is False
+    plain = A.gelu(x, approximate="tanh")
+    assert plain.grad_fn.name != "GELUTanh"  # the composition, primitive by primitive
+    A.use_fast_paths(True)
+    assert A.gelu(x, approximate="tanh").grad_fn.name == "GELUTanh"
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            A.use_fast_paths(True, threads=bad)
