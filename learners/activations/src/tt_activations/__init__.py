@@ -8,5 +8,8 @@ over torch.nn.functional.relu.
 
 from ._version import __version__
 from .functional import gelu, log_softmax, relu, sigmoid, softmax, tanh
+from .fused import fast_paths_enabled, use_fast_paths
 
-__all__ = ["__version__", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax"]
+__all__ = ["__version__", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
+           # gelu's fused tanh form (fused.py): on by default, off gives the composition
+           "use_fast_paths", "fast_paths_enabled"]

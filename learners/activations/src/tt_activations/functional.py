@@ -10,8 +10,7 @@ import math
 
 from tt_tensor import as_tensor, exp, is_grad_enabled, log, tanh as _tanh, where
 
-from . import fused
-from .fused import Erf, GELUTanh
+from .fused import Erf, GELUTanh, fast_paths_enabled
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_APPROXIMATIONS = ("none", "tanh")
@@ -60,7 +59,7 @@ def gelu(x, approximate="none"):
         raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, "
                          f"got {approximate!r}")
     x = as_tensor(x)
-    if fused.FUSED_GELU and approximate == "tanh" and x.requires_grad and is_grad_enabled():
+    if approximate == "tanh" and x.requires_grad and is_grad_enabled() and fast_paths_enabled():
         # fast path (README): the same function as one graph node; it pays only when a graph
         # is kept, so without one the composition below runs
         return GELUTanh.apply(x)

@@ -6,17 +6,26 @@ erf is one op with its exact derivative 2/sqrt(pi) exp(-x^2). gelu's erf form co
 `GELUTanh`: gelu's tanh form as one graph node, the fast path `gelu` takes when a graph is
 recorded. Composed, it is 9 primitives whose backward rules each pass over the (N, 4C)
 activations of a transformer MLP; fused, 8 in-place passes forward and a dozen backward.
-The tests check both against the composition (values and gradients). The reference takes the
-fast path; a learner's own package (version `+own`) does not, so a GPT trains through the
-learner's own gelu.
+With more than one worker thread, large inputs are cut into contiguous chunks that run at
+once: NumPy releases the GIL inside these loops, so both cores work where the composition
+keeps one busy. Elementwise, so chunking changes no value.
+The tests check both against the composition (values and gradients). The reference starts
+with the fast path on; a learner's own package (version `+own`) starts with it off, so a GPT
+trains through the learner's own gelu.
+`use_fast_paths(False)` makes gelu run the composition with a graph too;
+`use_fast_paths(True, threads=n)` sets the worker threads (default: OMP_NUM_THREADS, else
+OPENBLAS_NUM_THREADS, else 1).
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from tt_tensor import Function
 
 from ._version import __version__
+
 
 def fast_paths_by_default(version):
     """Whether a build of this package starts with its fast paths on: the reference does; a
@@ -25,7 +34,6 @@ def fast_paths_by_default(version):
     return "+own" not in version
 
 
-FUSED_GELU = fast_paths_by_default(__version__)  # whether gelu(approximate="tanh") takes GELUTanh
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
@@ -88,6 +96,88 @@ class Erf(Function):
         return ((grad * slope).astype(grad.dtype, copy=False),)
 
 
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+_CHUNK = 1 << 16  # elements: below this per worker, starting a thread costs more than it saves
+
+
+def use_fast_paths(enabled=True, threads=None):
+    """Turn gelu's fused tanh form on or off; returns the previous setting (a bool).
+
+    threads: worker threads for large inputs (None: OMP_NUM_THREADS, else
+    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
+    """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
+    previous = _state["enabled"]
+    _state["enabled"] = bool(enabled)
+    if threads != _state["threads"]:
+        _state["threads"], _state["pool"] = threads, None
+    return previous
+
+
+def fast_paths_enabled():
+    """Whether gelu(approximate="tanh") takes GELUTanh when a graph is recorded."""
+    return _state["enabled"]
+
+
+def _threads():
+    if _state["threads"] is not None:
+        return _state["threads"]
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def _elementwise(fn, *arrays):
+    """fn(*chunks) over matching contiguous chunks of same-shaped arrays, one per worker
+    thread when they are large and C-contiguous; else fn(*arrays) once, inline."""
+    n = arrays[0].size
+    workers = min(_threads(), n // _CHUNK)
+    if workers <= 1 or not all(a.flags.c_contiguous for a in arrays):
+        fn(*arrays)
+        return
+    if _state["pool"] is None or _state["pool"]._max_workers != workers:
+        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_activations")
+    flat = [a.reshape(-1) for a in arrays]
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    jobs = [_state["pool"].submit(fn, *(f[a:b] for f in flat))
+            for a, b in zip(bounds[:-1], bounds[1:])]
+    for job in jobs:
+        job.result()  # re-raises a worker's exception here
+
+
+def _gelu_forward(x, t, out):
+    """t = tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3); out = 0.5 x (1 + t). In place."""
+    np.multiply(x, x, out=t)
+    t *= _SQRT_2_OVER_PI * _GELU_K
+    t += _SQRT_2_OVER_PI               # sqrt(2/pi) (1 + 0.044715 x^2)
+    t *= x                             # u
+    np.tanh(t, out=t)                  # t = tanh(u), kept for backward
+    np.add(t, 1.0, out=out)
+    out *= x
+    out *= 0.5
+
+
+def _gelu_backward(x, t, grad, slope):
+    """slope = grad * d gelu / dx, from x and t = tanh(u). In place."""
+    np.multiply(x, x, out=slope)
+    slope *= 3.0 * _SQRT_2_OVER_PI * _GELU_K
+    slope += _SQRT_2_OVER_PI           # du/dx
+    slope *= x
+    slope *= 0.5                       # 0.5 x du/dx
+    sech2 = np.empty_like(t)
+    np.multiply(t, t, out=sech2)
+    np.subtract(1.0, sech2, out=sech2)  # 1 - t^2
+    slope *= sech2
+    slope += 0.5
+    np.multiply(t, 0.5, out=sech2)
+    slope += sech2                     # + 0.5 (1 + t)
+    slope *= grad
+
+
 class GELUTanh(Function):
     """gelu(x) = 0.5 x (1 + t), t = tanh(sqrt(2/pi) (x + 0.044715 x^3));
 
@@ -96,29 +186,16 @@ class GELUTanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        t = np.asarray(x * x)              # a 0-d array, not a scalar, so `out=` works
-        t *= _SQRT_2_OVER_PI * _GELU_K
-        t += _SQRT_2_OVER_PI               # sqrt(2/pi) (1 + 0.044715 x^2)
-        t *= x                             # u
-        np.tanh(t, out=t)                  # t = tanh(u), kept for backward
+        x = np.asarray(x)
+        t, out = np.empty_like(x), np.empty_like(x)  # 0-d arrays too, so `out=` works
+        _elementwise(_gelu_forward, x, t, out)
         ctx.x, ctx.t = x, t
-        out = t + 1.0
-        out *= x
-        out *= 0.5
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.x, ctx.t
-        slope = np.asarray(x * x)
-        slope *= 3.0 * _SQRT_2_OVER_PI * _GELU_K
-        slope += _SQRT_2_OVER_PI           # du/dx
-        slope *= x
-        slope *= 0.5                       # 0.5 x du/dx
-        sech2 = np.asarray(t * t)
-        np.subtract(1.0, sech2, out=sech2)  # 1 - t^2
-        slope *= sech2
-        slope += 0.5
-        slope += 0.5 * t                   # + 0.5 (1 + t)
-        slope *= grad
+        grad = np.asarray(grad, dtype=x.dtype)
+        slope = np.empty_like(x)
+        _elementwise(_gelu_backward, x, t, grad, slope)
         return (slope,)
