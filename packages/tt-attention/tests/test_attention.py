@@ -7,8 +7,17 @@ from tt_tensor import Context, add_op_hook, float64, no_grad, tensor
 
 from tt_attention import (
     KVCache, MultiHeadAttention, ScaledMaskedSoftmax, causal_mask, fused_softmax,
-    scaled_dot_product_attention,
+    scaled_dot_product_attention, use_fast_paths,
 )
+
+
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the plain regions of ScaledMaskedSoftmax (the lesson, your code): its
+    fast path is off here; test_fast_paths.py checks it against the regions."""
+    before = use_fast_paths(False)
+    yield
+    use_fast_paths(before)
 
 
 def np_attention(q, k, v, bias=None, scale=None):

@@ -6,7 +6,18 @@ from tt_activations import softmax
 from tt_autograd import gradcheck
 from tt_tensor import cat as tensor_cat, float64, tensor
 
-from tt_attention import KVCache, MultiHeadAttention, fused_softmax, scaled_dot_product_attention
+from tt_attention import (
+    KVCache, MultiHeadAttention, fused_softmax, scaled_dot_product_attention, use_fast_paths,
+)
+
+
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the plain regions of ScaledMaskedSoftmax (the lesson, your code): its
+    fast path is off here; test_fast_paths.py checks it against the regions."""
+    before = use_fast_paths(False)
+    yield
+    use_fast_paths(before)
 
 
 def leaf(*shape, seed=0, scale=1.0):
