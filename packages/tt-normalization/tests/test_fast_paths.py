@@ -13,9 +13,10 @@ from tt_normalization import BatchNorm2d, LayerNorm, batch_norm, layer_norm
 SWITCH = getattr(tt_normalization, "use_fast_paths", None)
 
 
-def use_fast_paths(enabled):
+def use_fast_paths(enabled, threads=None):
+    """The package's switch where it has one (an implementation may have no fast path)."""
     if SWITCH:
-        SWITCH(enabled)
+        SWITCH(enabled, threads=threads)
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +24,7 @@ def restore_setting():
     before = tt_normalization.fast_paths_enabled() if SWITCH else None
     yield
     if SWITCH:
-        SWITCH(before)
+        SWITCH(before, threads=None)
 
 
 def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
@@ -101,11 +102,11 @@ def test_the_fast_paths_start_on_only_in_the_reference_build():
         assert tt_normalization.fast_paths_enabled() is not own
 
 
-def run_layer_norm(x, normalized, params, fast, dtype, permuted=False):
+def run_layer_norm(x, normalized, params, fast, dtype, permuted=False, threads=None):
     """(y, [dx, dw, db]) of layer_norm with a random upstream gradient.
 
     params: "both", "weight" or "none"; permuted: x arrives as a transposed view."""
-    use_fast_paths(fast)
+    use_fast_paths(fast, threads=threads)
     shape = normalized if isinstance(normalized, tuple) else (normalized,)
     rng = np.random.default_rng(8)
     if permuted:
@@ -178,3 +179,23 @@ def test_layer_norm_bias_without_weight_takes_the_composition():
     x = tt.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
     y = layer_norm(x, 4, None, tt.tensor(np.ones(4), requires_grad=True))
     assert y.grad_fn.name != "LayerNormRows"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_layer_norm_gives_the_same_bits_on_any_number_of_threads(dtype):
+    """Rows are independent: cutting them over worker threads changes nothing (a GPT block's
+    (12, 64, 128) activations are large enough to be cut)."""
+    x = (np.random.default_rng(12).standard_normal((12, 64, 128)) * 2 + 1).astype(dtype)
+    results = []
+    for threads in (1, 3):
+        results.append(run_layer_norm(x, 128, "both", True, dtype, threads=threads))
+    (y1, grads1), (y3, grads3) = results
+    np.testing.assert_array_equal(y3.data, y1.data)
+    for got, want in zip(grads3, grads1):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_bad_thread_counts_are_refused():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            tt_normalization.use_fast_paths(True, threads=bad)
