@@ -105,8 +105,8 @@ def _softmax_grad_into(y, grad, dx, scale):
 
 def _fast_forward(x, scale, bias):
     """The forward over chunks of the first axis, or None where the region should run."""
-    if x.ndim < 2 or x.dtype.kind != "f":
-        return None  # a single row, or integer scores: the region
+    if x.ndim < 2 or x.dtype.kind != "f" or x.size < _CHUNK:
+        return None  # one row, integer or few scores (decoding): the region costs less
     y, scale = np.empty_like(x), x.dtype.type(scale)
     if bias is not None:
         bias = np.broadcast_to(bias, x.shape)  # a view: each chunk slices its own rows
@@ -120,7 +120,7 @@ def _fast_forward(x, scale, bias):
 
 def _fast_backward(y, grad, scale):
     """The backward over chunks of the first axis, or None where the region should run."""
-    if y.ndim < 2 or grad.shape != y.shape:
+    if y.ndim < 2 or grad.shape != y.shape or y.size < _CHUNK:
         return None
     dx, scale = np.empty_like(y), y.dtype.type(scale)
 

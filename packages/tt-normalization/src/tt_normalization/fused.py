@@ -141,6 +141,8 @@ def _row_mean(rows):
     """(R, M) -> (R, 1) means by einsum's loop, about 2x faster than NumPy's reduction over a
     short last axis (M = 128), and safe in worker threads (a BLAS matrix-vector product would
     start BLAS's own threads from each worker)."""
+    if rows.size < _CHUNK:  # a few rows (decoding): einsum's setup costs more than it saves
+        return rows.mean(axis=1, keepdims=True)
     return np.einsum("ij->i", rows)[:, None] / rows.shape[1]
 
 
