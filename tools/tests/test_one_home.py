@@ -20,6 +20,9 @@ NOT_COPIES = {
                     "layer's time and FLOPs",
     "lm_loss": "tt-systems' evaluates a model's mean loss over random windows of a token "
                "stream (no graph); tinytorch's milestone runner's is one batch's loss to train on",
+    "use_fast_paths": "each package's switch for its own fast paths (as torch.backends has one "
+                      "flag per backend): a replaced module brings its own, or none",
+    "fast_paths_enabled": "reads the switch of its own package's fast paths (use_fast_paths)",
 }
 
 

@@ -12,6 +12,15 @@ import tt_networks as N
 REDUCE = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}
 
 
+@pytest.fixture(autouse=True)
+def plain_paths():
+    """These tests check the composition in losses.py (the lesson, your code): the fused
+    cross-entropy is off here; test_fast_paths.py checks it against the composition."""
+    before = N.use_fast_paths(False)
+    yield
+    N.use_fast_paths(before)
+
+
 def rng(seed=0):
     return np.random.default_rng(seed)
 

@@ -10,6 +10,7 @@ from .losses import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, binary_cross_entropy,
     binary_cross_entropy_with_logits, cross_entropy, mse_loss,
 )
+from .fused import fast_paths_enabled, use_fast_paths
 from .metrics import accuracy
 from .numerical import numerical_gradient
 from .sequential import Sequential, mlp
@@ -23,4 +24,6 @@ __all__ = [
     "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss",
     # measuring and checking
     "accuracy", "numerical_gradient",
+    # the fused cross-entropy (fused.py): on by default, off gives the composition
+    "use_fast_paths", "fast_paths_enabled",
 ]

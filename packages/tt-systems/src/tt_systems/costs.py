@@ -126,10 +126,17 @@ def _pool_forward_flops(inputs, output):
     return kh * kw * _size(_shape(output))
 
 
+def _cross_entropy_flops(inputs, output):
+    """tt_networks' fused cross-entropy: max, sub, exp, sum, div per logit (the (N, C) input;
+    the output is a 0-d loss or the (N,) losses)."""
+    return 5 * _size(_shape(inputs[0]))
+
+
 EXTRA_FORWARD = {
     "BatchNormTrain": _per_element(7),   # tt_normalization: 2 sums, sub, square, 2 mul, add
     "Conv2dIm2col": _conv_forward_flops,
     "MaxPool2dWindows": _pool_forward_flops,
+    "CrossEntropyRows": _cross_entropy_flops,
     "LayerNormRows": _per_element(7),    # tt_normalization: mean, sub, square-sum, 1/std, w, b
     "ScaledMaskedSoftmax": _masked_softmax_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
@@ -139,6 +146,7 @@ EXTRA_BACKWARD = {
     "BatchNormTrain": _per_element(7),   # 2 sums, 2 mul, 2 sub, scale
     "Conv2dIm2col": _conv_backward_flops,
     "MaxPool2dWindows": _per_element(1),     # the first-maximum mask times the gradient
+    "CrossEntropyRows": _per_element(2),    # softmax - onehot, times the upstream gradient
     "LayerNormRows": _per_element(10),   # g w, 2 row means, x_hat mul, 2 sub, 1/std, dw, db
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))
     "SoftmaxLastAxis": _per_element(4),      # y * (g - sum(g y)): mul, sum, mul, sub
