@@ -7,6 +7,7 @@ tt-autograd differentiates them with no gradient code of their own.
 from ._version import __version__
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .functional import batch_norm, layer_norm
+from .fused import fast_paths_enabled, use_fast_paths
 from .layernorm import LayerNorm
 
 __all__ = [
@@ -15,4 +16,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     # functional forms
     "batch_norm", "layer_norm",
+    # the fused batch norm (fused.py): on by default, off gives the composition
+    "use_fast_paths", "fast_paths_enabled",
 ]

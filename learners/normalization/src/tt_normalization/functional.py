@@ -5,7 +5,9 @@ these functions as written. Running statistics are buffers, updated outside the 
 """
 
 import numpy as np
-from tt_tensor import as_tensor, no_grad
+from tt_tensor import as_tensor, is_grad_enabled, no_grad
+
+from .fused import BatchNormTrain, LayerNormRows, fast_paths_enabled
 
 
 def _stat_shape(x):
@@ -61,6 +63,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                                     running_var=running_var, weight=weight, bias=bias)
     axes = (0,) + tuple(range(2, x.ndim))            # every axis but the channel axis
     shape = _stat_shape(x)                           # (1, C, 1, ...)
+    if training and (weight is not None or bias is None) and _take_fast_path(x, weight, bias):
+        # fast path (fused.py, README): the same function as one graph node; it pays only
+        # when a graph is kept, so without one the composition below runs
+        return _fused_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps,
+                                 count, shape)
     ### BEGIN SOLUTION
     if training:
         mean = x.mean(axis=axes, keepdims=True)              # (1, C, 1, ...)
@@ -83,6 +90,22 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         y = y + as_tensor(bias).reshape(shape)             # pass 4
     return y
     ### END SOLUTION
+
+
+def _take_fast_path(*tensors):
+    """The fused version runs when it is on and a graph is being recorded."""
+    return fast_paths_enabled() and is_grad_enabled() and any(
+        t is not None and as_tensor(t).requires_grad for t in tensors)
+
+
+def _fused_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, count, shape):
+    inputs = [x] + [as_tensor(t) for t in (weight, bias) if t is not None]  # bias needs weight
+    y = BatchNormTrain.apply(*inputs, eps=eps, shape=shape)
+    ctx = y.grad_fn.ctx
+    if running_mean is not None and running_var is not None:
+        _update_running(running_mean, running_var, as_tensor(ctx.mean), as_tensor(ctx.var),
+                        count, momentum)
+    return y
 
 
 def _normalized_shape(normalized_shape):
@@ -108,6 +131,11 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         if value is not None and tuple(as_tensor(value).shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, "
                              f"got {as_tensor(value).shape}")
+    if fast_paths_enabled() and (weight is not None or bias is None):
+        # fast path (fused.py, README): the same function as one graph node, with or
+        # without a graph (decoding one token calls it 2 L + 1 times per token)
+        inputs = [x] + [as_tensor(t) for t in (weight, bias) if t is not None]
+        return LayerNormRows.apply(*inputs, eps=eps, k=k)
     axes = tuple(range(x.ndim - k, x.ndim))
     ### BEGIN SOLUTION
     mean = x.mean(axis=axes, keepdims=True)
