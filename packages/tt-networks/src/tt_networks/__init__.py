@@ -3,6 +3,8 @@ numerical gradients.
 
 Losses are compositions of tt_tensor primitives (log_softmax inside cross_entropy), so they
 are differentiable once tt-autograd is installed; until then `numerical_gradient` trains.
+cross_entropy of 2-D logits takes a fused fast path (fused.py, one graph node with the same
+values and gradient); `use_fast_paths(False)` runs the composition.
 """
 
 from ._version import __version__

@@ -1,7 +1,9 @@
 """TinyTorch module 08 (normalization): BatchNorm1d, BatchNorm2d and LayerNorm.
 
 Composed from tt_tensor primitives (mean, var and sqrt are themselves compositions), so
-tt-autograd differentiates them with no gradient code of their own.
+tt-autograd differentiates them with no gradient code of their own. Beside the compositions,
+fused.py holds batch_norm (training, with a graph) and layer_norm as one graph node each,
+with the same values and gradients; `use_fast_paths(False)` runs the compositions.
 """
 
 from ._version import __version__
