@@ -62,7 +62,9 @@ def _over_rows(fn, rows, size):
     if workers <= 1:
         fn(0, rows)
         return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers:
+    if _state["pool"] is None or _state["pool"]._max_workers != workers or (
+            _state.get("pid") != os.getpid()):  # a forked child has none of the threads
+        _state["pid"] = os.getpid()
         _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_normalization")
     bounds = np.linspace(0, rows, workers + 1).astype(int)
     jobs = [_state["pool"].submit(fn, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]

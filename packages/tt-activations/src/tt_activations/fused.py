@@ -139,7 +139,9 @@ def _elementwise(fn, *arrays):
     if workers <= 1 or not all(a.flags.c_contiguous for a in arrays):
         fn(*arrays)
         return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers:
+    if _state["pool"] is None or _state["pool"]._max_workers != workers or (
+            _state.get("pid") != os.getpid()):  # a forked child has none of the threads
+        _state["pid"] = os.getpid()
         _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_activations")
     flat = [a.reshape(-1) for a in arrays]
     bounds = np.linspace(0, n, workers + 1).astype(int)
