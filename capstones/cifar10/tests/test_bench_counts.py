@@ -29,7 +29,7 @@ def test_cnn_step_flops_equal_the_profiled_matmul_flops(batch, fast):
     import tt_spatial
     from tt_systems import Profiler
 
-    switch = getattr(tt_spatial, "use_spatial_fast_paths", None)  # optional, not in all
+    switch = getattr(tt_spatial, "use_fast_paths", None)  # optional, not in all
     before = switch(fast) if switch else None
     try:
         x = np.random.default_rng(0).random((batch, 3, 32, 32), dtype=np.float32)

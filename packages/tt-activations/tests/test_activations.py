@@ -216,6 +216,7 @@ def test_only_the_reference_trains_gelu_through_its_fused_node():
     # A learner's own package (version +own) runs its own composition when a graph is kept;
     # the reference takes the fused GELUTanh node.
     own = "+own" in A.__version__
+    assert A.fast_paths_enabled() is not own
     x = tensor(sample((3, 4), float64, seed=6), dtype=float64, requires_grad=True)
     out = A.gelu(x, approximate="tanh")
     assert (out.grad_fn.name == "GELUTanh") is not own
@@ -283,6 +284,7 @@ def test_gelu_tanh_threads_equal_one_thread_and_the_formula(shape, dtype, restor
 
 def test_gelu_fast_path_switch(restore_fast_paths):
     x = tensor(sample((4, 6), np.float64, seed=8), requires_grad=True)
+    A.use_fast_paths(True)
     assert A.use_fast_paths(False) is True and A.fast_paths_enabled() is False
     plain = A.gelu(x, approximate="tanh")
     assert plain.grad_fn.name != "GELUTanh"  # the composition, primitive by primitive

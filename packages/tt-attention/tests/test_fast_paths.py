@@ -3,6 +3,7 @@ values and gradients, whatever the number of worker threads."""
 
 import numpy as np
 import pytest
+import tt_attention
 from tt_attention import ScaledMaskedSoftmax, fast_paths_enabled, fused_softmax, use_fast_paths
 from tt_tensor import tensor
 
@@ -76,3 +77,10 @@ def test_bad_thread_counts_are_refused():
     for bad in (0, -2, 2.0, True):
         with pytest.raises(ValueError, match="threads"):
             use_fast_paths(True, threads=bad)
+
+
+def test_the_fast_paths_start_on_only_in_the_reference_build():
+    # A learner's own package (version +own) starts on its regions, so a GPT trains through
+    # what the learner wrote; the reference starts on its fast path.
+    own = "+own" in tt_attention.__version__
+    assert fast_paths_enabled() is not own

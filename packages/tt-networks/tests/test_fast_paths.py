@@ -12,7 +12,7 @@ import tt_networks as N
 def restore_setting():
     before = N.fast_paths_enabled()
     yield
-    N.use_fast_paths(before)
+    N.use_fast_paths(before, threads=None)
 
 
 def loss_of(z, y, fast, **options):
@@ -58,3 +58,21 @@ def test_stable_for_large_logits_and_other_shapes_take_the_composition():
     np.testing.assert_allclose(loss.data, [0.0, 1000.0])
     unbatched = N.cross_entropy(tensor(np.ones(3), requires_grad=True), 1)
     assert unbatched.grad_fn.name != "CrossEntropyRows"  # (C,): the composition
+
+
+def test_the_switch_returns_the_previous_setting_and_checks_threads():
+    N.use_fast_paths(True)
+    assert N.use_fast_paths(False) is True and not N.fast_paths_enabled()
+    assert N.use_fast_paths(True, threads=2) is False and N.fast_paths_enabled()
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            N.use_fast_paths(True, threads=bad)
+
+
+def test_the_fast_paths_start_on_only_in_the_reference_build():
+    # A learner's own package (version +own) starts on its composition, so training runs
+    # the learner's cross_entropy; the reference starts on its fast path.
+    own = "+own" in N.__version__
+    assert N.fast_paths_enabled() is not own
+    z = tensor(np.zeros((2, 3)), requires_grad=True)
+    assert (N.cross_entropy(z, np.array([0, 2])).grad_fn.name == "CrossEntropyRows") is not own

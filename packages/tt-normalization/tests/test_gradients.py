@@ -14,7 +14,7 @@ from tt_normalization import BatchNorm1d, BatchNorm2d, LayerNorm, batch_norm, la
 def plain_paths():
     """These tests check the composition in functional.py (the lesson, your code): the fused
     batch norm is off here; test_fast_paths.py checks it against the composition."""
-    switch = getattr(tt_normalization, "use_fused_batch_norm", None)  # optional, not in all
+    switch = getattr(tt_normalization, "use_fast_paths", None)  # optional, not in all
     before = switch(False) if switch else None
     yield
     if switch:

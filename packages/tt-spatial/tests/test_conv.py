@@ -14,7 +14,7 @@ from tt_spatial import Conv2d, conv2d, im2col
 def plain_paths():
     """These tests check the compositions in functional.py (the lesson, your code): the fused
     fast paths are off here; test_fast_paths.py checks them against these."""
-    switch = getattr(tt_spatial, "use_spatial_fast_paths", None)  # optional, not in all
+    switch = getattr(tt_spatial, "use_fast_paths", None)  # optional, not in all
     before = switch(False) if switch else None
     yield
     if switch:

@@ -1,6 +1,6 @@
 """The fused fast paths (fused.py) equal the plain compositions, in values and gradients.
 
-Each case runs twice on the same arrays, once with use_spatial_fast_paths(False) (the compositions
+Each case runs twice on the same arrays, once with use_fast_paths(False) (the compositions
 of primitives in functional.py) and once with the fast paths on, with one and two worker
 threads, and compares the outputs and every gradient. The switch is optional (an
 implementation may have no fast path); without one, the output with a graph recorded must
@@ -13,12 +13,12 @@ import tt_spatial
 import tt_tensor as tt
 from tt_spatial import conv2d, max_pool2d
 
-SWITCH = getattr(tt_spatial, "use_spatial_fast_paths", None)
+SWITCH = getattr(tt_spatial, "use_fast_paths", None)
 
 
 @pytest.fixture(autouse=True)
 def restore_setting():
-    before = tt_spatial.spatial_fast_paths_enabled() if SWITCH else None
+    before = tt_spatial.fast_paths_enabled() if SWITCH else None
     yield
     if SWITCH:
         SWITCH(before, threads=None)
@@ -126,11 +126,11 @@ def test_without_a_graph_nothing_is_recorded():
 
 def test_the_switch_returns_the_previous_setting_and_checks_threads():
     if SWITCH is None:  # an implementation without fast paths names neither function
-        assert "spatial_fast_paths_enabled" not in tt_spatial.__all__
+        assert "fast_paths_enabled" not in tt_spatial.__all__
         return
     SWITCH(True)
-    assert SWITCH(False) is True and not tt_spatial.spatial_fast_paths_enabled()
-    assert SWITCH(True) is False and tt_spatial.spatial_fast_paths_enabled()
+    assert SWITCH(False) is True and not tt_spatial.fast_paths_enabled()
+    assert SWITCH(True) is False and tt_spatial.fast_paths_enabled()
     with pytest.raises(ValueError, match="0"):
         SWITCH(True, threads=0)
 
@@ -140,4 +140,4 @@ def test_the_fast_paths_start_on_only_in_the_reference_build():
     # through what the learner wrote; the reference starts on its fast paths.
     own = "+own" in tt_spatial.__version__
     if SWITCH is not None:
-        assert tt_spatial.spatial_fast_paths_enabled() is not own
+        assert tt_spatial.fast_paths_enabled() is not own

@@ -14,9 +14,10 @@ Tested to equal the composed version (values and gradients, tests/).
 Fast path (beside the solution regions, README): forward and backward each run over chunks of
 the leading axis on worker threads when the scores are large (NumPy releases the GIL inside
 its loops, so at 2 threads both cores work), with the row sums as einsum's sum-of-products
-loop, several times faster than np.sum over a short last axis. `use_fast_paths(False)` runs
-the regions; `use_fast_paths(True, threads=n)` sets the workers (default: OMP_NUM_THREADS,
-else OPENBLAS_NUM_THREADS, else 1).
+loop, several times faster than np.sum over a short last axis. The reference starts with it
+on; a learner's own package (version `+own`) starts with it off, so attention runs the
+learner's regions. `use_fast_paths(False)` runs the regions; `use_fast_paths(True,
+threads=n)` sets the workers (default: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
 """
 
 import os
@@ -25,7 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tt_tensor import Function
 
-_state = {"enabled": True, "threads": None, "pool": None}
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 
 
@@ -133,13 +144,21 @@ def _fast_backward(y, grad, scale):
     return dx
 
 
-
-
 class ScaledMaskedSoftmax(Function):
     """softmax(scale * x + bias) along the last axis; bias is a constant (no gradient)."""
 
     @staticmethod
     def forward(ctx, x, scale=1.0, bias=None):
+        """y = softmax(scale * x + bias) along the last axis of the ndarray x; returns y, an
+        ndarray of x's shape and dtype, and keeps on ctx what backward needs (y and scale).
+
+        A row that is all -inf gives zeros, with no NumPy warning (tested under
+        np.errstate(invalid="raise", divide="raise")): never compute -inf - (-inf) or 0 / 0.
+
+        bias: None or an ndarray broadcastable to x (0 = attend, -inf = masked). x must not
+        change (it is the input Tensor's data). Shifting each row by its max keeps every
+        exp <= 1; an all -inf row has no finite max to shift by.
+        """
         if fast_paths_enabled():
             y = _fast_forward(x, scale, bias)   # fast path (module doc, README)
             if y is not None:

@@ -8,20 +8,41 @@ floats, cross_entropy takes this fused version instead, with the closed-form gra
     d loss_i / d x_i = softmax(x_i) - (1 - eps) onehot(y_i) - eps / C
 
 (eps = label_smoothing), times the upstream gradient (divided by N for the mean). It keeps
-the softmax (one (N, C) array) for backward. `use_fast_paths(False)` forces the composition
-(the tests compare both, in values and gradients).
+the softmax (one (N, C) array) for backward. The reference starts with it on; a learner's own
+package (version `+own`) starts with it off, so training runs the learner's cross_entropy.
+`use_fast_paths(False)` forces the composition (the tests compare both, in values and
+gradients).
 """
 
 import numpy as np
 from tt_tensor import Function
 
-_state = {"enabled": True}
+from ._version import __version__
 
 
-def use_fast_paths(enabled=True):
-    """Turn the fused cross-entropy on or off; returns the previous setting (a bool)."""
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None}
+
+
+def use_fast_paths(enabled=True, threads=None):
+    """Turn the fused cross-entropy on or off; returns the previous setting (a bool).
+
+    threads: taken for the same signature as the other packages' switches and checked the
+    same way (a positive int or None), but unused: cross_entropy's fast path is one pass over
+    (N, C) logits, too short to gain from worker threads. Raises ValueError below 1.
+    """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
     previous = _state["enabled"]
     _state["enabled"] = bool(enabled)
+    _state["threads"] = threads
     return previous
 
 

@@ -18,6 +18,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     # functional forms
     "batch_norm", "layer_norm",
-    # the fused batch norm (fused.py): on by default, off gives the composition
+    # the fast paths (fused.py): batch_norm's and layer_norm's; off gives the compositions
     "use_fast_paths", "fast_paths_enabled",
 ]

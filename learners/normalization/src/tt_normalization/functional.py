@@ -102,9 +102,8 @@ def _fused_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps,
     inputs = [x] + [as_tensor(t) for t in (weight, bias) if t is not None]  # bias needs weight
     y = BatchNormTrain.apply(*inputs, eps=eps, shape=shape)
     ctx = y.grad_fn.ctx
-    if running_mean is not None and running_var is not None:
-        _update_running(running_mean, running_var, as_tensor(ctx.mean), as_tensor(ctx.var),
-                        count, momentum)
+    _update_running(running_mean, running_var, as_tensor(ctx.mean), as_tensor(ctx.var), count,
+                    momentum)
     return y
 
 

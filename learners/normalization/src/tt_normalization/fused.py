@@ -15,8 +15,9 @@ in five passes over the activations, and one array kept for backward (x_hat).
 layer_norm's fused version is the same closed form with the statistics per row (over the
 normalized axes) instead of per channel; the composition records 11 nodes per call, a GPT
 calls it 2 L + 1 times a step and once per block per decoded token.
-`use_fast_paths(False)` forces the compositions (the tests compare both, values and
-gradients).
+The reference starts with them on; a learner's own package (version `+own`) starts with
+them off, so a capstone trains through the learner's code. `use_fast_paths(False)` forces
+the compositions (the tests compare both, values and gradients).
 """
 
 import os
@@ -25,7 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tt_tensor import Function
 
-_state = {"enabled": True, "threads": None, "pool": None}
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 
 

@@ -6,6 +6,7 @@ matmul, max, sum), so tt-autograd differentiates it with no gradient code of its
 
 from ._version import __version__
 from .functional import avg_pool2d, conv2d, im2col, max_pool2d
+from .fused import fast_paths_enabled, use_fast_paths
 from .layers import AvgPool2d, Conv2d, MaxPool2d
 
 __all__ = [
@@ -14,4 +15,6 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d",
     # functional forms
     "conv2d", "max_pool2d", "avg_pool2d", "im2col",
+    # the fused fast paths (fused.py): on by default, off gives the plain compositions
+    "use_fast_paths", "fast_paths_enabled",
 ]

@@ -5,7 +5,9 @@ are primitives, so tt-autograd differentiates these functions as they are writte
 """
 
 import numpy as np
-from tt_tensor import as_tensor, pad, sliding_window
+from tt_tensor import as_tensor, is_grad_enabled, pad, sliding_window
+
+from .fused import Conv2dIm2col, MaxPool2dWindows, fast_paths_enabled
 
 
 def _pair(value, name):
@@ -89,6 +91,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
         raise ValueError(f"conv2d: bias must have shape ({OC},), got {as_tensor(bias).shape}")
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     OH, OW = _output_size((H, W), (KH, KW), stride, padding, "conv2d")
+    inputs = (x, weight) if bias is None else (x, weight, as_tensor(bias))
+    if _take_fast_path(inputs):
+        # fast path (fused.py, README): the same function as one graph node; it pays only
+        # when a graph is kept, so without one the composition below runs
+        return Conv2dIm2col.apply(*inputs, stride=stride, padding=padding,
+                                  input_grad=x.requires_grad)
     ### BEGIN SOLUTION
     cols = im2col(x, (KH, KW), stride, padding)              # (C*KH*KW, B*OH*OW)
     out = weight.reshape(OC, C * KH * KW) @ cols              # (OC, B*OH*OW)
@@ -99,17 +107,28 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     ### END SOLUTION
 
 
-def _pool_windows(x, kernel_size, stride, padding, where, pad_value):
-    """The pooling windows of x stacked on a leading axis: (KH*KW, B, C, OH, OW)."""
-    x = as_tensor(x)
+def _take_fast_path(tensors):
+    """The fused versions run when they are on and a graph is being recorded."""
+    return (fast_paths_enabled() and is_grad_enabled()
+            and any(t.requires_grad for t in tensors))
+
+
+def _pool_geometry(x, kernel_size, stride, padding, where):
+    """Checked (kernel, stride, padding) pairs and the output size (OH, OW) of a pooling."""
     _check_4d(x, where)
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else _pair(stride, "stride")
     padding = _pair(padding, "padding")
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{where}: padding {padding} must be at most half of kernel {kernel}")
+    return kernel, stride, padding, _output_size(x.shape[2:], kernel, stride, padding, where)
+
+
+def _pool_windows(x, kernel_size, stride, padding, where, pad_value):
+    """The pooling windows of x stacked on a leading axis: (KH*KW, B, C, OH, OW)."""
+    x = as_tensor(x)
+    kernel, stride, padding, (OH, OW) = _pool_geometry(x, kernel_size, stride, padding, where)
     B, C, H, W = x.shape
-    OH, OW = _output_size((H, W), kernel, stride, padding, where)
     (kh, kw), (sh, sw) = kernel, stride
     ### BEGIN SOLUTION
     windows = sliding_window(_pad_hw(x, padding, pad_value), (kh, kw), (sh, sw))
@@ -123,6 +142,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 
     (B, C, H, W) -> (B, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1.
     """
+    x = as_tensor(x)
+    if _take_fast_path((x,)):  # fast path (fused.py), as in conv2d
+        kernel, stride, padding, _ = _pool_geometry(x, kernel_size, stride, padding,
+                                                    "max_pool2d")
+        return MaxPool2dWindows.apply(x, kernel=kernel, stride=stride, padding=padding)
     ### BEGIN SOLUTION
     windows = _pool_windows(x, kernel_size, stride, padding, "max_pool2d", -np.inf)
     return windows.max(axis=0)

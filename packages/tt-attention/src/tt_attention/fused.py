@@ -14,9 +14,10 @@ Tested to equal the composed version (values and gradients, tests/).
 Fast path (beside the solution regions, README): forward and backward each run over chunks of
 the leading axis on worker threads when the scores are large (NumPy releases the GIL inside
 its loops, so at 2 threads both cores work), with the row sums as einsum's sum-of-products
-loop, several times faster than np.sum over a short last axis. `use_fast_paths(False)` runs
-the regions; `use_fast_paths(True, threads=n)` sets the workers (default: OMP_NUM_THREADS,
-else OPENBLAS_NUM_THREADS, else 1).
+loop, several times faster than np.sum over a short last axis. The reference starts with it
+on; a learner's own package (version `+own`) starts with it off, so attention runs the
+learner's regions. `use_fast_paths(False)` runs the regions; `use_fast_paths(True,
+threads=n)` sets the workers (default: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
 """
 
 import os
@@ -25,7 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tt_tensor import Function
 
-_state = {"enabled": True, "threads": None, "pool": None}
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 
 

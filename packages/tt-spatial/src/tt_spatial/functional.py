@@ -7,7 +7,7 @@ are primitives, so tt-autograd differentiates these functions as they are writte
 import numpy as np
 from tt_tensor import as_tensor, is_grad_enabled, pad, sliding_window
 
-from .fused import Conv2dIm2col, MaxPool2dWindows, spatial_fast_paths_enabled
+from .fused import Conv2dIm2col, MaxPool2dWindows, fast_paths_enabled
 
 
 def _pair(value, name):
@@ -112,7 +112,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 
 def _take_fast_path(tensors):
     """The fused versions run when they are on and a graph is being recorded."""
-    return (spatial_fast_paths_enabled() and is_grad_enabled()
+    return (fast_paths_enabled() and is_grad_enabled()
             and any(t.requires_grad for t in tensors))
 
 

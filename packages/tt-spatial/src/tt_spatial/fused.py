@@ -17,8 +17,8 @@ forward, which saves what the composition cannot:
 
 The reference starts with them on; a learner's own package (version `+own`) starts with them
 off, so a capstone trains through the learner's conv2d and max_pool2d.
-`use_spatial_fast_paths(False)` forces the plain compositions everywhere (the tests compare both, in
-values and gradients); `use_spatial_fast_paths(True, threads=n)` sets the worker threads (default:
+`use_fast_paths(False)` forces the plain compositions everywhere (the tests compare both, in
+values and gradients); `use_fast_paths(True, threads=n)` sets the worker threads (default:
 OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
 """
 
@@ -42,7 +42,7 @@ def fast_paths_by_default(version):
 _state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
 
 
-def use_spatial_fast_paths(enabled=True, threads=None):
+def use_fast_paths(enabled=True, threads=None):
     """Turn the fused fast paths on or off; returns the previous setting (a bool).
 
     threads: worker threads for the copies (None: from OMP_NUM_THREADS or
@@ -50,7 +50,7 @@ def use_spatial_fast_paths(enabled=True, threads=None):
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
-        raise ValueError(f"use_spatial_fast_paths: threads must be a positive int, got {threads!r}")
+        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
     previous = _state["enabled"]
     _state["enabled"] = bool(enabled)
     if threads != _state["threads"]:
@@ -58,7 +58,7 @@ def use_spatial_fast_paths(enabled=True, threads=None):
     return previous
 
 
-def spatial_fast_paths_enabled():
+def fast_paths_enabled():
     """Whether conv2d and max_pool2d take the fused versions when a graph is recorded."""
     return _state["enabled"]
 

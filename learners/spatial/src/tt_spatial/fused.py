@@ -1,0 +1,191 @@
+"""Fast paths: conv2d and max_pool2d as one graph node each (tt_tensor.Function).
+
+The functions in functional.py are the lesson: compositions of primitives that tt-autograd
+differentiates as written. When a graph is recorded, conv2d and max_pool2d take these fused
+versions instead. They do the same arithmetic in the same layout (im2col columns
+(C*KH*KW, B*OH*OW), window offsets first for pooling) with the gradient written beside the
+forward, which saves what the composition cannot:
+
+- conv2d: no separate bias node (the bias is added in place), no d(cols) and col2im when the
+  input needs no gradient (the first layer's images), and col2im writes each offset's
+  gradient straight into the padded input gradient;
+- max_pool2d: the first-maximum mask and the gradient built from the kept window stack in a
+  few passes, scattered straight back (no reshape, permute and pad nodes in between);
+- both: the two big copies (im2col and col2im, the window stack and its scatter) are split
+  over channel chunks run on worker threads. NumPy releases the GIL inside its copy and add
+  loops, so with 2 threads both cores work where the composition keeps one busy.
+
+The reference starts with them on; a learner's own package (version `+own`) starts with them
+off, so a capstone trains through the learner's conv2d and max_pool2d.
+`use_fast_paths(False)` forces the plain compositions everywhere (the tests compare both, in
+values and gradients); `use_fast_paths(True, threads=n)` sets the worker threads (default:
+OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from tt_tensor import Function
+
+from ._version import __version__
+
+
+def fast_paths_by_default(version):
+    """Whether a build of this package starts with its fast paths on: the reference does; a
+    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
+    training runs the learner's own code until they turn the fast paths on themselves."""
+    return "+own" not in version
+
+
+_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+
+
+def use_fast_paths(enabled=True, threads=None):
+    """Turn the fused fast paths on or off; returns the previous setting (a bool).
+
+    threads: worker threads for the copies (None: from OMP_NUM_THREADS or
+    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
+    """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
+    previous = _state["enabled"]
+    _state["enabled"] = bool(enabled)
+    if threads != _state["threads"]:
+        _state["threads"], _state["pool"] = threads, None
+    return previous
+
+
+def fast_paths_enabled():
+    """Whether conv2d and max_pool2d take the fused versions when a graph is recorded."""
+    return _state["enabled"]
+
+
+def _threads():
+    if _state["threads"] is not None:
+        return _state["threads"]
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def _over_chunks(fn, n):
+    """fn(start, stop) over [0, n) split into one chunk per worker thread (inline for one)."""
+    workers = min(_threads(), n)
+    if workers <= 1:
+        fn(0, n)
+        return
+    if _state["pool"] is None or _state["pool"]._max_workers != workers:
+        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_spatial")
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    for future in [_state["pool"].submit(fn, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
+        future.result()  # re-raises a worker's exception here
+
+
+def _windows(x, kernel, stride, padding, pad_value):
+    """The padded input and its windows, a view (B, C, OH, OW, KH, KW)."""
+    (ph, pw), (sh, sw) = padding, stride
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+    return x.shape, windows
+
+
+def _scatter(pieces, padded_shape, kernel, stride, padding, dtype):
+    """col2im: add pieces[i, j] (B, C, OH, OW) where window offset (i, j) read from, then crop
+    the padding: the gradient (B, C, H, W) of the input. Threads split the channels."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    grad = np.zeros(padded_shape, dtype=dtype)
+    OH, OW = pieces.shape[-2:]
+
+    def add(c0, c1):
+        for i in range(kh):
+            for j in range(kw):
+                target = grad[:, c0:c1, i:i + sh * (OH - 1) + 1:sh, j:j + sw * (OW - 1) + 1:sw]
+                target += pieces[i, j, :, c0:c1]
+
+    _over_chunks(add, padded_shape[1])
+    H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
+    return grad[:, :, ph:ph + H, pw:pw + W]
+
+
+class Conv2dIm2col(Function):
+    """conv2d(x, weight[, bias]) as one node; attrs stride, padding, input_grad."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, stride, padding, input_grad):
+        OC, C, KH, KW = weight.shape
+        padded_shape, windows = _windows(x, (KH, KW), stride, padding, 0.0)
+        B, _, OH, OW = windows.shape[:4]
+        cols = np.empty((C, KH, KW, B, OH, OW), dtype=np.result_type(x, weight))
+        source = windows.transpose(1, 4, 5, 0, 2, 3)                # (C, KH, KW, B, OH, OW)
+
+        def copy(c0, c1):
+            cols[c0:c1] = source[c0:c1]
+
+        _over_chunks(copy, C)
+        cols = cols.reshape(C * KH * KW, B * OH * OW)
+        out = weight.reshape(OC, -1) @ cols                          # (OC, B*OH*OW)
+        if bias is not None:
+            out += bias.reshape(OC, 1)
+        ctx.cols, ctx.weight, ctx.has_bias = cols, weight, bias is not None
+        ctx.geometry = (padded_shape, (KH, KW), stride, padding, (B, OH, OW))
+        ctx.input_grad = input_grad
+        return out.reshape(OC, B, OH, OW).transpose(1, 0, 2, 3)     # (B, OC, OH, OW), a view
+
+    @staticmethod
+    def backward(ctx, grad):
+        padded_shape, kernel, stride, padding, (B, OH, OW) = ctx.geometry
+        weight = ctx.weight
+        OC, C = weight.shape[:2]
+        g = grad.transpose(1, 0, 2, 3).reshape(OC, B * OH * OW)    # (OC, B*OH*OW)
+        d_weight = (g @ ctx.cols.T).reshape(weight.shape)
+        d_x = None
+        if ctx.input_grad:
+            d_cols = weight.reshape(OC, -1).T @ g                  # (C*KH*KW, B*OH*OW)
+            pieces = d_cols.reshape(C, *kernel, B, OH, OW).transpose(1, 2, 3, 0, 4, 5)
+            d_x = _scatter(pieces, padded_shape, kernel, stride, padding, grad.dtype)
+        if ctx.has_bias:
+            return d_x, d_weight, g.sum(axis=1)
+        return d_x, d_weight
+
+
+class MaxPool2dWindows(Function):
+    """max_pool2d(x) as one node; attrs kernel, stride, padding. Ties: the first maximum of
+    each window (in row-major window order), as the plain path and PyTorch do."""
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, padding):
+        padded_shape, windows = _windows(x, kernel, stride, padding, -np.inf)
+        B, C, OH, OW = windows.shape[:4]
+        kh, kw = kernel
+        stack = np.empty((kh, kw, B, C, OH, OW), dtype=x.dtype)   # window offsets first
+        source = windows.transpose(4, 5, 0, 1, 2, 3)
+
+        def copy(c0, c1):
+            stack[:, :, :, c0:c1] = source[:, :, :, c0:c1]
+
+        _over_chunks(copy, C)
+        flat = stack.reshape(kh * kw, B, C, OH, OW)
+        out = flat.max(axis=0)                                     # (B, C, OH, OW)
+        ctx.stack, ctx.out = flat, out
+        ctx.geometry = (padded_shape, kernel, stride, padding)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        padded_shape, kernel, stride, padding = ctx.geometry
+        mask = ctx.stack == ctx.out                               # (KH*KW, B, C, OH, OW)
+        seen = mask[0].copy()
+        for row in mask[1:]:                                      # keep the first maximum
+            row &= ~seen
+            seen |= row
+        mask = mask.reshape(*kernel, *mask.shape[1:])             # (KH, KW, B, C, OH, OW)
+        if not np.isfinite(grad).all():                           # inf * 0 = nan: select
+            return _scatter(np.where(mask, grad, np.zeros((), grad.dtype)), padded_shape,
+                            kernel, stride, padding, grad.dtype)
+        return _scatter(mask * grad, padded_shape, kernel, stride, padding, grad.dtype)
