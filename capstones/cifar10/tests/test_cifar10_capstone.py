@@ -71,7 +71,6 @@ def test_missing_data_names_the_folder(tmp_path):
 def load_program():
     spec = importlib.util.spec_from_file_location("cifar10_train", SCRIPT)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(SCRIPT.parent))  # train.py imports resnet9.py from beside it
     spec.loader.exec_module(module)
     return module
 
