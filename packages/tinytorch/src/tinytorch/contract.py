@@ -188,7 +188,8 @@ def summary_lines(files: dict) -> tuple[list[str], int, int]:
 
 
 def detail_lines(counts: dict) -> list[str]:
-    """Under a file's row: its collection error, its stub messages, its first other failure."""
+    """Under a file's row: its collection error, its stub messages, its first failure
+    that is not a stub's NotImplementedError."""
     lines = []
     if counts["collection_error"]:
         lines.append(f"      could not be collected (counted as failed): "
@@ -199,7 +200,7 @@ def detail_lines(counts: dict) -> list[str]:
     if len(ranked) > SHOWN_STUBS:
         lines.append(f"      ... and {len(ranked) - SHOWN_STUBS} more not-implemented tasks")
     if counts["first_failure"]:
-        lines.append(f"      first other failure: {counts['first_failure']}")
+        lines.append(f"      first failure not from a stub: {counts['first_failure']}")
     return lines
 
 
