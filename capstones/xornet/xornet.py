@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 
@@ -34,6 +33,7 @@ apply_threads()  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+from tt_setup import write_atomically  # noqa: E402
 
 with needs_extra("XORNet", "foundations", "foundations"):
     from tt_layers import Tanh
@@ -155,18 +155,8 @@ def draw(history, axis, probs, out):
 
 
 def write_json_atomically(path, payload):
-    """Write to a temporary file in the same directory, then rename over `path`."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write `payload` as indented JSON through a temporary file renamed over `path`."""
+    write_atomically(path, json.dumps(payload, indent=2) + "\n")
 
 
 def parse_args(argv):

@@ -158,7 +158,7 @@ def test_reqs_lists_the_package_and_its_siblings_in_dependency_order(repo, capsy
     assert graph.main(["--root", str(repo), "reqs"]) == 0
     lines = (repo / "tools/requirements/tt-generation.txt").read_text().splitlines()
     assert lines[1:] == [f"-e ./packages/tt-{name}" for name in [
-        "tensor", "activations", "layers", "normalization", "embeddings", "attention",
+        "setup", "tensor", "activations", "layers", "normalization", "embeddings", "attention",
         "transformers", "generation"]]
 
 

@@ -5,11 +5,10 @@ trained with, so it is saved as JSON next to the weights (`save` / `load`).
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from tt_setup import write_atomically
 
 _FORMAT = "tinytorch-char-tokenizer"
 
@@ -104,7 +103,7 @@ class CharTokenizer:
         """Write the vocabulary as JSON, atomically (a temporary file renamed into place)."""
         path = Path(path)
         text = json.dumps(self.to_dict(), ensure_ascii=True, indent=1)
-        _write_atomic(path, text)
+        write_atomically(path, text)
 
     @classmethod
     def load(cls, path):
@@ -140,16 +139,3 @@ def _as_int_list(ids):
             raise TypeError(f"CharTokenizer.decode: ids must be integers, got {i!r} "
                             f"({type(i).__name__}) at position {position}")
     return [int(i) for i in ids]
-
-
-def _write_atomic(path, text):
-    """Write `text` to `path` through a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,8 +11,7 @@ package is not installed raises an ImportError that names the extra to install.
 """
 
 import importlib
-
-from tt_setup import seed_everything
+import importlib.util
 
 from ._lazy import Namespace
 from ._version import __version__
@@ -26,10 +25,16 @@ _namespace = Namespace.from_course_table("tinytorch")
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
+    # `from tinytorch import capstone` asks for the attribute first: a submodule of this
+    # package is imported as itself, never looked up in the course modules (which load NumPy)
+    if name in _SUBMODULES or importlib.util.find_spec(f"tinytorch.{name}") is not None:
         return importlib.import_module(f"tinytorch.{name}")
+    if name == "seed_everything":  # looked up on first use: tt_setup.environment loads NumPy,
+        import tt_setup  # and importing tinytorch must not (see tinytorch.capstone.apply_threads)
+
+        return tt_setup.seed_everything
     return _namespace.getattr(name)
 
 
 def __dir__():
-    return sorted(set(_namespace.dir()) | set(_SUBMODULES))
+    return sorted(set(_namespace.dir()) | set(_SUBMODULES) | {"seed_everything"})

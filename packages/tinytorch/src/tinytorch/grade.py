@@ -23,8 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tt_setup import write_atomically
+
 from .grade_setup import find_packages, make_venv, student_name, unpack, venv_python
-from ._files import write_atomically
 
 # Bytes of captured output, and of any file, per child process (a CIFAR-10 checkpoint of the
 # milestone's Trainer is about 7.3 MB).

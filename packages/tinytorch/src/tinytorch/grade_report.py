@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from ._files import write_atomically
+from tt_setup import write_atomically
 
 COLUMNS = ["student", "status", "score", "milestone_1", "milestone_2", "milestone_3",
            "xor_accuracy", "cifar_test_accuracy", "cifar_seconds", "gpt_val_loss",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import tt_setup
 
-from ._files import write_atomically
+from tt_setup import write_atomically
 from .milestones import MILESTONES, QUICK, Budget, Settings, run_milestone
 
 REPORT_JSON = "milestones.json"

@@ -9,8 +9,7 @@ written to a temporary name and renamed, so a crash never leaves half a PNG.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 PLOTS_HINT = "pip install 'tinytorch[plots]'"
@@ -39,20 +38,18 @@ def missing_note(names: list[str], results: str = "results.json") -> str:
 def save_figure(fig, path) -> Path:
     """Save `fig` to `path` (format from the suffix) through a temporary file; close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=path.suffix)
-    os.close(fd)
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        fig.savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=100)
     finally:
         import matplotlib.pyplot as plt  # only reached with matplotlib installed
 
         plt.close(fig)  # pyplot keeps every figure alive until closed
-    return path
+    # imported here: tt_setup loads NumPy, and a capstone imports this module before it sets
+    # its thread count (which must happen before NumPy loads its BLAS)
+    from tt_setup import write_atomically
+
+    return write_atomically(path, buffer.getvalue())
 
 
 def _series(records, key, x_key):

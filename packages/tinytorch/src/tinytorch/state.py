@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._files import write_atomically
+from tt_setup import write_atomically
 
 STATE_ENV = "TINYTORCH_STATE_DIR"
 

@@ -11,7 +11,6 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from .environment import system_info
 from .modules import ModuleRecord, module_report
 
 MIN_PYTHON = (3, 10)
@@ -61,6 +60,8 @@ def check_numpy() -> Check:
 
 def check_blas() -> Check:
     try:
+        from .environment import system_info  # here: it loads NumPy (see __init__)
+
         blas = system_info()["blas"]
     except ImportError as error:
         return Check("BLAS", False, f"cannot import numpy: {error}", "pip install numpy")
