@@ -9,6 +9,7 @@ import json
 import math
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +20,43 @@ from tt_transformers import GPT, GPTConfig
 
 CHARS = "abcdefghijklmnopqrstuvwxyz .\n"
 CONFIG = GPTConfig(block_size=32, vocab_size=len(CHARS), n_layer=1, n_head=2, n_embd=16)
+# how long a test waits for the server to reach a state before it fails: generous for a
+# loaded machine; every wait returns as soon as the state is reached
+WAIT_SECONDS = 30.0
+
+
+def wait_until(condition, seconds=WAIT_SECONDS):
+    """Poll condition() every 10 ms until it is true (-> True) or `seconds` have passed
+    (-> False, after one last try)."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= end:
+            return bool(condition())
+        time.sleep(0.01)
+    return True
+
+
+def stop_server(srv, thread):
+    """Stop accepting, wait until every accepted connection has been answered, logged and
+    closed, then close. A connection whose client left without reading (a holder closed at
+    the end of a test) is logged only when the server reads that close: without the wait, its
+    line could land in the next test's log capture."""
+    srv.shutdown()
+    idle = wait_until(lambda: srv.open_connections == 0)
+    srv.server_close()
+    thread.join(timeout=WAIT_SECONDS)
+    assert idle, f"{srv.open_connections} connection(s) still open {WAIT_SECONDS:g} s after " \
+        "shutdown()"
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture():
+    return wait_until
+
+
+@pytest.fixture(name="stop_server", scope="session")
+def stop_server_fixture():
+    return stop_server
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +83,7 @@ def start_server(tiny_export):
 
     yield start
     for srv, thread in started:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+        stop_server(srv, thread)
 
 
 class Http:

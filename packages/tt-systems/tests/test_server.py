@@ -23,15 +23,13 @@ TIMEOUT = 30  # seconds per request
 
 
 @pytest.fixture(scope="module")
-def server(tiny_export):
+def server(tiny_export, stop_server):
     srv = make_server(tiny_export, "127.0.0.1", 0, ServeLimits(max_prompt_chars=100,
                                                                max_new_tokens=50))
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=TIMEOUT)
+    stop_server(srv, thread)
 
 
 def request(server, path, body=None, method=None):
@@ -100,7 +98,7 @@ def test_bad_requests_get_400_with_a_message(server, body, message):
     assert re.search(message, answer["error"]), answer["error"]
 
 
-def test_an_oversize_body_gets_413(tiny_export):
+def test_an_oversize_body_gets_413(tiny_export, stop_server):
     limits = ServeLimits(max_body_bytes=64)
     srv = make_server(tiny_export, "127.0.0.1", 0, limits)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -108,9 +106,7 @@ def test_an_oversize_body_gets_413(tiny_export):
     try:
         status, answer = request(srv, "/generate", {"prompt": "a" * 100})
     finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=TIMEOUT)
+        stop_server(srv, thread)
     assert status == 413 and "limit is 64" in answer["error"]
 
 

@@ -6,7 +6,6 @@ import json
 import logging
 import socket
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -50,18 +49,15 @@ def buckets(samples, route):
             if name == P + "request_duration_seconds_bucket" and dict(labels)["route"] == route}
 
 
-def wait_for_lines(caplog, n, path="/generate"):
-    """The parsed log lines of requests to `path`, once there are n of them."""
-    for _ in range(200):  # a line is written just after its answer
-        lines = [json.loads(record.getMessage()) for record in caplog.records]
-        lines = [line for line in lines if line["path"] == path]
-        if len(lines) >= n:
-            break
-        time.sleep(0.01)
-    return lines
+def lines_of(caplog, path="/generate"):
+    """The parsed log lines of requests to `path` (a request's line is written before its
+    client can read the end of the answer)."""
+    lines = [json.loads(record.getMessage()) for record in caplog.records]
+    return [line for line in lines if line["path"] == path]
 
 
-def test_counts_and_buckets_move_by_exactly_a_concurrent_burst(start_server, http, caplog):
+def test_counts_and_buckets_move_by_exactly_a_concurrent_burst(start_server, http, caplog,
+                                                               wait_until):
     server = start_server(max_concurrent=2)
     before = scrape(http, server)
     caplog.set_level(logging.INFO, logger="tt_systems.server")
@@ -70,7 +66,7 @@ def test_counts_and_buckets_move_by_exactly_a_concurrent_burst(start_server, htt
     with ThreadPoolExecutor(max_workers=len(burst)) as pool:
         answers = list(pool.map(lambda r: http.request(server, *r), burst, timeout=60))
     assert [a[0] for a in answers] == [200] * 12 + [400] * 4 + [405] * 2
-    lines = wait_for_lines(caplog, len(burst))
+    lines = lines_of(caplog)
     assert len(lines) == len(burst)
     after = scrape(http, server)
 
@@ -92,27 +88,20 @@ def test_counts_and_buckets_move_by_exactly_a_concurrent_burst(start_server, htt
     assert delta(before, after, P + "generation_tokens_per_second_count") == 12
     assert delta(before, after, P + "generation_seconds_total") > 0
     assert after[(P + "queue_depth", ())] == 0 and after[(P + "generations_in_progress", ())] == 0
-    for _ in range(100):  # a connection's thread ends just after its client has the answer
-        if after[(P + "open_connections", ())] == 1:  # the scrape itself
-            break
-        time.sleep(0.01)
-        after = scrape(http, server)
-    assert after[(P + "open_connections", ())] == 1
+    # a connection's thread ends just after its client has the answer: the scrape itself is
+    # the one open connection once the burst's threads have ended
+    assert wait_until(lambda: scrape(http, server)[(P + "open_connections", ())] == 1)
     assert delta(before, after, P + "rejections_total", reason="queue") == 0
 
 
-def test_queue_depth_and_queue_rejections(start_server, http):
+def test_queue_depth_and_queue_rejections(start_server, http, wait_until):
     server = start_server(max_concurrent=1, queue_seconds=1.0)
     before = scrape(http, server)
     server.service.slots.acquire()  # a generation holds the only slot
     try:
         with ThreadPoolExecutor(1) as pool:
             waiting = pool.submit(http.request, server, "POST", "/generate", GOOD)
-            for _ in range(100):
-                if scrape(http, server)[(P + "queue_depth", ())] == 1:
-                    break
-                time.sleep(0.01)
-            assert scrape(http, server)[(P + "queue_depth", ())] == 1
+            assert wait_until(lambda: scrape(http, server)[(P + "queue_depth", ())] == 1)
             status, headers, body = waiting.result(timeout=30)
     finally:
         server.service.slots.release()
@@ -122,7 +111,7 @@ def test_queue_depth_and_queue_rejections(start_server, http):
     assert after[(P + "queue_depth", ())] == 0
 
 
-def test_connection_rejections_are_counted(start_server, http):
+def test_connection_rejections_are_counted(start_server, http, wait_until):
     server = start_server(max_connections=2)
     holders = [socket.create_connection(server.server_address[:2], timeout=10)
                for _ in range(2)]
@@ -133,14 +122,14 @@ def test_connection_rejections_are_counted(start_server, http):
     finally:
         for sock in holders:
             sock.close()
-    refused = 1
-    for _ in range(100):  # the holders' slots come back once the server sees them leave
-        status = http.request(server, "GET", "/health")[0]
-        if status != 503:
-            break
-        refused += 1
-        time.sleep(0.02)
-    assert status == 200
+    statuses = []  # the holders' slots come back once the server sees them leave
+
+    def answered():
+        statuses.append(http.request(server, "GET", "/health")[0])
+        return statuses[-1] != 503
+
+    assert wait_until(answered) and statuses[-1] == 200
+    refused = 1 + statuses.count(503)
     samples = scrape(http, server)
     assert samples[(P + "rejections_total", (("reason", "connections"),))] == refused
 
@@ -176,7 +165,7 @@ def test_one_json_log_line_per_request_without_the_prompt(start_server, http, ca
     secret = "secret words"
     assert http.request(server, "POST", "/generate", dict(GOOD, prompt=secret))[0] == 200
     assert http.request(server, "POST", "/generate", dict(GOOD, prompt="Secret!"))[0] == 400
-    first, second = wait_for_lines(caplog, 2)
+    first, second = lines_of(caplog)
     assert set(first) == {"time", "client", "method", "path", "status", "seconds", "bytes_in",
                           "bytes_out", "prompt_chars", "prompt_tokens", "new_tokens"}
     assert (first["method"], first["path"], first["status"], first["client"]) == \
@@ -191,7 +180,7 @@ def test_log_prompts_puts_the_prompt_in_the_line(start_server, http, caplog):
     server = start_server(log_prompts=True)
     caplog.set_level(logging.INFO, logger="tt_systems.server")
     assert http.request(server, "POST", "/generate", dict(GOOD, prompt="say it"))[0] == 200
-    (line,) = wait_for_lines(caplog, 1)
+    (line,) = lines_of(caplog)
     assert line["prompt"] == "say it"
 
 

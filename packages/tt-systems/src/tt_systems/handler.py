@@ -125,11 +125,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.body_pending = True
                 self._fail(408, "the request did not arrive within "
                                 f"{self.server.service.limits.request_seconds:g} s")
-            if self.body_pending:
-                self._linger()
         except (ConnectionError, TimeoutError) as err:  # the client left or stopped reading
             self.entry["error"] = f"{type(err).__name__}: {err}"
+            self.body_pending = False  # nobody left to linger for
+        # the line is complete once the answer is written; writing it before the linger's
+        # shutdown means a client that has read its answer to the end finds it logged
         self._log()
+        if self.body_pending:
+            self._linger()
 
     def _read_and_answer(self):
         """Read the request line and headers, answer; False if the client sent nothing."""

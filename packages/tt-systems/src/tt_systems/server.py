@@ -74,6 +74,14 @@ class InferenceServer(ThreadingHTTPServer):
         self.allowed_hosts = allowed_hosts(self.server_address[0], allow_hosts)
 
     @property
+    def open_connections(self):
+        """How many connections are being served now: accepted under the cap and not yet
+        answered, logged and closed (one refused at the cap is never counted). Once it is 0
+        after shutdown(), every accepted connection has written its log line."""
+        with self._open_lock:
+            return self._open
+
+    @property
     def url(self):
         host, port = self.server_address[:2]
         host = f"[{host}]" if ":" in host else host
@@ -111,6 +119,10 @@ class InferenceServer(ThreadingHTTPServer):
         limit = self.service.limits.max_connections
         body = json.dumps({"error": f"too many connections (the limit is {limit}); "
                                     "try again later"}).encode("utf-8")
+        # counted and logged before the 503 leaves: a client that has read it finds both
+        self.metrics.rejected("connections")
+        log_line(logging.WARNING, {"client": client_address[0], "status": 503,
+                                   "error": f"connection limit {limit} reached"})
         try:
             request.setblocking(False)
             _drained(request)
@@ -122,9 +134,6 @@ class InferenceServer(ThreadingHTTPServer):
             self._parked.append((time.monotonic() + PARK_SECONDS, request))
         else:
             self.close_request(request)
-        self.metrics.rejected("connections")
-        log_line(logging.WARNING, {"client": client_address[0], "status": 503,
-                                   "error": f"connection limit {limit} reached"})
 
     def service_actions(self):
         """Between requests (serve_forever's loop): close the parked refused sockets whose
