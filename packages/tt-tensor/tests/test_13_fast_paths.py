@@ -1,0 +1,182 @@
+"""Given code: `FastPathSwitch`, the switch behind every package's `use_fast_paths` and
+`fast_paths_enabled`: its default by version, on/off, the thread count and its checks, and
+the worker pool (lazy, reused, shut down)."""
+
+import os
+import re
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import tt_tensor as tt
+
+
+def names_alive(prefix):
+    """Names of the live threads whose name starts with `prefix`."""
+    return sorted(t.name for t in threading.enumerate() if t.name.startswith(prefix))
+
+
+@pytest.fixture
+def switch(request):
+    made = tt.FastPathSwitch(f"tt_test_{request.node.name[:20]}", "0.3.0")
+    yield made
+    made.shutdown()
+
+
+@pytest.mark.parametrize("version, on", [("0.3.0", True), ("1.2.10", True),
+                                         ("0.3.0+own", False), ("0.1.0+own.2", False)])
+def test_the_reference_starts_on_and_an_own_build_off(version, on):
+    assert tt.FastPathSwitch.on_by_default(version) is on
+    assert tt.FastPathSwitch("tt_x", version).enabled is on
+
+
+def test_use_switches_and_returns_the_previous_setting(switch):
+    assert switch.use(False) is True and switch.enabled is False
+    assert switch.use(False) is False and switch.enabled is False
+    assert switch.use() is False and switch.enabled is True       # enabled=True by default
+    assert switch.use(0) is True and switch.enabled is False       # any value, as a bool
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.0, 1.5, True, False, "2"])
+def test_a_bad_thread_count_is_refused_by_name_and_changes_nothing(switch, bad):
+    switch.use(True, threads=2)
+    with pytest.raises(ValueError, match=re.escape(f"threads must be a positive int, got {bad!r}")):
+        switch.use(False, threads=bad)
+    assert switch.enabled is True and switch.threads == 2
+
+
+def test_threads_come_from_use_else_the_environment(switch, monkeypatch):
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert switch.threads == 1
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert switch.threads == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")                    # OMP first
+    assert switch.threads == 5
+    monkeypatch.setenv("OMP_NUM_THREADS", "0")                    # not positive: skipped
+    assert switch.threads == 3
+    switch.use(True, threads=2)
+    assert switch.threads == 2
+    switch.use(True, threads=None)
+    assert switch.threads == 3
+
+
+def test_chunks_cover_the_range_once_in_order(switch):
+    switch.use(True, threads=3)
+    for n in (1, 2, 3, 7, 100):
+        seen = []
+        switch.run_chunks(lambda lo, hi: seen.append((lo, hi)), n)
+        seen.sort()
+        assert seen[0][0] == 0 and seen[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(seen, seen[1:]))  # contiguous, no overlap
+        assert len(seen) == min(3, n) and all(hi > lo for lo, hi in seen)
+
+
+def test_workers_are_limited_by_size_per_worker(switch):
+    switch.use(True, threads=4)
+    for size, workers in [(99, 1), (100, 1), (200, 2), (350, 3), (10_000, 4)]:
+        seen = []
+        switch.run_chunks(lambda lo, hi: seen.append((lo, hi)), 8, size=size, min_per_worker=100)
+        assert len(seen) == workers
+
+
+def test_chunks_run_on_the_workers_and_give_the_same_result(switch):
+    x = np.random.default_rng(0).standard_normal(10_001)
+    out = np.empty_like(x)
+
+    def work(lo, hi):
+        np.exp(x[lo:hi], out=out[lo:hi])
+
+    switch.use(True, threads=3)
+    switch.run_chunks(work, x.size)
+    np.testing.assert_array_equal(out, np.exp(x))
+
+
+def test_no_thread_starts_before_work_needs_two(switch):
+    assert names_alive(switch.name) == []
+    switch.use(True, threads=4)
+    switch.run_chunks(lambda lo, hi: None, 1)                  # one chunk: inline
+    switch.run_chunks(lambda lo, hi: None, 50, min_per_worker=50)
+    assert names_alive(switch.name) == []
+    inline = []
+    switch.run_chunks(lambda lo, hi: inline.append(threading.get_ident()), 1)
+    assert inline == [threading.get_ident()]
+
+
+def test_the_pool_is_reused_and_shut_down(switch):
+    switch.use(True, threads=2)
+    ran, gate = [], threading.Barrier(2, timeout=10)
+
+    def work(lo, hi):
+        gate.wait()                                            # both chunks at once
+        ran.append(threading.current_thread().name)
+
+    switch.run_chunks(work, 2)
+    first = set(ran)
+    assert len(first) == 2 and all(name.startswith(switch.name) for name in first)
+    ran.clear()
+    switch.run_chunks(work, 2)
+    assert set(ran) == first                                   # the same two threads
+    switch.shutdown()
+    assert names_alive(switch.name) == []
+    ran.clear()
+    switch.run_chunks(work, 2)                                 # usable again: a new pool
+    assert len(set(ran)) == 2
+
+
+def test_a_new_thread_count_replaces_the_pool(switch):
+    switch.use(True, threads=2)
+    switch.run_chunks(lambda lo, hi: None, 2)
+    assert len(names_alive(switch.name)) <= 2
+    switch.use(True, threads=3)
+    ran, gate = set(), threading.Barrier(3, timeout=10)
+
+    def work(lo, hi):
+        gate.wait()
+        ran.add(threading.current_thread().name)
+
+    switch.run_chunks(work, 3)
+    assert len(ran) == 3
+    switch.shutdown()
+    assert names_alive(switch.name) == []
+
+
+def test_a_worker_error_is_raised_to_the_caller(switch):
+    switch.use(True, threads=2)
+
+    def work(lo, hi):
+        if lo > 0:
+            raise KeyError(f"chunk {lo}:{hi}")
+
+    with pytest.raises(KeyError, match="chunk 2:4"):
+        switch.run_chunks(work, 4)
+
+
+def test_a_forked_child_starts_its_own_pool(switch):
+    switch.use(True, threads=2)
+    gate = threading.Barrier(2, timeout=10)
+    switch.run_chunks(lambda lo, hi: gate.wait(), 2)           # the parent's two threads
+    with warnings.catch_warnings():  # 3.12+ warns on fork with threads alive: that is the case
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: the parent's threads are not here; a hang would be the bug
+        out = np.zeros(4)
+        try:
+            switch.run_chunks(lambda lo, hi: out.__setitem__(slice(lo, hi), 1.0), 4)
+            os._exit(0 if out.sum() == 4.0 else 1)
+        except BaseException:
+            os._exit(2)
+    for _ in range(200):                                       # 10 s, then it hangs
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("a forked child's run_chunks hung on its parent's pool")
+    assert os.waitstatus_to_exitcode(status) == 0
