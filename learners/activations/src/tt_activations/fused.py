@@ -14,24 +14,15 @@ with the fast path on; a learner's own package (version `+own`) starts with it o
 trains through the learner's own gelu.
 `use_fast_paths(False)` makes gelu run the composition with a graph too;
 `use_fast_paths(True, threads=n)` sets the worker threads (default: OMP_NUM_THREADS, else
-OPENBLAS_NUM_THREADS, else 1).
+OPENBLAS_NUM_THREADS, else 1). The switch and its threads are tt_tensor.FastPathSwitch.
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from tt_tensor import Function
+from tt_tensor import FastPathSwitch, Function
 
 from ._version import __version__
-
-
-def fast_paths_by_default(version):
-    """Whether a build of this package starts with its fast paths on: the reference does; a
-    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
-    training runs the learner's own code until they turn the fast paths on themselves."""
-    return "+own" not in version
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -96,7 +87,7 @@ class Erf(Function):
         return ((grad * slope).astype(grad.dtype, copy=False),)
 
 
-_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+_switch = FastPathSwitch("tt_activations", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 16  # elements: below this per worker, starting a thread costs more than it saves
 
 
@@ -106,49 +97,23 @@ def use_fast_paths(enabled=True, threads=None):
     threads: worker threads for large inputs (None: OMP_NUM_THREADS, else
     OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
-    previous = _state["enabled"]
-    _state["enabled"] = bool(enabled)
-    if threads != _state["threads"]:
-        _state["threads"], _state["pool"] = threads, None
-    return previous
+    return _switch.use(enabled, threads)
 
 
 def fast_paths_enabled():
     """Whether gelu(approximate="tanh") takes GELUTanh when a graph is recorded."""
-    return _state["enabled"]
-
-
-def _threads():
-    if _state["threads"] is not None:
-        return _state["threads"]
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
+    return _switch.enabled
 
 
 def _elementwise(fn, *arrays):
     """fn(*chunks) over matching contiguous chunks of same-shaped arrays, one per worker
     thread when they are large and C-contiguous; else fn(*arrays) once, inline."""
-    n = arrays[0].size
-    workers = min(_threads(), n // _CHUNK)
-    if workers <= 1 or not all(a.flags.c_contiguous for a in arrays):
+    if not all(a.flags.c_contiguous for a in arrays):
         fn(*arrays)
         return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers or (
-            _state.get("pid") != os.getpid()):  # a forked child has none of the threads
-        _state["pid"] = os.getpid()
-        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_activations")
-    flat = [a.reshape(-1) for a in arrays]
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    jobs = [_state["pool"].submit(fn, *(f[a:b] for f in flat))
-            for a, b in zip(bounds[:-1], bounds[1:])]
-    for job in jobs:
-        job.result()  # re-raises a worker's exception here
+    flat = [a.reshape(-1) for a in arrays]  # views: each chunk writes into the arrays
+    _switch.run_chunks(lambda lo, hi: fn(*(f[lo:hi] for f in flat)), flat[0].size,
+                       min_per_worker=_CHUNK)
 
 
 def _gelu_forward(x, t, out):

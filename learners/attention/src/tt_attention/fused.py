@@ -18,25 +18,15 @@ loop, several times faster than np.sum over a short last axis. The reference sta
 on; a learner's own package (version `+own`) starts with it off, so attention runs the
 learner's regions. `use_fast_paths(False)` runs the regions; `use_fast_paths(True,
 threads=n)` sets the workers (default: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
+The switch and its threads are tt_tensor.FastPathSwitch.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from tt_tensor import Function
+from tt_tensor import FastPathSwitch, Function
 
 from ._version import __version__
 
-
-def fast_paths_by_default(version):
-    """Whether a build of this package starts with its fast paths on: the reference does; a
-    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
-    training runs the learner's own code until they turn the fast paths on themselves."""
-    return "+own" not in version
-
-
-_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+_switch = FastPathSwitch("tt_attention", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 
 
@@ -46,46 +36,12 @@ def use_fast_paths(enabled=True, threads=None):
     threads: worker threads for large scores (None: OMP_NUM_THREADS, else
     OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
-    previous = _state["enabled"]
-    _state["enabled"] = bool(enabled)
-    if threads != _state["threads"]:
-        _state["threads"], _state["pool"] = threads, None
-    return previous
+    return _switch.use(enabled, threads)
 
 
 def fast_paths_enabled():
     """Whether ScaledMaskedSoftmax runs its fast path instead of the plain regions."""
-    return _state["enabled"]
-
-
-def _threads():
-    if _state["threads"] is not None:
-        return _state["threads"]
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
-
-
-def _over_leading(fn, n, size):
-    """fn(lo, hi) over [0, n), the first axis, in one chunk per worker thread when the arrays
-    (`size` elements) are large enough, else fn(0, n) inline."""
-    workers = min(_threads(), n, size // _CHUNK)
-    if workers <= 1:
-        fn(0, n)
-        return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers or (
-            _state.get("pid") != os.getpid()):  # a forked child has none of the threads
-        _state["pid"] = os.getpid()
-        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_attention")
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    jobs = [_state["pool"].submit(fn, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    for job in jobs:
-        job.result()  # re-raises a worker's exception here
+    return _switch.enabled
 
 
 def _row_sums(y):
@@ -127,7 +83,7 @@ def _fast_forward(x, scale, bias):
     def work(lo, hi):
         _softmax_into(x[lo:hi], None if bias is None else bias[lo:hi], y[lo:hi], scale)
 
-    _over_leading(work, x.shape[0], x.size)
+    _switch.run_chunks(work, x.shape[0], x.size, _CHUNK)
     return y
 
 
@@ -140,7 +96,7 @@ def _fast_backward(y, grad, scale):
     def work(lo, hi):
         _softmax_grad_into(y[lo:hi], grad[lo:hi], dx[lo:hi], scale)
 
-    _over_leading(work, y.shape[0], y.size)
+    _switch.run_chunks(work, y.shape[0], y.size, _CHUNK)
     return dx
 
 

@@ -11,23 +11,15 @@ floats, cross_entropy takes this fused version instead, with the closed-form gra
 the softmax (one (N, C) array) for backward. The reference starts with it on; a learner's own
 package (version `+own`) starts with it off, so training runs the learner's cross_entropy.
 `use_fast_paths(False)` forces the composition (the tests compare both, in values and
-gradients).
+gradients). The switch is tt_tensor.FastPathSwitch.
 """
 
 import numpy as np
-from tt_tensor import Function
+from tt_tensor import FastPathSwitch, Function
 
 from ._version import __version__
 
-
-def fast_paths_by_default(version):
-    """Whether a build of this package starts with its fast paths on: the reference does; a
-    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
-    training runs the learner's own code until they turn the fast paths on themselves."""
-    return "+own" not in version
-
-
-_state = {"enabled": fast_paths_by_default(__version__), "threads": None}
+_switch = FastPathSwitch("tt_networks", __version__)  # on for the reference, off for +own
 
 
 def use_fast_paths(enabled=True, threads=None):
@@ -37,18 +29,12 @@ def use_fast_paths(enabled=True, threads=None):
     same way (a positive int or None), but unused: cross_entropy's fast path is one pass over
     (N, C) logits, too short to gain from worker threads. Raises ValueError below 1.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
-    previous = _state["enabled"]
-    _state["enabled"] = bool(enabled)
-    _state["threads"] = threads
-    return previous
+    return _switch.use(enabled, threads)
 
 
 def fast_paths_enabled():
     """Whether cross_entropy of 2-D float logits takes the fused version."""
-    return _state["enabled"]
+    return _switch.enabled
 
 
 class CrossEntropyRows(Function):

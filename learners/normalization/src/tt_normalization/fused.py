@@ -17,26 +17,16 @@ normalized axes) instead of per channel; the composition records 11 nodes per ca
 calls it 2 L + 1 times a step and once per block per decoded token.
 The reference starts with them on; a learner's own package (version `+own`) starts with
 them off, so a capstone trains through the learner's code. `use_fast_paths(False)` forces
-the compositions (the tests compare both, values and gradients).
+the compositions (the tests compare both, values and gradients). The switch and its worker
+threads (layer_norm's rows) are tt_tensor.FastPathSwitch.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from tt_tensor import Function
+from tt_tensor import FastPathSwitch, Function
 
 from ._version import __version__
 
-
-def fast_paths_by_default(version):
-    """Whether a build of this package starts with its fast paths on: the reference does; a
-    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
-    training runs the learner's own code until they turn the fast paths on themselves."""
-    return "+own" not in version
-
-
-_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+_switch = FastPathSwitch("tt_normalization", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 
 
@@ -46,46 +36,18 @@ def use_fast_paths(enabled=True, threads=None):
     threads: worker threads for layer_norm's rows (None: OMP_NUM_THREADS, else
     OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
-    previous = _state["enabled"]
-    _state["enabled"] = bool(enabled)
-    if threads != _state["threads"]:
-        _state["threads"], _state["pool"] = threads, None
-    return previous
+    return _switch.use(enabled, threads)
 
 
-def _threads():
-    if _state["threads"] is not None:
-        return _state["threads"]
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
+def fast_paths_enabled():
+    """Whether batch_norm (graph recorded, training) and layer_norm take the fused versions."""
+    return _switch.enabled
 
 
 def _over_rows(fn, rows, size):
     """fn(lo, hi) over [0, rows) in one chunk per worker thread when there are `size`
     elements or more per worker (NumPy releases the GIL in its loops), else fn(0, rows)."""
-    workers = min(_threads(), rows, size // _CHUNK)
-    if workers <= 1:
-        fn(0, rows)
-        return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers or (
-            _state.get("pid") != os.getpid()):  # a forked child has none of the threads
-        _state["pid"] = os.getpid()
-        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_normalization")
-    bounds = np.linspace(0, rows, workers + 1).astype(int)
-    jobs = [_state["pool"].submit(fn, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    for job in jobs:
-        job.result()  # re-raises a worker's exception here
-
-
-def fast_paths_enabled():
-    """Whether batch_norm (graph recorded, training) and layer_norm take the fused versions."""
-    return _state["enabled"]
+    _switch.run_chunks(fn, rows, size, _CHUNK)
 
 
 def _channel_sum(a, shape):

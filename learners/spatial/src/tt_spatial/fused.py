@@ -19,27 +19,17 @@ The reference starts with them on; a learner's own package (version `+own`) star
 off, so a capstone trains through the learner's conv2d and max_pool2d.
 `use_fast_paths(False)` forces the plain compositions everywhere (the tests compare both, in
 values and gradients); `use_fast_paths(True, threads=n)` sets the worker threads (default:
-OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1).
+OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else 1). The switch and its threads are
+tt_tensor.FastPathSwitch.
 """
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from tt_tensor import Function
+from tt_tensor import FastPathSwitch, Function
 
 from ._version import __version__
 
-
-def fast_paths_by_default(version):
-    """Whether a build of this package starts with its fast paths on: the reference does; a
-    learner's own package (a `+own` version, as `tinytorch new` writes it) does not, so
-    training runs the learner's own code until they turn the fast paths on themselves."""
-    return "+own" not in version
-
-
-_state = {"enabled": fast_paths_by_default(__version__), "threads": None, "pool": None}
+_switch = FastPathSwitch("tt_spatial", __version__)  # on for the reference, off for +own
 
 
 def use_fast_paths(enabled=True, threads=None):
@@ -48,42 +38,12 @@ def use_fast_paths(enabled=True, threads=None):
     threads: worker threads for the copies (None: from OMP_NUM_THREADS or
     OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"use_fast_paths: threads must be a positive int, got {threads!r}")
-    previous = _state["enabled"]
-    _state["enabled"] = bool(enabled)
-    if threads != _state["threads"]:
-        _state["threads"], _state["pool"] = threads, None
-    return previous
+    return _switch.use(enabled, threads)
 
 
 def fast_paths_enabled():
     """Whether conv2d and max_pool2d take the fused versions when a graph is recorded."""
-    return _state["enabled"]
-
-
-def _threads():
-    if _state["threads"] is not None:
-        return _state["threads"]
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        value = os.environ.get(var, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
-
-
-def _over_chunks(fn, n):
-    """fn(start, stop) over [0, n) split into one chunk per worker thread (inline for one)."""
-    workers = min(_threads(), n)
-    if workers <= 1:
-        fn(0, n)
-        return
-    if _state["pool"] is None or _state["pool"]._max_workers != workers:
-        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tt_spatial")
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    for future in [_state["pool"].submit(fn, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
-        future.result()  # re-raises a worker's exception here
+    return _switch.enabled
 
 
 def _windows(x, kernel, stride, padding, pad_value):
@@ -108,7 +68,7 @@ def _scatter(pieces, padded_shape, kernel, stride, padding, dtype):
                 target = grad[:, c0:c1, i:i + sh * (OH - 1) + 1:sh, j:j + sw * (OW - 1) + 1:sw]
                 target += pieces[i, j, :, c0:c1]
 
-    _over_chunks(add, padded_shape[1])
+    _switch.run_chunks(add, padded_shape[1])
     H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
     return grad[:, :, ph:ph + H, pw:pw + W]
 
@@ -127,7 +87,7 @@ class Conv2dIm2col(Function):
         def copy(c0, c1):
             cols[c0:c1] = source[c0:c1]
 
-        _over_chunks(copy, C)
+        _switch.run_chunks(copy, C)
         cols = cols.reshape(C * KH * KW, B * OH * OW)
         out = weight.reshape(OC, -1) @ cols                          # (OC, B*OH*OW)
         if bias is not None:
@@ -169,7 +129,7 @@ class MaxPool2dWindows(Function):
         def copy(c0, c1):
             stack[:, :, :, c0:c1] = source[:, :, :, c0:c1]
 
-        _over_chunks(copy, C)
+        _switch.run_chunks(copy, C)
         flat = stack.reshape(kh * kw, B, C, OH, OW)
         out = flat.max(axis=0)                                     # (B, C, OH, OW)
         ctx.stack, ctx.out = flat, out

@@ -23,6 +23,7 @@ from .creation import (
     randn_like, tensor, zeros, zeros_like,
 )
 from .draw import draw_graph
+from .fast_paths import FastPathSwitch
 from .function import Function
 from .movement import (
     broadcast_to, concatenate, getitem, pad, permute, reshape, sliding_window,
@@ -60,4 +61,6 @@ __all__ = [
     "is_grad_enabled", "draw_graph",
     # observing ops
     "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle", "ContextHooks",
+    # the fast-path switch that packages with fused fast paths share
+    "FastPathSwitch",
 ]
