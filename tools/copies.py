@@ -23,32 +23,11 @@ SKIPPED_PARTS = {"__pycache__", "build", "dist", ".tox", ".venv"}
 # reason. The test fails on an entry that no longer names a pair, so the list cannot go stale.
 _PENDING = (
     "came with the CNN and GPT fast paths and waits to be shared (the plain_paths fixture into each"
-    " package's tests/conftest.py; the fast path's reference-or-own version check into one "
-    "public helper)"
+    " package's tests/conftest.py)"
 )
 ALLOWED = {
-    ("tt-activations/src/tt_activations/fused.py",
-     "tt-attention/src/tt_attention/fused.py"): _PENDING,
-    ("tt-activations/src/tt_activations/fused.py",
-     "tt-networks/src/tt_networks/fused.py"): _PENDING,
-    ("tt-activations/src/tt_activations/fused.py",
-     "tt-normalization/src/tt_normalization/fused.py"): _PENDING,
-    ("tt-activations/src/tt_activations/fused.py",
-     "tt-spatial/src/tt_spatial/fused.py"): _PENDING,
-    ("tt-attention/src/tt_attention/fused.py",
-     "tt-networks/src/tt_networks/fused.py"): _PENDING,
-    ("tt-attention/src/tt_attention/fused.py",
-     "tt-normalization/src/tt_normalization/fused.py"): _PENDING,
-    ("tt-attention/src/tt_attention/fused.py",
-     "tt-spatial/src/tt_spatial/fused.py"): _PENDING,
     ("tt-attention/tests/test_attention.py",
      "tt-attention/tests/test_gradients.py"): _PENDING,
-    ("tt-networks/src/tt_networks/fused.py",
-     "tt-normalization/src/tt_normalization/fused.py"): _PENDING,
-    ("tt-networks/src/tt_networks/fused.py",
-     "tt-spatial/src/tt_spatial/fused.py"): _PENDING,
-    ("tt-normalization/src/tt_normalization/fused.py",
-     "tt-spatial/src/tt_spatial/fused.py"): _PENDING,
     ("tt-normalization/tests/test_batchnorm.py",
      "tt-normalization/tests/test_gradients.py"): _PENDING,
     ("tt-normalization/tests/test_batchnorm.py",

@@ -2,6 +2,7 @@
 `fast_paths_enabled`: its default by version, on/off, the thread count and its checks, and
 the worker pool (lazy, reused, shut down)."""
 
+import inspect
 import os
 import re
 import signal
@@ -180,3 +181,26 @@ def test_a_forked_child_starts_its_own_pool(switch):
         os.waitpid(pid, 0)
         pytest.fail("a forked child's run_chunks hung on its parent's pool")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_functions_are_the_package_switch_with_its_signature_and_docs(switch):
+    use_fast_paths, fast_paths_enabled = switch.functions("the fused op", "its rows")
+    assert str(inspect.signature(use_fast_paths)) == "(enabled=True, threads=None)"
+    assert str(inspect.signature(fast_paths_enabled)) == "()"
+    assert use_fast_paths(False) is True and fast_paths_enabled() is False
+    assert switch.enabled is False                              # one state, not a copy
+    assert use_fast_paths(threads=3) is False and fast_paths_enabled() is True
+    assert switch.threads == 3
+    with pytest.raises(ValueError, match="got -1"):
+        use_fast_paths(True, threads=-1)
+    assert "the fused op" in use_fast_paths.__doc__ and "its rows" in use_fast_paths.__doc__
+    assert "the fused op" in fast_paths_enabled.__doc__
+    for function, name in [(use_fast_paths, "use_fast_paths"),
+                           (fast_paths_enabled, "fast_paths_enabled")]:
+        assert (function.__module__, function.__qualname__) == (switch.name, name)
+
+
+def test_functions_say_when_the_threads_are_unused(switch):
+    use_fast_paths, _ = switch.functions("the fused loss")
+    assert "unused" in use_fast_paths.__doc__
+    assert use_fast_paths(True, threads=2) is True and switch.threads == 2  # still checked

@@ -28,20 +28,9 @@ from ._version import __version__
 
 _switch = FastPathSwitch("tt_attention", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
-
-
-def use_fast_paths(enabled=True, threads=None):
-    """Turn the softmax's fast path on or off; returns the previous setting (a bool).
-
-    threads: worker threads for large scores (None: OMP_NUM_THREADS, else
-    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
-    """
-    return _switch.use(enabled, threads)
-
-
-def fast_paths_enabled():
-    """Whether ScaledMaskedSoftmax runs its fast path instead of the plain regions."""
-    return _switch.enabled
+# the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
+use_fast_paths, fast_paths_enabled = _switch.functions(
+    "the attention softmax's fast path (ScaledMaskedSoftmax)", "large scores")
 
 
 def _row_sums(y):

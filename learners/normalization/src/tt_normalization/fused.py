@@ -28,20 +28,9 @@ from ._version import __version__
 
 _switch = FastPathSwitch("tt_normalization", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
-
-
-def use_fast_paths(enabled=True, threads=None):
-    """Turn the fused batch norm and layer norm on or off; returns the previous setting.
-
-    threads: worker threads for layer_norm's rows (None: OMP_NUM_THREADS, else
-    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
-    """
-    return _switch.use(enabled, threads)
-
-
-def fast_paths_enabled():
-    """Whether batch_norm (graph recorded, training) and layer_norm take the fused versions."""
-    return _switch.enabled
+# the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
+use_fast_paths, fast_paths_enabled = _switch.functions(
+    "the fused batch_norm (training, with a graph) and layer_norm", "layer_norm's rows")
 
 
 def _over_rows(fn, rows, size):

@@ -89,20 +89,9 @@ class Erf(Function):
 
 _switch = FastPathSwitch("tt_activations", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 16  # elements: below this per worker, starting a thread costs more than it saves
-
-
-def use_fast_paths(enabled=True, threads=None):
-    """Turn gelu's fused tanh form on or off; returns the previous setting (a bool).
-
-    threads: worker threads for large inputs (None: OMP_NUM_THREADS, else
-    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
-    """
-    return _switch.use(enabled, threads)
-
-
-def fast_paths_enabled():
-    """Whether gelu(approximate="tanh") takes GELUTanh when a graph is recorded."""
-    return _switch.enabled
+# the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
+use_fast_paths, fast_paths_enabled = _switch.functions(
+    "gelu's fused tanh form (GELUTanh when a graph is recorded)", "large inputs")
 
 
 def _elementwise(fn, *arrays):

@@ -20,21 +20,9 @@ from tt_tensor import FastPathSwitch, Function
 from ._version import __version__
 
 _switch = FastPathSwitch("tt_networks", __version__)  # on for the reference, off for +own
-
-
-def use_fast_paths(enabled=True, threads=None):
-    """Turn the fused cross-entropy on or off; returns the previous setting (a bool).
-
-    threads: taken for the same signature as the other packages' switches and checked the
-    same way (a positive int or None), but unused: cross_entropy's fast path is one pass over
-    (N, C) logits, too short to gain from worker threads. Raises ValueError below 1.
-    """
-    return _switch.use(enabled, threads)
-
-
-def fast_paths_enabled():
-    """Whether cross_entropy of 2-D float logits takes the fused version."""
-    return _switch.enabled
+# the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
+use_fast_paths, fast_paths_enabled = _switch.functions(
+    "the fused cross-entropy of 2-D float logits")
 
 
 class CrossEntropyRows(Function):

@@ -30,20 +30,9 @@ from tt_tensor import FastPathSwitch, Function
 from ._version import __version__
 
 _switch = FastPathSwitch("tt_spatial", __version__)  # on for the reference, off for +own
-
-
-def use_fast_paths(enabled=True, threads=None):
-    """Turn the fused fast paths on or off; returns the previous setting (a bool).
-
-    threads: worker threads for the copies (None: from OMP_NUM_THREADS or
-    OPENBLAS_NUM_THREADS, else 1). Raises ValueError for a thread count below 1.
-    """
-    return _switch.use(enabled, threads)
-
-
-def fast_paths_enabled():
-    """Whether conv2d and max_pool2d take the fused versions when a graph is recorded."""
-    return _switch.enabled
+# the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
+use_fast_paths, fast_paths_enabled = _switch.functions(
+    "the fused conv2d and max_pool2d (with a graph)", "the im2col and col2im copies")
 
 
 def _windows(x, kernel, stride, padding, pad_value):

@@ -68,6 +68,32 @@ class FastPathSwitch:
             self.shutdown(wait=False)  # the next run starts a pool of the new size
         return previous
 
+    def functions(self, what, threads_for=None):
+        """The package's two public functions, `(use_fast_paths, fast_paths_enabled)`, over
+        this switch, documented with `what` the fast paths are ("gelu's fused tanh form") and
+        `threads_for` what the worker threads split (None: the package uses none)."""
+        if threads_for is None:
+            threads = ("threads: checked like every package's switch (None or a positive int) "
+                       "but unused: these fast paths run on one thread.")
+        else:
+            threads = (f"threads: worker threads for {threads_for} (None: OMP_NUM_THREADS, "
+                       "else OPENBLAS_NUM_THREADS, else 1).")
+
+        def use_fast_paths(enabled=True, threads=None):
+            return self.use(enabled, threads)
+
+        def fast_paths_enabled():
+            return self.enabled
+
+        use_fast_paths.__doc__ = (
+            f"Turn {what} on or off; returns the previous setting (a bool).\n\n{threads} "
+            "A threads value that is not a positive int is a ValueError naming it.")
+        fast_paths_enabled.__doc__ = f"Whether {what} is on (see use_fast_paths)."
+        for function in (use_fast_paths, fast_paths_enabled):
+            function.__module__ = self.name  # help() and repr() show the package's name
+            function.__qualname__ = function.__name__
+        return use_fast_paths, fast_paths_enabled
+
     def run_chunks(self, fn, n, size=None, min_per_worker=1):
         """Call fn(lo, hi) over [0, n) cut into contiguous chunks, one per worker, and wait.
 
