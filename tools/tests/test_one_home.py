@@ -21,21 +21,25 @@ NOT_COPIES = {
     "lm_loss": "tt-systems' evaluates a model's mean loss over random windows of a token "
                "stream (no graph); tinytorch's milestone runner's is one batch's loss to train on",
     "use_fast_paths": "each package's switch for its own fast paths (as torch.backends has one "
-                      "flag per backend): a replaced module brings its own, or none",
+                      "flag per backend), made by tt_tensor.FastPathSwitch.functions, the one "
+                      "implementation: a replaced module brings its own switch, or none",
     "fast_paths_enabled": "reads the switch of its own package's fast paths (use_fast_paths)",
 }
 
 
 def definitions(src, root=ROOT):
     """{public name: [file]} of the classes and functions defined at the top of each file: by
-    `def`/`class`, or made by a call (`add = _elementwise(P.ADD, np.add, ...)`)."""
+    `def`/`class`, or made by a call (`add = _elementwise(P.ADD, np.add, ...)`, also
+    several at once: `use_fast_paths, fast_paths_enabled = _switch.functions(...)`)."""
     found = defaultdict(list)
     for path in sorted(src.rglob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
             if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
                 names = [node.name]
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                targets = [e for t in node.targets  # `a, b = make()` defines a and b
+                           for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
             else:
                 continue
             for name in names:
@@ -100,3 +104,13 @@ def test_the_check_sees_a_function_made_by_a_call(tmp_path):
         (src / "__init__.py").write_text('__all__ = ["exp"]\n')
     assert copies(tmp_path) == {"exp": ["packages/tt-layers/src/tt_layers/ops.py",
                                         "packages/tt-tensor/src/tt_tensor/ops.py"]}
+
+
+def test_the_check_sees_names_made_together_by_one_call(tmp_path):
+    for package in ("tt-spatial", "tt-attention"):
+        src = tmp_path / "packages" / package / "src" / package.replace("-", "_")
+        src.mkdir(parents=True)
+        (src / "fused.py").write_text("switch_on, switch_state = _switch.functions('x')\n")
+        (src / "__init__.py").write_text('__all__ = ["switch_on"]\n')
+    assert copies(tmp_path) == {"switch_on": ["packages/tt-attention/src/tt_attention/fused.py",
+                                              "packages/tt-spatial/src/tt_spatial/fused.py"]}
