@@ -155,6 +155,17 @@ def test_a_worker_error_is_raised_to_the_caller(switch):
 
     with pytest.raises(KeyError, match="chunk 2:4"):
         switch.run_chunks(work, 4)
+    finished = []
+
+    def slow_then_fail(lo, hi):
+        if lo == 0:
+            raise KeyError("first chunk")
+        time.sleep(0.2)
+        finished.append(lo)
+
+    with pytest.raises(KeyError, match="first chunk"):
+        switch.run_chunks(slow_then_fail, 4)
+    assert finished == [2]  # the other chunk ended before the error reached the caller
 
 
 def test_a_forked_child_starts_its_own_pool(switch):

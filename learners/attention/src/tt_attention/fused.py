@@ -33,6 +33,12 @@ use_fast_paths, fast_paths_enabled = _switch.functions(
     "the attention softmax's fast path (ScaledMaskedSoftmax)", "large scores")
 
 
+def _over_leading(fn, n, size):
+    """fn(lo, hi) over [0, n), the first axis, in one chunk per worker thread when the arrays
+    (`size` elements) are large enough, else fn(0, n) inline."""
+    _switch.run_chunks(fn, n, size, _CHUNK)
+
+
 def _row_sums(y):
     """sum over the last axis, kept: einsum's loop, not np.sum's per-row reduction."""
     return np.einsum("...i->...", y)[..., None]
@@ -72,7 +78,7 @@ def _fast_forward(x, scale, bias):
     def work(lo, hi):
         _softmax_into(x[lo:hi], None if bias is None else bias[lo:hi], y[lo:hi], scale)
 
-    _switch.run_chunks(work, x.shape[0], x.size, _CHUNK)
+    _over_leading(work, x.shape[0], x.size)
     return y
 
 
@@ -85,7 +91,7 @@ def _fast_backward(y, grad, scale):
     def work(lo, hi):
         _softmax_grad_into(y[lo:hi], grad[lo:hi], dx[lo:hi], scale)
 
-    _switch.run_chunks(work, y.shape[0], y.size, _CHUNK)
+    _over_leading(work, y.shape[0], y.size)
     return dx
 
 

@@ -35,6 +35,11 @@ use_fast_paths, fast_paths_enabled = _switch.functions(
     "the fused conv2d and max_pool2d (with a graph)", "the im2col and col2im copies")
 
 
+def _over_chunks(fn, n):
+    """fn(start, stop) over [0, n) split into one chunk per worker thread (inline for one)."""
+    _switch.run_chunks(fn, n)
+
+
 def _windows(x, kernel, stride, padding, pad_value):
     """The padded input and its windows, a view (B, C, OH, OW, KH, KW)."""
     (ph, pw), (sh, sw) = padding, stride
@@ -57,7 +62,7 @@ def _scatter(pieces, padded_shape, kernel, stride, padding, dtype):
                 target = grad[:, c0:c1, i:i + sh * (OH - 1) + 1:sh, j:j + sw * (OW - 1) + 1:sw]
                 target += pieces[i, j, :, c0:c1]
 
-    _switch.run_chunks(add, padded_shape[1])
+    _over_chunks(add, padded_shape[1])
     H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
     return grad[:, :, ph:ph + H, pw:pw + W]
 
@@ -76,7 +81,7 @@ class Conv2dIm2col(Function):
         def copy(c0, c1):
             cols[c0:c1] = source[c0:c1]
 
-        _switch.run_chunks(copy, C)
+        _over_chunks(copy, C)
         cols = cols.reshape(C * KH * KW, B * OH * OW)
         out = weight.reshape(OC, -1) @ cols                          # (OC, B*OH*OW)
         if bias is not None:
@@ -118,7 +123,7 @@ class MaxPool2dWindows(Function):
         def copy(c0, c1):
             stack[:, :, :, c0:c1] = source[:, :, :, c0:c1]
 
-        _switch.run_chunks(copy, C)
+        _over_chunks(copy, C)
         flat = stack.reshape(kh * kw, B, C, OH, OW)
         out = flat.max(axis=0)                                     # (B, C, OH, OW)
         ctx.stack, ctx.out = flat, out

@@ -9,7 +9,7 @@ version-based default and the worker threads are written once.
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent import futures
 
 import numpy as np
 
@@ -100,7 +100,7 @@ class FastPathSwitch:
         Workers: min(threads, n, size // min_per_worker), `size` (default n) being the
         elements the work touches: below `min_per_worker` elements each, a thread costs more
         than it saves. With one worker, fn(0, n) runs inline. A worker's exception is raised
-        here. NumPy releases the GIL inside its loops, so chunks of array work run at once.
+        here, after every chunk has finished. NumPy releases the GIL inside its loops, so chunks of array work run at once.
         """
         size, threads = (n if size is None else size), self.threads
         workers = min(threads, n, size // min_per_worker)
@@ -111,6 +111,7 @@ class FastPathSwitch:
         with self._lock:  # no shutdown between taking the pool and submitting to it
             pool = self._started(threads)
             jobs = [pool.submit(fn, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        futures.wait(jobs)  # every chunk done (none still writing) before an error is raised
         for job in jobs:
             job.result()
 
@@ -121,7 +122,7 @@ class FastPathSwitch:
             return self._pool[2]
         if self._pool is not None and self._pool[0] == os.getpid():
             self._pool[2].shutdown(wait=False)  # its threads finish their jobs, then exit
-        pool = ThreadPoolExecutor(size, thread_name_prefix=self.name)
+        pool = futures.ThreadPoolExecutor(size, thread_name_prefix=self.name)
         self._pool = (os.getpid(), size, pool)
         return pool
 
