@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from tt_tensor import PRIMITIVES, float32, float64, tensor
+from tt_tensor import PRIMITIVES, add_op_hook, float32, float64, no_grad, tensor
 
 import tt_activations as A
 
@@ -203,13 +203,29 @@ def test_gelu_erf_form_in_float32_rounds_the_float64_value():
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_gelu_tanh_fast_path_equals_the_composition(shape, dtype):
-    # with a graph to record gelu may run a fused op; without one, the composition: same values
+def test_gelu_tanh_fast_path_equals_the_composition(shape, dtype, restore_fast_paths):
+    # the fused op (with a graph and without one) gives the composition's values
     x = sample(shape, dtype, seed=5)
+    A.use_fast_paths(True)
     fast = A.gelu(tensor(x, dtype=dtype, requires_grad=True), approximate="tanh")
+    with no_grad():
+        fast_no_graph = A.gelu(tensor(x, dtype=dtype, requires_grad=True), approximate="tanh")
+    A.use_fast_paths(False)
     plain = A.gelu(tensor(x, dtype=dtype), approximate="tanh")
-    assert fast.shape == plain.shape == x.shape and fast.dtype == plain.dtype == dtype
-    np.testing.assert_allclose(fast.data, plain.data, **tolerance(dtype))
+    for out in (fast, fast_no_graph):
+        assert out.shape == plain.shape == x.shape and out.dtype == plain.dtype == dtype
+        np.testing.assert_allclose(out.data, plain.data, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_gelu_tanh_without_a_graph_is_one_op_on_the_fast_path(enabled, restore_fast_paths):
+    # decoding calls gelu on one (1, 4C) row per block: one fused op instead of nine
+    A.use_fast_paths(enabled)
+    seen = []
+    with no_grad(), add_op_hook(lambda event: seen.append(event.op)):
+        A.gelu(tensor(sample((1, 8), float32, seed=9)), approximate="tanh")
+    assert (seen == ["GELUTanh"]) is enabled
+    assert ("tanh" in seen) is not enabled
 
 
 def test_only_the_reference_trains_gelu_through_its_fused_node():
