@@ -157,12 +157,15 @@ def test_fused_layer_norm_gradients_match_central_differences():
     assert tt_autograd.gradcheck(lambda x, w, b: layer_norm(x, (4, 5), w, b), x, w, b)
 
 
-def test_fused_layer_norm_without_a_graph_equals_the_composition():
-    """Decoding runs under no_grad: the fused version serves it too, with the same values."""
-    x = np.random.default_rng(11).standard_normal((2, 1, 16)).astype(np.float32)
-    layer = LayerNorm(16)
-    layer.weight.data[...] = np.linspace(0.5, 1.5, 16)
-    layer.bias.data[...] = np.linspace(-1, 1, 16)
+@pytest.mark.parametrize("shape", [(2, 1, 16), (1, 1, 128), (3, 7)])
+def test_fused_layer_norm_without_a_graph_equals_the_composition(shape):
+    """Decoding runs under no_grad: the fused version serves it too, with the same values
+    (one row of 128, as a GPT decoding one token, takes the few-rows path)."""
+    x = np.random.default_rng(11).standard_normal(shape).astype(np.float32) * 3 + 1
+    C = shape[-1]
+    layer = LayerNorm(C)
+    layer.weight.data[...] = np.linspace(0.5, 1.5, C)
+    layer.bias.data[...] = np.linspace(-1, 1, C)
     with tt.no_grad():
         use_fast_paths(False)
         plain = layer(tt.tensor(x)).data

@@ -21,6 +21,8 @@ the compositions (the tests compare both, values and gradients). The switch and 
 threads (layer_norm's rows) are tt_tensor.FastPathSwitch.
 """
 
+import math
+
 import numpy as np
 from tt_tensor import FastPathSwitch, Function
 
@@ -94,9 +96,14 @@ def _row_mean(rows):
     """(R, M) -> (R, 1) means by einsum's loop, about 2x faster than NumPy's reduction over a
     short last axis (M = 128), and safe in worker threads (a BLAS matrix-vector product would
     start BLAS's own threads from each worker)."""
-    if rows.size < _CHUNK:  # a few rows (decoding): einsum's setup costs more than it saves
+    if rows.size >= _CHUNK:
+        return np.einsum("ij->i", rows)[:, None] / rows.shape[1]
+    if rows.dtype.kind != "f" or rows.dtype == np.float16:
         return rows.mean(axis=1, keepdims=True)
-    return np.einsum("ij->i", rows)[:, None] / rows.shape[1]
+    # a few rows (decoding): einsum's setup costs more than it saves, and so does the Python
+    # wrapper of ndarray.mean; these are its own two steps, so the bits are the same
+    total = np.add.reduce(rows, axis=1, keepdims=True)
+    return np.true_divide(total, np.intp(rows.shape[1]), out=total, casting="unsafe")
 
 
 class LayerNormRows(Function):
@@ -113,7 +120,7 @@ class LayerNormRows(Function):
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, *, eps, k):
-        M = int(np.prod(x.shape[x.ndim - k:], dtype=np.int64))
+        M = math.prod(x.shape[x.ndim - k:])  # an int; np.prod costs more than a row
         rows = x.reshape(-1, M)                                     # (R, M), a view if it can
         x_hat = np.empty(rows.shape, dtype=np.result_type(rows, np.float32))
         params = [p.reshape(M) for p in (weight, bias) if p is not None]
