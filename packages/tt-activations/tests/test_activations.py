@@ -225,7 +225,7 @@ def test_gelu_tanh_without_a_graph_is_one_op_on_the_fast_path(enabled, restore_f
     with no_grad(), add_op_hook(lambda event: seen.append(event.op)):
         A.gelu(tensor(sample((1, 8), float32, seed=9)), approximate="tanh")
     assert (seen == ["GELUTanh"]) is enabled
-    assert ("tanh" in seen) is not enabled
+    assert len(seen) > 0 and ("GELUTanh" in seen) is enabled  # off: the region's own ops
 
 
 def test_only_the_reference_trains_gelu_through_its_fused_node():
