@@ -42,20 +42,29 @@ def make_batch(seed=0):
     return (rng.random((BATCH, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, BATCH))
 
 
-def tinytorch_step_fn(x, y):
-    import tt_setup
+def tinytorch_model():
+    """The course CNN in TinyTorch and its Adam optimizer (cnn_profile.py profiles them)."""
     from tt_layers import Flatten, Linear, ReLU
-    from tt_networks import Sequential, cross_entropy
+    from tt_networks import Sequential
     from tt_normalization import BatchNorm2d
     from tt_optimizers import Adam
     from tt_spatial import Conv2d, MaxPool2d
-    from tt_tensor import from_numpy
 
-    tuned = tt_setup.tune_allocator()  # what the capstone does; see tt_setup's README
     model = Sequential(Conv2d(3, 32, 3), BatchNorm2d(32), ReLU(), MaxPool2d(2),
                        Conv2d(32, 64, 3), BatchNorm2d(64), ReLU(), MaxPool2d(2),
                        Flatten(), Linear(2304, 256), ReLU(), Linear(256, 10))
-    opt = Adam(model.parameters(), lr=1e-3)
+    return model, Adam(model.parameters(), lr=1e-3)
+
+
+def tinytorch_step_fn(x, y, model=None, opt=None):
+    """step() of one training step on (x, y); model and opt default to tinytorch_model()."""
+    import tt_setup
+    from tt_networks import cross_entropy
+    from tt_tensor import from_numpy
+
+    tuned = tt_setup.tune_allocator()  # what the capstone does; see tt_setup's README
+    if model is None:
+        model, opt = tinytorch_model()
     xt, yt = from_numpy(x), from_numpy(y)
 
     def step():
