@@ -105,6 +105,32 @@ def test_fused_max_pool2d_equals_the_composition(xs, kernel, stride, padding, ti
             out_shape, "MaxPool2dWindows", rtol=0)
 
 
+@pytest.mark.parametrize("xs, kernel, stride, padding", POOL_CASES)
+def test_fused_max_pool2d_equals_the_composition_on_nan_and_channel_major_inputs(
+        xs, kernel, stride, padding):
+    """A nan window's maximum is nan and its gradient 0 (no entry equals nan); an input laid
+    out channel-major (a conv output's view) pools like a row-major one."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, xs).astype(np.float32)
+    x[0, 1, 1, 2] = np.nan
+    channel_major = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    upstream = rng.standard_normal(max_pool2d(x, kernel, stride, padding).shape)
+    upstream = upstream.astype(np.float32)
+
+    def pool(t):
+        return max_pool2d(t, kernel, stride, padding)
+
+    if SWITCH is None:
+        return compare(pool, [channel_major], [True], upstream.shape, "", rtol=0)
+    plain_out, plain_grads, _ = run(pool, [x], [True], upstream, fast=False)
+    assert np.isnan(plain_out).any()
+    for threads in (1, 2):
+        out, grads, op = run(pool, [channel_major], [True], upstream, fast=True, threads=threads)
+        assert op == "MaxPool2dWindows"
+        np.testing.assert_array_equal(out, plain_out)          # nan where the plain has nan
+        np.testing.assert_array_equal(grads[0], plain_grads[0])
+
+
 def test_fused_max_pool2d_keeps_inf_gradients_off_the_other_entries():
     x = np.random.default_rng(3).standard_normal((1, 2, 4, 4)).astype(np.float32)
     xt = tt.tensor(x, requires_grad=True)
