@@ -12,6 +12,8 @@ forward, which saves what the composition cannot:
 - max_pool2d: no dense mask and no kept window stack: which window offset won is kept, one
   byte per output, and backward writes the gradient through one strided view per offset
   (no reshape, permute and pad nodes in between);
+- one layout: max_pool2d's results follow its input's layout and col2im writes channel-major,
+  like the conv outputs, so conv -> batch norm -> ReLU -> pool and back never transposes;
 - both: the two big copies (im2col and col2im, the window stack and its scatter) are split
   over channel chunks run on worker threads. NumPy releases the GIL inside its copy and add
   loops, so with 2 threads both cores work where the composition keeps one busy.
@@ -50,11 +52,27 @@ def _windows(x, kernel, stride, padding, pad_value):
     return x.shape, windows
 
 
+def _channel_major(x):
+    """True when a (B, C, ...) array keeps each channel's batch together in memory (a conv
+    output is a (C, B, ...) array viewed as (B, C, ...)); its results are then laid out alike."""
+    return x.shape[0] > 1 and x.strides[1] > x.strides[0]
+
+
+def _empty(shape, channel_major, dtype, zero=False):
+    """A (B, C, ...) array, stored (C, B, ...) when channel_major (a transposed view)."""
+    make = np.zeros if zero else np.empty
+    if not channel_major:
+        return make(shape, dtype=dtype)
+    return make((shape[1], shape[0], *shape[2:]), dtype=dtype).swapaxes(0, 1)
+
+
 def _scatter(pieces, padded_shape, kernel, stride, padding, dtype):
     """col2im: add pieces[i, j] (B, C, OH, OW) where window offset (i, j) read from, then crop
-    the padding: the gradient (B, C, H, W) of the input. Threads split the channels."""
+    the padding: the gradient (B, C, H, W) of the input, stored channel-major like the conv
+    outputs (pieces come from (C*KH*KW, B*OH*OW) columns, so both sides then read alike and
+    the layers before get one layout). Threads split the channels."""
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    grad = np.zeros(padded_shape, dtype=dtype)
+    grad = _empty(padded_shape, True, dtype, zero=True)
     OH, OW = pieces.shape[-2:]
 
     def add(c0, c1):
@@ -122,17 +140,20 @@ class MaxPool2dWindows(Function):
         padded_shape, windows = _windows(x, kernel, stride, padding, -np.inf)
         B, C, OH, OW = windows.shape[:4]
         kh, kw = kernel
-        stack = np.empty((kh, kw, B, C, OH, OW), dtype=x.dtype)    # window offsets first
+        layout = _channel_major(x)  # results laid out like x: passes over both read alike
+        stack = np.empty((kh * kw, B, C, OH, OW), dtype=x.dtype) if not layout else (
+            np.empty((kh * kw, C, B, OH, OW), dtype=x.dtype).swapaxes(1, 2))
+        stack = stack.reshape(kh, kw, B, C, OH, OW)                 # window offsets first
         source = windows.transpose(4, 5, 0, 1, 2, 3)
-        out = np.empty((B, C, OH, OW), dtype=x.dtype)
-        won = np.zeros((B, C, OH, OW), dtype=np.uint8 if kh * kw < 255 else np.int32)
+        out = _empty((B, C, OH, OW), layout, x.dtype)
+        won = _empty((B, C, OH, OW), layout, np.uint8 if kh * kw < 255 else np.int32, True)
 
         def pool(c0, c1):
             stack[:, :, :, c0:c1] = source[:, :, :, c0:c1]
             part = stack[:, :, :, c0:c1].reshape(kh * kw, B, c1 - c0, OH, OW)  # a view
             best, arg = out[:, c0:c1], won[:, c0:c1]
             best[...] = part[0]
-            later = np.empty(arg.shape, dtype=arg.dtype)
+            later = np.empty_like(arg)                             # laid out like arg
             for k in range(1, len(part)):
                 # k won if strictly above everything before it (ties: the first stays);
                 # k exceeds every earlier index, so a running max keeps the last winner
@@ -144,14 +165,15 @@ class MaxPool2dWindows(Function):
                 arg[nan] = np.iinfo(arg.dtype).max
 
         _over_chunks(pool, C)
-        ctx.won, ctx.geometry = won, (padded_shape, kernel, stride, padding)
+        ctx.won, ctx.layout = won, layout
+        ctx.geometry = (padded_shape, kernel, stride, padding)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         padded_shape, (kh, kw), (sh, sw), (ph, pw) = ctx.geometry
         OH, OW = grad.shape[2:]
-        d_x = np.zeros(padded_shape, dtype=grad.dtype)
+        d_x = _empty(padded_shape, ctx.layout, grad.dtype, zero=True)  # laid out like x
         zero = np.zeros((), dtype=grad.dtype)
         overlap = sh < kh or sw < kw
 
