@@ -157,7 +157,7 @@ class MaxPool2dWindows(Function):
             for k in range(1, len(part)):
                 # k won if strictly above everything before it (ties: the first stays);
                 # k exceeds every earlier index, so a running max keeps the last winner
-                np.multiply(part[k] > best, k, out=later, casting="unsafe")
+                np.multiply(part[k] > best, arg.dtype.type(k), out=later)
                 np.maximum(arg, later, out=arg)
                 np.maximum(best, part[k], out=best)               # nan propagates, as max
             nan = np.isnan(best)
