@@ -30,7 +30,8 @@ def restore_setting():
 def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
     """(y, [dx, dw, db], running mean, running var) of one training batch_norm.
 
-    channel_major: x arrives as a permuted view of a (C, N, ...) array, as a conv output does.
+    channel_major: x arrives as a permuted view of a (C, N, ...) array, as a conv output does;
+    "both": the upstream gradient too (as between a conv and the layers after it).
     """
     if SWITCH:
         SWITCH(fast)
@@ -50,7 +51,11 @@ def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
         return y, [None, None, None], rm.data.copy(), rv.data.copy()
     y = batch_norm(xt, rm, rv, w, b, training=True, momentum=momentum, eps=1e-5)
     upstream = np.random.default_rng(6).standard_normal(x.shape).astype(dtype)
-    (y * tt.tensor(upstream, dtype=dtype)).sum().backward()
+    upstream = tt.tensor(upstream, dtype=dtype)
+    if channel_major == "both":
+        axes = (1, 0, *range(2, x.ndim))
+        upstream = tt.tensor(np.ascontiguousarray(upstream.data.transpose(axes))).permute(*axes)
+    (y * upstream).sum().backward()
     grads = [t.grad.data if t is not None else None for t in (leaf, w, b)]
     return y, grads, rm.data.copy(), rv.data.copy()
 
@@ -58,7 +63,7 @@ def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (5, 4, 3, 6)])
 @pytest.mark.parametrize("affine", [True, False])
-@pytest.mark.parametrize("channel_major", [False, True])
+@pytest.mark.parametrize("channel_major", [False, True, "both"])
 def test_fused_batch_norm_equals_the_composition(shape, affine, dtype, rtol, channel_major):
     x = (np.random.default_rng(4).standard_normal(shape) * 3 + 1).astype(dtype)
     plain_y, plain_grads, plain_rm, plain_rv = run(x, affine, False, dtype=dtype,
