@@ -133,7 +133,8 @@ class MaxPool2dWindows(Function):
 
     No dense mask: forward keeps only which window offset won in each window (one byte per
     output, from a running maximum over the stacked offsets), and backward writes the
-    gradient through one strided view of the input gradient per offset."""
+    gradient times "this offset won" through one strided view of the input gradient per
+    offset (a select instead when the gradient holds an inf or nan)."""
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding):
@@ -176,16 +177,23 @@ class MaxPool2dWindows(Function):
         d_x = _empty(padded_shape, ctx.layout, grad.dtype, zero=True)  # laid out like x
         zero = np.zeros((), dtype=grad.dtype)
         overlap = sh < kh or sw < kw
+        finite = np.isfinite(grad).all()  # else select: inf * 0 = nan on the other entries
 
         def scatter(c0, c1):
             won, g = ctx.won[:, c0:c1], grad[:, c0:c1]
             for k in range(kh * kw):
                 i, j = divmod(k, kw)
                 view = d_x[:, c0:c1, i:i + sh * (OH - 1) + 1:sh, j:j + sw * (OW - 1) + 1:sw]
-                piece = np.where(won == k, g, zero)   # select, not multiply: inf * 0 = nan
+                if not finite:
+                    piece = np.where(won == k, g, zero)
+                elif overlap:
+                    piece = np.multiply(g, won == k)  # a multiply: several x faster than where
+                else:  # each position is in one window at most: written in place
+                    np.multiply(g, won == k, out=view)
+                    continue
                 if overlap:  # a position may sit in several windows: add
                     view += piece
-                else:        # each position is in one window at most: write
+                else:
                     view[...] = piece
 
         _over_chunks(scatter, padded_shape[1])
