@@ -83,8 +83,10 @@ def timed(fn, n):
 
 
 def profiled(x, y, steps):
-    """Each of `steps` steps under its own Profiler, the optimizer's step timed apart. Returns ({(op, phase): fastest step's seconds}, fastest optimizer seconds, the
-    last step's Profiler)."""
+    """Each of `steps` steps under its own Profiler, the optimizer's step timed apart.
+
+    Returns ({(op, phase): its fastest step's seconds}, the fastest optimizer step's seconds,
+    the last step's Profiler)."""
     from tt_networks import cross_entropy
     from tt_systems import Profiler
     from tt_tensor import from_numpy
