@@ -4,15 +4,16 @@
 
 Prints three tables (Markdown), each over the same batch of 64 as the benchmark:
 
-1. The step split into its matrix products and everything else, each part at its fastest
-   over the steps (the machine is shared: the fastest step is the one least disturbed).
-   "GEMM" is the time of the step's products (conv forward, weight and input gradients;
-   Linear forward and backward) replayed alone at the same shapes and memory layouts: what
-   BLAS takes for them here. The sgemm floor is the step's FLOPs (cnn_step.step_flops) at
-   this process's sgemm peak (bench/run.py's sgemm_peak). Each other row is the op's time in
-   tt-systems' Profiler minus the GEMMs inside it; "Python and graph" is the fastest
-   unprofiled step minus every measured part (recording nodes, the engine's sweep, module
-   calls, the allocations and ReLU's comparison that no op hook sees).
+1. The step split into its matrix products and everything else. Each round runs one step
+   under tt-systems' Profiler and then replays the step's GEMMs (conv forward, weight and
+   input gradients; Linear forward and backward) alone at the same shapes and memory
+   layouts; each part's figure is its fastest round (the machine is shared: the fastest is
+   the least disturbed), so the parts add up to about one undisturbed step. Each op's row is
+   its Profiler time minus the GEMMs inside it; "Python and graph" is the profiled step's
+   wall time minus its ops and optimizer step (node recording, the engine's sweep, module
+   calls, ReLU's comparison, which no op hook sees, and the Profiler's own hooks). The sgemm
+   floor is the step's FLOPs (cnn_step.step_flops) at this process's sgemm peak (bench/run.py's
+   sgemm_peak).
 2. tt-systems' Profiler, per (op, phase), for one step.
 3. cProfile's functions by own time (tottime), per step.
 
@@ -62,14 +63,12 @@ GEMMS = [
 ]
 
 
-def gemm_seconds(m, k, n, a_t, b_t, repeats=20):
-    """Fastest of `repeats` (m, k) @ (k, n) float32 products with the given operand layouts."""
+def gemm_operands(m, k, n, a_t, b_t):
+    """Float32 operands of an (m, k) @ (k, n) product, transposed views where flagged."""
     rng = np.random.default_rng(0)
     a = rng.random((k, m) if a_t else (m, k), dtype=np.float32)
     b = rng.random((n, k) if b_t else (k, n), dtype=np.float32)
-    a, b = (a.T if a_t else a), (b.T if b_t else b)
-    a @ b
-    return float(timed(lambda: a @ b, repeats).min())
+    return (a.T if a_t else a), (b.T if b_t else b)
 
 
 def timed(fn, n):
@@ -82,18 +81,23 @@ def timed(fn, n):
     return np.array(times)
 
 
-def profiled(x, y, steps):
-    """Each of `steps` steps under its own Profiler, the optimizer's step timed apart.
+def measure(x, y, steps):
+    """`steps` rounds of: one step under its own Profiler (the optimizer's step timed apart),
+    then each of the step's GEMMs replayed once. So every part is measured in the same
+    rounds, under the same load, and each part's figure is its fastest round.
 
-    Returns ({(op, phase): its fastest step's seconds}, the fastest optimizer step's seconds,
-    the last step's Profiler)."""
+    Returns ({part key: fastest seconds}, the last step's Profiler); the keys are (op, phase)
+    for the ops, ("gemm", op, phase) for the GEMMs (summed per op and phase), "optimizer",
+    and "rest": the profiled step's wall time minus its ops and optimizer step.
+    """
     from tt_networks import cross_entropy
     from tt_systems import Profiler
     from tt_tensor import from_numpy
 
     model, opt = cnn_step.tinytorch_model()
     xt, yt = from_numpy(x), from_numpy(y)
-    optimizer = []
+    gemms = [(op, phase, *gemm_operands(*shape)) for op, phase, *shape in GEMMS]
+    rounds = []
 
     def step():
         loss = cross_entropy(model(xt), yt)
@@ -101,18 +105,24 @@ def profiled(x, y, steps):
         loss.backward()
         start = time.perf_counter()
         opt.step()
-        optimizer.append(time.perf_counter() - start)
+        return time.perf_counter() - start
 
     for _ in range(3):
         step()
-    optimizer.clear()
-    per_op = {}
     for _ in range(steps):
+        start = time.perf_counter()
         with Profiler(model) as prof:
-            step()
+            optimizer = step()
+        wall = time.perf_counter() - start
+        parts = {"optimizer": optimizer}
         for r in prof.records:
-            per_op.setdefault((r.name, r.phase), []).append(r.seconds)
-    return {k: min(v) for k, v in per_op.items()}, min(optimizer), prof
+            parts[(r.name, r.phase)] = parts.get((r.name, r.phase), 0.0) + r.seconds
+        parts["rest"] = wall - sum(parts.values())
+        for op, phase, a, b in gemms:
+            key = ("gemm", op, phase)
+            parts[key] = parts.get(key, 0.0) + float(timed(lambda: a @ b, 1)[0])
+        rounds.append(parts)
+    return {key: min(r[key] for r in rounds) for key in rounds[0]}, prof
 
 
 # (part, the ops it sums, phase or None for both): the rows of the split table
@@ -130,29 +140,29 @@ PARTS = [
 ]
 
 
-def split_table(step_s, per_op, optimizer_s, peak):
-    """Markdown: the step's parts, ms per step and share of the step."""
-    gemm = {}
-    for op, phase, *shape in GEMMS:
-        gemm[(op, phase)] = gemm.get((op, phase), 0.0) + gemm_seconds(*shape)
-    gemm_total = sum(gemm.values())
-    floor = cnn_step.step_flops() / (peak * 1e9)
-    rows = [("GEMMs (BLAS sgemm, replayed alone)", gemm_total)]
+def split_table(parts, peak, times):
+    """Markdown: the step's parts, ms per step and share of their sum."""
+    gemm = {key[1:]: v for key, v in parts.items() if key[0] == "gemm"}
+    ops = {key: v for key, v in parts.items() if isinstance(key, tuple) and key[0] != "gemm"}
+    rows = [("GEMMs (BLAS sgemm, replayed alone)", sum(gemm.values()))]
     used = set()
-    for part, ops, phase in PARTS:
-        keys = [k for k in per_op if k[0] in ops and phase in (None, k[1])]
+    for part, names, phase in PARTS:
+        keys = [k for k in ops if k[0] in names and phase in (None, k[1])]
         used.update(keys)
-        rows.append((part, sum(per_op[k] - gemm.get(k, 0.0) for k in keys)))
-    rows.append(("other ops", sum(v for k, v in per_op.items() if k not in used)))
-    rows.append(("optimizer: Adam step", optimizer_s))
-    rows.append(("Python and graph (the rest of the step)",
-                 step_s - sum(seconds for _, seconds in rows)))
-    lines = [f"step {step_s * 1e3:.2f} ms; sgemm floor (FLOPs / peak {peak:.1f} GFLOP/s) "
-             f"{floor * 1e3:.2f} ms = {floor / step_s:.0%} of the step; the step's GEMMs "
-             f"alone {gemm_total * 1e3:.2f} ms "
-             f"({cnn_step.step_flops() / gemm_total / 1e9:.1f} GFLOP/s)", "",
-             "| part | ms per step | share of the step |", "|---|---:|---:|"]
-    lines += [f"| {part} | {s * 1e3:.2f} | {s / step_s:.0%} |" for part, s in rows]
+        rows.append((part, sum(ops[k] - gemm.get(k, 0.0) for k in keys)))
+    rows.append(("other ops", sum(v for k, v in ops.items() if k not in used)))
+    rows.append(("optimizer: Adam step", parts["optimizer"]))
+    rows.append(("Python and graph: node recording, the engine, module calls, ReLU's "
+                 "compare (with the Profiler's hooks)", parts["rest"]))
+    total = sum(seconds for _, seconds in rows)
+    floor = cnn_step.step_flops() / (peak * 1e9)
+    lines = [f"parts summed: {total * 1e3:.2f} ms (the step without the Profiler: fastest "
+             f"{times.min() * 1e3:.2f} ms, median {np.median(times) * 1e3:.2f} ms); the "
+             f"step's GEMMs {rows[0][1] * 1e3:.2f} ms "
+             f"({cnn_step.step_flops() / rows[0][1] / 1e9:.1f} GFLOP/s); sgemm floor "
+             f"(FLOPs / peak {peak:.1f} GFLOP/s) {floor * 1e3:.2f} ms", "",
+             "| part | ms per step | share |", "|---|---:|---:|"]
+    lines += [f"| {part} | {s * 1e3:.2f} | {s / total:.0%} |" for part, s in rows]
     return "\n".join(lines)
 
 
@@ -176,18 +186,17 @@ def cprofile_table(step, steps, top):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30, help="steps per measurement")
+    parser.add_argument("--steps", type=int, default=30, help="rounds per measurement")
     parser.add_argument("--top", type=int, default=15, help="cProfile rows")
     args = parser.parse_args(argv)
     x, y = cnn_step.make_batch()
     step, _ = cnn_step.tinytorch_step_fn(x, y)
     timed(step, 5)
     times = timed(step, args.steps)
-    per_op, optimizer_s, prof = profiled(x, y, args.steps)
+    parts, prof = measure(x, y, args.steps)
     peak = runner.sgemm_peak()
-    print(f"## The step split (fastest of {args.steps} steps; median "
-          f"{np.median(times) * 1e3:.2f} ms)\n")
-    print(split_table(float(times.min()), per_op, optimizer_s, peak))
+    print(f"## The step split (each part: its fastest of {args.steps} rounds)\n")
+    print(split_table(parts, peak, times))
     print("\n## tt-systems Profiler, per op, one step\n")
     print(prof.table(top=None))
     print("\n## cProfile, by own time\n")
