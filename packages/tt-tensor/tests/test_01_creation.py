@@ -231,3 +231,42 @@ def test_iterating_yields_rows():
     assert len(rows) == 3
     for row, expected in zip(rows, a):
         np.testing.assert_array_equal(row.data, expected)
+
+
+# --- a 0-d tensor's data is a 0-d ndarray, never a NumPy scalar -------------------------------
+class _Sum(tt.Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a.sum()  # a NumPy scalar for a 1-d a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+
+
+ZERO_D = [  # (name, the op on x (0-d) and v (3,), the same in NumPy)
+    ("exp", lambda x, v: tt.exp(x), lambda x, v: np.exp(x)),
+    ("neg", lambda x, v: -x, lambda x, v: -x),
+    ("add", lambda x, v: x + x, lambda x, v: x + x),
+    ("mul by a number", lambda x, v: x * 2.0, lambda x, v: x * np.float32(2.0)),
+    ("where", lambda x, v: tt.where(True, x, 0.0), lambda x, v: x),
+    ("sum", lambda x, v: v.sum(), lambda x, v: v.sum()),
+    ("max", lambda x, v: v.max(), lambda x, v: v.max()),
+    ("mean", lambda x, v: v.mean(), lambda x, v: v.mean()),
+    ("matmul of vectors", lambda x, v: v @ v, lambda x, v: v @ v),
+    ("reshape to 0-d", lambda x, v: x.reshape(1).reshape(()), lambda x, v: x.reshape(())),
+    ("getitem of one element", lambda x, v: v[1], lambda x, v: v[1]),
+    ("Function returning a NumPy scalar", lambda x, v: _Sum.apply(v), lambda x, v: v.sum()),
+]
+
+
+@pytest.mark.parametrize("name, tt_fn, np_fn", ZERO_D, ids=[z[0] for z in ZERO_D])
+def test_a_0d_result_holds_a_0d_ndarray(name, tt_fn, np_fn):
+    """`.data` is always an ndarray: for a 0-d result a 0-d array (where NumPy's own ops give
+    back a scalar such as np.float32), with the value and dtype of the NumPy expression."""
+    a, b = np.array(0.5, dtype=np.float32), np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    out = tt_fn(tt.tensor(a), tt.tensor(b))
+    assert type(out.data) is np.ndarray, f"{name}: .data is a {type(out.data).__name__}"
+    expected = np_fn(a, b)
+    assert out.data.shape == () and out.dtype == expected.dtype == np.float32
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6)

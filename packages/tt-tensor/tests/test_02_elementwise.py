@@ -115,6 +115,26 @@ def test_integer_tensors_follow_numpy():
         np.testing.assert_allclose(out.data, expected)
 
 
+@pytest.mark.parametrize(
+    "dtype, number, wanted",
+    [(np.int64, 2, np.int64), (np.int32, 2, np.int64), (np.int8, 2, np.int64),
+     (np.int64, 2.5, np.float64), (np.int32, 2.5, np.float64), (np.bool_, 2, np.int64),
+     (np.bool_, True, np.bool_), (np.bool_, 2.5, np.float32)],
+    ids=str,
+)
+def test_a_number_next_to_an_integer_or_bool_tensor_is_a_tensor_first(dtype, number, wanted):
+    """The written rule: next to a non-floating tensor a Python number is made a tensor as
+    `tensor()` makes one (int -> int64, float -> float32, bool -> bool), then NumPy promotes
+    the two arrays: int32 + 2 is int64 (NumPy alone would keep int32)."""
+    a = np.arange(1, 7).reshape(2, 3).astype(dtype)
+    constant = np.asarray(number, dtype={int: np.int64, float: np.float32, bool: np.bool_}[
+        type(number)])
+    for out, expected in ((tt.add(tt.from_numpy(a), number), np.add(a, constant)),
+                          (tt.mul(number, tt.from_numpy(a)), np.multiply(constant, a))):
+        assert out.dtype == expected.dtype == wanted
+        np.testing.assert_array_equal(out.data, expected)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bool_and_ndarray_operands(dtype):
     a = np.arange(6.0).reshape(2, 3).astype(dtype)

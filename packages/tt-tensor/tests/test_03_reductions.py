@@ -130,3 +130,51 @@ def test_bool_tensors_sum_to_a_count():
     out = tt.tensor(a).sum(1)
     assert out.dtype == np.sum(a, 1).dtype
     np.testing.assert_array_equal(out.data, np.sum(a, 1))
+
+
+# --- empty axes (NumPy's rule) -----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shape, axis, empty",
+                         [((0,), None, 0), ((0, 3), 0, 0), ((0, 3), None, 0), ((3, 0), -1, 1),
+                          ((2, 0, 4), (0, 1), 1), ((2, 4, 0), None, 2)], ids=str)
+def test_max_and_min_over_an_axis_of_size_0_are_refused(name, shape, axis, empty):
+    a = np.zeros(shape, dtype=np.float32)
+    with pytest.raises(ValueError):
+        getattr(np, name)(a, axis=axis)  # NumPy refuses it too: the extreme of nothing
+    with pytest.raises(ValueError) as err:
+        getattr(tt, name)(tt.tensor(a), axis)
+    message = str(err.value)
+    assert message.startswith(f"{name}: ") and f"axis {empty} of size 0" in message
+    assert str(shape) in message
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shape, axis", [((0, 3), 1), ((0, 3), -1), ((2, 0, 4), (0, 2))],
+                         ids=str)
+def test_max_and_min_keep_an_empty_axis_they_do_not_reduce(name, shape, axis):
+    a = np.zeros(shape, dtype=np.float32)
+    for keepdims in (False, True):
+        out = getattr(tt, name)(tt.tensor(a), axis, keepdims)
+        expected = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+        assert out.shape == expected.shape and out.dtype == np.float32
+
+
+# --- the dtype of a sum: PyTorch's rule, one on every platform -------------------------------
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint32, np.bool_,
+                                   np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("axis", [None, 0])
+def test_sum_gives_int64_for_integers_and_bools_and_keeps_floats(dtype, axis):
+    a = np.random.default_rng(4).integers(0, 3, size=(3, 4)).astype(dtype)
+    out = tt.sum(tt.from_numpy(a), axis)
+    wanted = np.int64 if np.dtype(dtype).kind in "biu" else dtype
+    assert out.dtype == wanted
+    np.testing.assert_array_equal(out.data, np.sum(a, axis=axis, dtype=wanted))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.bool_, np.float64],
+                         ids=lambda d: np.dtype(d).name)
+def test_max_keeps_the_dtype(dtype):
+    a = np.random.default_rng(5).integers(0, 3, size=(3, 4)).astype(dtype)
+    out = tt.max(tt.from_numpy(a), 1)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.data, np.max(a, axis=1))

@@ -60,6 +60,20 @@ def test_basic_indexing_is_a_view_advanced_is_a_copy():
     assert not np.shares_memory(x[x.data > 3].data, x.data)
 
 
+
+@pytest.mark.parametrize("index", [(1, 2), (-1, 0), (2, -1)], ids=str)
+def test_an_int_on_every_axis_gives_a_0d_view(index):
+    """Ints on every axis are basic indexing: a 0-d view, as in PyTorch (NumPy gives a scalar
+    copy there, and a 0-d view for a[i, j, ...]); a write into the source shows through."""
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    x = tt.tensor(a)
+    out = x[index]
+    assert type(out.data) is np.ndarray and out.shape == () and out.dtype == np.float32
+    assert np.shares_memory(out.data, x.data)
+    x.data[index] = -7.0
+    assert out.item() == -7.0
+
+
 # --- pad ----------------------------------------------------------------------------------
 PADS = [
     ("int", 1, 0.0, (2, 3)),

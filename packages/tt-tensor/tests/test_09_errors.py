@@ -8,8 +8,10 @@ import tt_tensor as tt
 
 
 # --- creating tensors ------------------------------------------------------------------------
-@pytest.mark.parametrize("data", ["abc", [1, "a"], None, {"a": 1}, [1j, 2j], object()],
-                         ids=["str", "mixed list", "None", "dict", "complex", "object"])
+@pytest.mark.parametrize("data", ["abc", b"abc", [1, "a"], None, {"a": 1}, [1j, 2j], object(),
+                                  [tt.tensor(1.0), tt.tensor(2.0)]],
+                         ids=["str", "bytes", "mixed list", "None", "dict", "complex", "object",
+                              "list of tensors"])
 def test_non_numeric_data_is_refused(data):
     with pytest.raises(TypeError, match="expected numbers") as err:
         tt.tensor(data)
@@ -120,6 +122,47 @@ def test_dim_out_of_range_is_refused(fn):
 
 def test_permute_error_shows_the_axes_given():
     assert "(0, 1, 2)" in _message(lambda: tt.zeros(2, 3).permute(0, 1, 2))
+
+
+@pytest.mark.parametrize(
+    "shape, axes, wanted",
+    [((2, 3), (0, 1, 2), "(0, 1, 2) is not a permutation of the 2 axes of (2, 3)"),
+     ((2, 3), (0, 0, 5), "(0, 0, 5) is not a permutation of the 2 axes of (2, 3)"),  # count 1st
+     ((2, 3), (5, 5), "dim 5 is out of range for a tensor with 2 dims"),  # range before repeats
+     ((2, 3), (0, 7), "dim 7 is out of range"),
+     ((2, 3), (0, 0), "axis 0 is repeated"),
+     ((2, 3), (1, -1), "axis -1 is repeated"),
+     ((2, 3, 4), (2, 0, -1), "axis -1 is repeated")],
+    ids=str,
+)
+def test_permute_checks_count_then_range_then_repeats(shape, axes, wanted):
+    with pytest.raises(ValueError) as err:
+        tt.zeros(*shape).permute(*axes)
+    assert str(err.value).startswith("permute: ") and wanted in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "shape, window, stride, shown",
+    [((2, 3), (3, 4), 1, ["(3, 4)", "(2, 3)"]),  # larger than both axes
+     ((5, 3), (2, 4), 1, ["(2, 4)", "(5, 3)"]),  # larger than one axis
+     ((3, 3), (2, 2, 2), 1, ["(2, 2, 2)", "(3, 3)"]),  # more axes than x
+     ((6,), (0,), 1, ["(0,)"]),
+     ((6, 6), (-1, 2), 1, ["(-1, 2)"]),
+     ((6,), (2,), 0, ["0"]),
+     ((6,), (2,), -2, ["-2"]),
+     ((6, 6), (2, 2), (1, 0), ["(1, 0)"]),
+     ((6, 6), (2, 2), (1,), ["(1,)"])],  # not one per window axis
+    ids=["window too large", "window too large on one axis", "window has too many axes",
+         "window 0", "window negative", "stride 0", "stride negative", "stride pair with 0",
+         "stride count"],
+)
+def test_sliding_window_refuses_bad_sizes_by_value(shape, window, stride, shown):
+    with pytest.raises(ValueError) as err:
+        tt.sliding_window(tt.zeros(*shape), window, stride)
+    message = str(err.value)
+    assert message.startswith("sliding_window: ")
+    for text in shown:
+        assert text in message, f"{text!r} not in {message!r}"
 
 
 def test_flatten_start_after_end_is_refused():

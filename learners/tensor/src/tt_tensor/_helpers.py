@@ -35,8 +35,9 @@ def to_array(data, dtype=None):
     int64 for integers (signed or unsigned), bool for booleans. Never a view of `data`.
 
     Ragged lists raise ValueError "tensor(): ragged or malformed nested sequence: ...";
-    anything else that is not numbers (str, None, complex, objects) raises TypeError
-    "tensor(): expected numbers, got <dtype> data <repr of data, cut at 60 characters>".
+    anything else that is not numbers (str, bytes, None, dicts, complex, objects, a list of
+    Tensors: join those with `stack`) raises TypeError "tensor(): expected numbers, got
+    <the dtype NumPy made of it> data <repr of data, cut at 60 characters>".
     See COURSE.md, "Creating tensors and dtype rules".
     """
     ### BEGIN SOLUTION

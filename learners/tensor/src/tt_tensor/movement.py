@@ -50,9 +50,11 @@ def permute(x, axes):
     (negative axes count from the end); (2, 3, 4) permuted by (2, 0, 1) is (4, 2, 3).
     Recorded as op PERMUTE with attrs {"axes": the axes made non-negative}.
 
-    Raises ValueError "permute: (0, 0) is not a permutation of the 2 axes of (2, 3)", or for
-    an axis out of range "permute: dim 5 is out of range for a tensor with 2 dims".
-    See COURSE.md, "Views and copies".
+    The checks, in this order, each a ValueError naming the axes as given: the number of axes
+    ("permute: (0, 1, 2) is not a permutation of the 2 axes of (2, 3)"), each axis's range, in
+    order ("permute: dim 5 is out of range for a tensor with 2 dims"), then repeats, naming
+    the first axis that repeats an earlier one ("permute: (0, -2) is not a permutation of the
+    2 axes of (2, 3): axis -2 is repeated"). See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
@@ -61,9 +63,10 @@ def permute(x, axes):
         raise ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of "
                          f"{x.shape}")
     axes = tuple(dim_arg(a, x.ndim, "permute") for a in given)
-    if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of "
-                         f"{x.shape}")
+    for i, a in enumerate(axes):
+        if a in axes[:i]:  # the first axis that names an axis already named
+            raise ValueError(f"permute: {given} is not a permutation of the {x.ndim} axes of "
+                             f"{x.shape}: axis {given[i]} is repeated")
     return record(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
     ### END SOLUTION
 
@@ -85,6 +88,8 @@ def getitem(x, index):
     """x[index] with NumPy's indexing (ints, slices, None, Ellipsis, bool masks, integer arrays,
     Tensors as their arrays): basic indexes give a view, masks and integer arrays a copy.
     Recorded as op GETITEM with attrs {"index": the index, its Tensors made ndarrays}.
+    An int on every axis (`x[1, 2]` of a 2-d x) is basic indexing too: a 0-d view, as in
+    PyTorch (NumPy itself returns a scalar copy there; `a[1, 2, ...]` is its 0-d view).
 
     A bad index raises IndexError "getitem: index <index> is invalid for shape <shape>:
     <NumPy's reason>". See COURSE.md, "Views and copies".
@@ -127,8 +132,11 @@ def sliding_window(x, window_shape, stride=1):
     out[..., i, j, p, q] = x[..., i*s + p, j*s + q]. stride: an int, or one per window axis.
     Attrs {"window_shape", "stride"}: tuples.
 
-    ValueError "sliding_window: window (3, 4) does not fit the last axes of (2, 3)", or
-    "sliding_window: stride 0 must be positive, one per window axis".
+    Each a ValueError naming the value: a window size below 1 ("sliding_window: window
+    (0, 2) needs sizes of at least 1"), a window larger than its axis or with more axes than
+    x ("sliding_window: window (3, 4) does not fit the last axes of (2, 3)"; a window as large
+    as its axis gives one window), a stride below 1 or not one per window axis
+    ("sliding_window: stride 0 must be positive, one per window axis").
     See COURSE.md, "Views and copies".
     """
     ### BEGIN SOLUTION

@@ -55,8 +55,10 @@ def unary(op, np_fn, x):
 def operands(a, b):
     """(a, b) as Tensors for a binary op. A Tensor stays the same object. A Python number
     (int, float, bool) next to a floating tensor becomes a 0-d tensor of that tensor's dtype,
-    in either position (float32 * 2.0 stays float32); anything else goes through `as_tensor`
-    (an ndarray keeps its dtype) and NumPy's promotion decides (int64 * 2.5 is float64).
+    in either position (float32 * 2.0 stays float32); anything else goes through `as_tensor`:
+    an ndarray keeps its dtype, and a number next to an integer or bool tensor becomes the
+    0-d tensor `tensor()` makes of it (int64, float32 or bool). NumPy's promotion of the two
+    arrays then decides: int64 * 2.5 is float64, int32 + 2 is int64, bool + True is bool.
 
     Never copies a tensor's data. See COURSE.md, "Creating tensors and dtype rules".
     """
@@ -155,36 +157,44 @@ def astype(x, dtype):
 # --- reductions ------------------------------------------------------------------------------
 @primitive(P.SUM)
 def sum(x, axis=None, keepdims=False):
-    """The sum of x over `axis` (None for all; an int or a tuple, see `normalize_axes`), of
-    x's dtype (int64 stays int64), the reduced axes removed or, with `keepdims`, kept as size
-    1: (2, 3, 4) over (0, -1) -> (3,), or (1, 3, 1). Recorded as op SUM with attrs {"axis":
-    the normalised axes, "keepdims": keepdims}.
+    """The sum of x over `axis` (None for all; an int or a tuple, see `normalize_axes`), the
+    reduced axes removed or, with `keepdims`, kept as size 1: (2, 3, 4) over (0, -1) -> (3,),
+    or (1, 3, 1). Recorded as op SUM with attrs {"axis": the normalised axes, "keepdims":
+    keepdims}.
 
-    A bool x sums to an int64 count. See COURSE.md, "Reductions".
+    The dtype is PyTorch's rule: a floating x keeps its dtype; an integer x of any width or
+    sign, and a bool x (a count), sums to int64 (np.sum's `dtype=`; NumPy's own default
+    depends on the platform's C long). See COURSE.md, "Reductions".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "sum")
-    # NumPy's accumulator: float32 stays float32, int64 stays int64, bool counts as int64
-    data = np.sum(x.data, axis=axes, keepdims=keepdims)
+    # Floats keep their dtype; every integer and bool sums to int64, on every platform
+    total = np.int64 if x.dtype.kind in "biu" else None
+    data = np.sum(x.data, axis=axes, keepdims=keepdims, dtype=total)
     return record(data, (x,), P.SUM, {"axis": axes, "keepdims": keepdims})
     ### END SOLUTION
 
 
 @primitive(P.MAX)
 def max(x, axis=None, keepdims=False):
-    """The maximum of x over `axis`, with the shapes, dtype, attrs and axis rules of `sum`,
-    recorded as op MAX.
+    """The maximum of x over `axis`, with the shapes, attrs and axis rules of `sum`, of x's
+    own dtype (int32 stays int32), recorded as op MAX.
 
-    An empty x raises ValueError "max: cannot reduce an empty tensor of shape (0,)": the
-    maximum of nothing does not exist. See COURSE.md, "Reductions".
+    The maximum over an axis of size 0 does not exist (NumPy's rule): when a reduced axis
+    (any axis, for axis None) has size 0, raises ValueError "max: cannot reduce axis 0 of
+    size 0 of a tensor of shape (0, 3)", naming the first such axis. An empty x reduced over
+    axes of nonzero size is fine: (0, 3) over axis 1 is an empty (0,). See COURSE.md,
+    "Reductions".
     """
     ### BEGIN SOLUTION
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "max")
-    reduced = x.shape if axes is None else [x.shape[a] for a in axes]
-    if 0 in reduced:  # the maximum over an axis of size 0
-        raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape}")
+    reduced = range(x.ndim) if axes is None else axes
+    empty = [a for a in reduced if x.shape[a] == 0]
+    if empty:  # the maximum over an axis of size 0
+        raise ValueError(f"max: cannot reduce axis {empty[0]} of size 0 of a tensor of shape "
+                         f"{x.shape}")
     data = np.max(x.data, axis=axes, keepdims=keepdims)
     return record(data, (x,), P.MAX, {"axis": axes, "keepdims": keepdims})
     ### END SOLUTION

@@ -178,9 +178,11 @@ def record(data, inputs, op, attrs=None, ctx=None):
     of Tensors). While grad mode is on and an input requires grad, the result has requires_grad
     True and grad_fn Node(op, inputs, attrs, ctx); otherwise it is a leaf, as make(data).
 
-    op: a `Primitive` or a `Function` subclass; attrs: what its gradient rule reads (None for
-    none); ctx: a Function's Context. The node holds the inputs themselves, not copies.
-    See COURSE.md, "The graph".
+    `data` may also be a NumPy scalar (`np.float32(2.0)`: what NumPy returns for a 0-d result,
+    e.g. `np.exp` of a 0-d array): it becomes a 0-d ndarray, since a Tensor's `.data` is always
+    an ndarray. op: a `Primitive` or a `Function` subclass; attrs: what its gradient rule reads
+    (None for none); ctx: a Function's Context. The node holds the inputs themselves, not
+    copies. See COURSE.md, "The graph".
     """
     ### BEGIN SOLUTION
     if not isinstance(data, np.ndarray):  # a NumPy scalar (a full reduction, x[i, j], ...)

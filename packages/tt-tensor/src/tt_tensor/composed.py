@@ -31,8 +31,15 @@ def var(x, axis=None, keepdims=False, correction=1):
 
 
 def min(x, axis=None, keepdims=False):
-    """Minimum over `axis`, as -max(-x)."""
-    return ops.neg(ops.max(ops.neg(x), axis, keepdims))
+    """Minimum over `axis`, as -max(-x); an axis of size 0 is refused as `max` refuses it,
+    under min's own name ("min: cannot reduce axis 0 of size 0 of a tensor of shape ...")."""
+    x = as_tensor(x)
+    axes = _axes(axis, x.ndim, "min")
+    for a in range(x.ndim) if axes is None else axes:
+        if x.shape[a] == 0:
+            raise ValueError(f"min: cannot reduce axis {a} of size 0 of a tensor of shape "
+                             f"{x.shape}")
+    return ops.neg(ops.max(ops.neg(x), axes, keepdims))
 
 
 def _negate(v):

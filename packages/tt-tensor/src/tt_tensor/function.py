@@ -35,7 +35,7 @@ class Function:
         tensors = tuple(as_tensor(x) for x in inputs)
         start = time.perf_counter() if hooks_active() else None
         ctx = Context()
-        data = np.asarray(cls.forward(ctx, *(t.data for t in tensors), **attrs))
+        data = cls.forward(ctx, *(t.data for t in tensors), **attrs)  # record makes it an ndarray
         out = record(data, tensors, cls, attrs, ctx)
         if start is not None:
             notify(cls.__name__, "forward", tensors, out, time.perf_counter() - start)

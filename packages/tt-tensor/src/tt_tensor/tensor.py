@@ -178,12 +178,14 @@ def record(data, inputs, op, attrs=None, ctx=None):
     of Tensors). While grad mode is on and an input requires grad, the result has requires_grad
     True and grad_fn Node(op, inputs, attrs, ctx); otherwise it is a leaf, as make(data).
 
-    op: a `Primitive` or a `Function` subclass; attrs: what its gradient rule reads (None for
-    none); ctx: a Function's Context. The node holds the inputs themselves, not copies.
-    See COURSE.md, "The graph".
+    `data` may also be a NumPy scalar (`np.float32(2.0)`: what NumPy returns for a 0-d result,
+    e.g. `np.exp` of a 0-d array): it becomes a 0-d ndarray, since a Tensor's `.data` is always
+    an ndarray. op: a `Primitive` or a `Function` subclass; attrs: what its gradient rule reads
+    (None for none); ctx: a Function's Context. The node holds the inputs themselves, not
+    copies. See COURSE.md, "The graph".
     """
     ### BEGIN SOLUTION
-    out = make(data)
+    out = make(np.asarray(data))  # an ndarray passes unchanged, a NumPy scalar becomes 0-d
     if is_grad_enabled() and any(t.requires_grad for t in inputs):
         out.requires_grad = True
         out.grad_fn = Node(op, tuple(inputs), attrs, ctx)
