@@ -2,10 +2,18 @@
 
 The counting convention (the README explains it):
 - matmul a (*, M, K) @ b (*, K, N): 2 * M * N * K per batch element (a multiply and an add);
-- elementwise ops: one FLOP per output element; reductions (sum, max): one per input element;
-- movement ops (reshape, permute, pad, getitem, ...): no FLOPs, only bytes when they copy;
-- backward: matmul costs 2 * M * N * K per input that receives a gradient, elementwise ops one
-  FLOP per output element per input gradient, reductions one per input element.
+- elementwise ops (ELEMENTWISE): one FLOP per element of the output, whose shape is the
+  broadcast shape of all the operands (x (3, 4) + b (4,) is 12); reductions (REDUCTIONS: sum,
+  max): one per element of the input, whatever the axes;
+- movement ops (MOVEMENT: reshape, permute, pad, getitem, ...): no FLOPs, only bytes when they
+  copy;
+- backward, for each input that receives a gradient (each gradient that is not None): matmul
+  2 * M * N * K of its forward shapes; an elementwise op one FLOP per element of the
+  broadcast shape of all its inputs (its forward output), also for an input that was
+  broadcast (summing that gradient down to the input's shape is not counted apart); a
+  reduction one per element of its input (the gradient spread back over it).
+So x (3, 4) * b (4,), both needing gradients, costs 12 forward and 2 * 12 backward; x.sum(1)
+on (3, 4, 5) costs 60 forward and 60 backward.
 A fused `tt_tensor.Function` counts 0 FLOPs unless a rule is registered for its name
 (`register_flop_rule`); the course's fused softmaxes and GELU have theirs.
 Closed forms for whole layers (`linear_flops`, `conv2d_flops`, `attention_flops`) follow the
@@ -56,7 +64,9 @@ def matmul_dims(a_shape, b_shape):
 
 
 def matmul_flops(a_shape, b_shape):
-    """2 * batch * M * K * N: one multiply and one add per term of every dot product."""
+    """2 * batch * M * K * N (an int) for a @ b with these shapes (tuples): one multiply and
+    one add per term of every dot product; matmul_dims gives (batch, M, K, N) under NumPy's
+    rules (a 1-D operand gets a unit axis, batch axes broadcast)."""
     ### BEGIN SOLUTION
     batch, M, K, N = matmul_dims(a_shape, b_shape)
     return 2 * batch * M * K * N
@@ -83,12 +93,61 @@ def _masked_softmax_flops(inputs, output):
     return per * _size(_shape(output))
 
 
+# tt_spatial's fused conv2d and max_pool2d (its fast paths) count what the compositions
+# would: the conv's matmul (and bias adds), the pool's comparisons. A backward event shows
+# the inputs and their gradients but not the output, so the forward rule notes the output's
+# size per (x, weight) pair for the backward rule (bounded: dropped past _NOTED_MAX).
+_conv_outputs = {}
+_NOTED_MAX = 4096
+
+
+def _conv_forward_flops(inputs, output):
+    x, weight = inputs[0], inputs[1]
+    outputs = _size(_shape(output))                            # B * OC * OH * OW
+    if len(_conv_outputs) >= _NOTED_MAX:
+        _conv_outputs.clear()
+    _conv_outputs[(id(x), id(weight))] = outputs
+    per_output = _size(_shape(weight)[1:])                     # C * KH * KW
+    return 2 * outputs * per_output + (outputs if len(inputs) == 3 else 0)
+
+
+def _conv_backward_flops(inputs, grads):
+    """dW and (when computed) d(cols), one matmul each as in the composition; the bias's
+    gradient sums one number per output."""
+    outputs = _conv_outputs.pop((id(inputs[0]), id(inputs[1])), 0)
+    product = 2 * outputs * _size(_shape(inputs[1])[1:])
+    flops = product * sum(g is not None for g in grads[:2])
+    return flops + (outputs if len(grads) == 3 and grads[2] is not None else 0)
+
+
+def _pool_forward_flops(inputs, output):
+    """max over each window: one comparison per window element, as the max reduction."""
+    kh, kw = getattr(getattr(output, "grad_fn", None), "attrs", {}).get("kernel", (1, 1))
+    return kh * kw * _size(_shape(output))
+
+
+def _cross_entropy_flops(inputs, output):
+    """tt_networks' fused cross-entropy: max, sub, exp, sum, div per logit (the (N, C) input;
+    the output is a 0-d loss or the (N,) losses)."""
+    return 5 * _size(_shape(inputs[0]))
+
+
 EXTRA_FORWARD = {
+    "BatchNormTrain": _per_element(7),   # tt_normalization: 2 sums, sub, square, 2 mul, add
+    "Conv2dIm2col": _conv_forward_flops,
+    "MaxPool2dWindows": _pool_forward_flops,
+    "CrossEntropyRows": _cross_entropy_flops,
+    "LayerNormRows": _per_element(7),    # tt_normalization: mean, sub, square-sum, 1/std, w, b
     "ScaledMaskedSoftmax": _masked_softmax_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
     "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
 }
 EXTRA_BACKWARD = {
+    "BatchNormTrain": _per_element(7),   # 2 sums, 2 mul, 2 sub, scale
+    "Conv2dIm2col": _conv_backward_flops,
+    "MaxPool2dWindows": _per_element(1),     # the first-maximum mask times the gradient
+    "CrossEntropyRows": _per_element(2),    # softmax - onehot, times the upstream gradient
+    "LayerNormRows": _per_element(10),   # g w, 2 row means, x_hat mul, 2 sub, 1/std, dw, db
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))
     "SoftmaxLastAxis": _per_element(4),      # y * (g - sum(g y)): mul, sum, mul, sub
     "GELUTanh": _per_element(12),
@@ -110,7 +169,15 @@ def register_flop_rule(op, forward, backward=None):
 
 
 def forward_flops(op, inputs, output):
-    """FLOPs of one forward op from the shapes of its inputs and output (see module doc)."""
+    """FLOPs (an int) of one forward op `op`, from shapes only: matmul: matmul_flops of its
+    two operand shapes; an op in ELEMENTWISE: the element count of `output`; in REDUCTIONS:
+    the element count of inputs[0]; anything else (MOVEMENT, a fused op without a rule): 0.
+
+    `inputs` are the op's Tensor operands (a number or ndarray operand is not among them:
+    _matmul_operand_shapes rebuilds a matmul's missing one), `output` its result. Rules
+    registered for fused ops (EXTRA_FORWARD) answer before this code; the module doc has
+    examples.
+    """
     if op in EXTRA_FORWARD:
         return int(EXTRA_FORWARD[op](inputs, output))
     ### BEGIN SOLUTION
@@ -125,8 +192,15 @@ def forward_flops(op, inputs, output):
 
 
 def backward_flops(op, inputs, grads):
-    """FLOPs of one op's backward: `inputs` are the forward inputs, `grads` one array (or None)
-    per input."""
+    """FLOPs (an int) of one op's backward, per gradient produced (each of `grads` that is
+    not None): matmul: matmul_flops of inputs[0] and inputs[1]; an op in ELEMENTWISE: the
+    element count of the broadcast shape of all `inputs` (its forward output, also for an
+    input that was broadcast); in REDUCTIONS: the element count of inputs[0]; else 0.
+
+    `inputs` are the forward node's inputs (Tensors: a number operand is one here too),
+    `grads` one array or None per input; `produced` counts the gradients. Rules registered
+    for fused ops (EXTRA_BACKWARD) answer before this code; the module doc has examples.
+    """
     if op in EXTRA_BACKWARD:
         return int(EXTRA_BACKWARD[op](inputs, grads))
     produced = sum(g is not None for g in grads)
@@ -222,12 +296,14 @@ def conv2d_flops(batch, in_channels, out_channels, kernel_size, out_hw, bias=Tru
 
 
 def attention_flops(batch, T, embed_dim, num_heads, bias=True, causal=True, past=0):
-    """Forward FLOPs of tt_attention.MultiHeadAttention on (B, T, E) with H heads, D = E / H,
-    S = past + T keys:
+    """Forward FLOPs (an int) of tt_attention.MultiHeadAttention on (B, T, E), H heads,
+    D = E / H, S = past + T keys: 4 * linear_flops(B T, E, E, bias) (the q, k, v and output
+    projections) + 2 * 2 B H T S D (Q K^T and P V) + B H T S (the 1/sqrt(D) scale) + B H T S
+    (the causal mask add, only when causal and T > 1) + 5 B H T S (softmax).
 
-    4 projections 4 (2 B T E^2 [+ B T E]) + Q K^T and P V (2 * 2 B H T S D) + the softmax of
-    the scores: scale (B H T S), mask add (B H T S, only when causal and T > 1), max, sub,
-    exp, sum, div (5 B H T S).
+    The terms: 4 (2 B T E^2 + B T E) for the projections, the B T E bias add only when bias;
+    a single query (T = 1) sees every key, so it gets no mask; the softmax counts max, sub,
+    exp, sum and div, one FLOP per score each.
 
     The matmul part (attention_matmul_flops) is tt-attention's contract; the elementwise part
     is the reference's way, and an implementation may differ there by attention_flops_tolerance.
