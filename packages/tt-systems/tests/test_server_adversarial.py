@@ -141,10 +141,13 @@ def wait_for_health(server, http, seconds):
 
 def test_health_keeps_answering_under_a_flood_of_header_only_connections(
         start_server, http, caplog, wait_until):
-    server = start_server(max_connections=4, request_seconds=DEADLINE)
+    # the holders keep their slots for `deadline` seconds: long enough that the first probe,
+    # sent once the cap is full, is answered 503 even when a loaded machine stalls this thread
+    deadline = 4 * DEADLINE
+    server = start_server(max_connections=4, request_seconds=deadline)
     caplog.set_level(logging.INFO, logger="tt_systems.server")
     threads_before = threading.active_count()
-    # the first four connections of the flood hold every slot for DEADLINE seconds: once the
+    # the first four connections of the flood hold every slot for `deadline` seconds: once the
     # server has given them their slots, /health is refused at once
     flood, stop, refused_sends = hold(server, 4, b"GET /he"), threading.Event(), []
     assert wait_until(lambda: server.open_connections == 4), "the cap was never reached"
@@ -163,7 +166,7 @@ def test_health_keeps_answering_under_a_flood_of_header_only_connections(
     flooder = threading.Thread(target=flood_until_stopped, daemon=True)
     flooder.start()
     try:
-        end = time.monotonic() + 3 * DEADLINE
+        end = time.monotonic() + 3 * deadline
         while time.monotonic() < end:
             answers.append(probe(server, http))
             # the flood gets at most the cap's threads (plus a few that have given their slot
@@ -177,9 +180,9 @@ def test_health_keeps_answering_under_a_flood_of_header_only_connections(
             sock.close()
     assert not flooder.is_alive(), f"the flooder did not stop within {WAIT:g} s"
     assert {status for status, _ in answers} <= {200, 503} and answers[0][0] == 503
-    assert max(seconds for _, seconds in answers) < DEADLINE + 2  # an answer, never a hang
+    assert max(seconds for _, seconds in answers) < deadline + 2  # an answer, never a hang
     # once the flood is gone, /health answers 200 again as soon as a slot frees: each held
-    # slot ends when the server reads its client's close, or at its DEADLINE at the latest
+    # slot ends when the server reads its client's close, or at its deadline at the latest
     recovered, polls = wait_for_health(server, http, WAIT)
     assert recovered, f"/health still refused {WAIT:g} s after the flood"
     # one line per connection (503 at the cap, 408 at the deadline, 400 for a half request
