@@ -1,6 +1,7 @@
 """Trainer contract, part 2: step budgets, the metrics file, the divergence rule, progress."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -232,3 +233,46 @@ def test_step_progress_lines_count_to_the_budget(capsys):
     trainer.fit()
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step")]
     assert [line.split(":")[0] for line in lines] == ["step 0/10", "step 5/10", "step 10/10"]
+
+
+def summary_rates(out, prefix):
+    """{where: (last-step rate, first-step rate)} of the summary lines starting with `prefix`;
+    a line with one rate (it did not change) gives it twice."""
+    found = {}
+    for line in out.splitlines():
+        if line.startswith(prefix):
+            both = re.search(r"lr (\S+) at the last step \((\S+) at the first\)", line)
+            one = re.search(r"lr ([0-9.e+-]+),", line)
+            found[line.split(":")[0]] = tuple(map(float, both.groups())) if both else \
+                (float(one[1]), float(one[1]))
+    return found
+
+
+def test_summary_lines_give_the_rate_of_the_periods_last_step(capsys):
+    """A per-step StepLR(step_size=3, gamma=0.5) from 0.05: step k (0-based) trains at
+    0.05 * 0.5 ** (k // 3). The period of steps 0-4 ends at step 4's rate, that of 5-9 at
+    step 9's, each labelled beside the rate it began with (the record's `lr`)."""
+    trainer = stepwise(max_steps=10, eval_every=5)
+    trainer.config.progress = True
+    trainer.fit()
+    rate = lambda k: 0.05 * 0.5 ** (k // 3)  # noqa: E731  (the closed form of StepLR)
+    found = summary_rates(capsys.readouterr().out, "step")
+    expected = {"step 0/10": (rate(0), rate(0)), "step 5/10": (rate(4), rate(0)),
+                "step 10/10": (rate(9), rate(5))}
+    assert found.keys() == expected.keys()
+    for where, (last, first) in expected.items():
+        assert found[where] == pytest.approx((last, first), rel=5e-3), where
+    assert [h["lr"] for h in trainer.history] == pytest.approx([rate(0), rate(0), rate(5)])
+
+
+def test_an_epoch_scheduler_leaves_one_rate_per_epoch_line(capsys):
+    """StepLR(step_size=3, gamma=0.5) stepped per epoch: epoch e (1-based) trains at
+    0.05 * 0.5 ** ((e - 1) // 3) throughout, and its line gives that one rate."""
+    trainer = make_trainer(epochs=4)
+    trainer.config.progress = True
+    trainer.fit()
+    out = capsys.readouterr().out
+    assert "at the last step" not in out
+    found = summary_rates(out, "epoch")
+    for e in range(1, 5):
+        assert found[f"epoch {e}/4"][0] == pytest.approx(0.05 * 0.5 ** ((e - 1) // 3), rel=5e-3)

@@ -54,6 +54,7 @@ class Trainer:
         self._bar, self._log = None, MetricsLog(None)
         self._session_start = None  # set by fit()
         self._train_seconds = 0.0   # time in training steps (batch, forward, backward, update)
+        self._last_lr = None        # the rate of the current period's latest step (None: none)
 
     # --- one step, one pass -----------------------------------------------------------
     def train_step(self, inputs, targets):
@@ -96,7 +97,7 @@ class Trainer:
         self.model.train()
         tick = time.perf_counter()
         for inputs, targets in batches:
-            lr = self._lr()
+            lr = self._last_lr = self._lr()
             loss, outputs = self.train_step(inputs, targets)
             n = len(targets)
             window["count"] += n
@@ -156,7 +157,7 @@ class Trainer:
         finite or explodes past config.divergence_factor x its best."""
         cfg = self.config
         self._session_start = self._period_end = time.perf_counter()
-        self._wall_before = self.wall_seconds
+        self._wall_before, self._last_lr = self.wall_seconds, None
         self._open_log()
         stepwise = cfg.max_steps is not None
         total = cfg.max_steps if stepwise else self._steps_per_epoch() * cfg.epochs
@@ -257,7 +258,16 @@ class Trainer:
             where = f"step {self.step}/{cfg.max_steps}"
         figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in record.items()
                             if k not in ("epoch", "step", "lr", "seconds", "train_seconds"))
-        self._write(f"{where}: {figures}, lr {record['lr']:.2e}, {record['seconds']:.1f} s")
+        self._write(f"{where}: {figures}, {self._lr_text(record['lr'])}, "
+                    f"{record['seconds']:.1f} s")
+
+    def _lr_text(self, first):
+        """The period's rate as the bar showed it last: the rate of its last step, and the
+        record's `lr` (its first step's) beside it, labelled, when a scheduler changed it."""
+        last, self._last_lr = self._last_lr, None  # the next period starts without a step
+        if last is None or f"{last:.2e}" == f"{first:.2e}":
+            return f"lr {first:.2e}"
+        return f"lr {last:.2e} at the last step ({first:.2e} at the first)"
 
     def _write(self, line):
         if self.config.progress:
