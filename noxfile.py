@@ -461,7 +461,7 @@ def notebooks(session: nox.Session) -> None:
         session.run("python", runner, "run", "03", "--expect", "own")
     finally:
         install_editable(session, ROOT / "packages" / own.name)
-    if doctor_row(session, own.name)["code"] != "reference":
+    if reported(session, doctor_row, own.name)["kind"] != "reference":
         session.error(f"{own.name}: the reference was not restored")
 
 

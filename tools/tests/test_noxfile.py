@@ -2,6 +2,9 @@
 programs from files (tools/), never from a string."""
 
 import ast
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -67,3 +70,51 @@ def test_doctor_is_read_as_json():
     names = {alias.name for node in ast.walk(TREE) if isinstance(node, ast.Import)
              for alias in node.names}
     assert "re" not in names  # no scraping of the human report
+
+
+def is_doctor_row_call(node):
+    """`doctor_row(...)` or `reported(session, doctor_row, ...)`: one module's doctor record."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        return False
+    if node.func.id == "doctor_row":
+        return True
+    return node.func.id == "reported" and any(
+        isinstance(arg, ast.Name) and arg.id == "doctor_row" for arg in node.args)
+
+
+def literal_key(node):
+    return node.slice.value if isinstance(node, ast.Subscript) \
+        and isinstance(node.slice, ast.Constant) else None
+
+
+def doctor_row_keys(tree):
+    """The literal keys the noxfile reads from doctor records: `doctor_row(...)["kind"]`, and
+    `row["kind"]` in a function where `row = doctor_row(...)` (or through `reported`)."""
+    keys = {literal_key(node) for node in ast.walk(tree)
+            if literal_key(node) and is_doctor_row_call(node.value)}
+    for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
+        rows = {target.id for node in ast.walk(function) if isinstance(node, ast.Assign)
+                and is_doctor_row_call(node.value) for target in node.targets
+                if isinstance(target, ast.Name)}
+        keys |= {literal_key(node) for node in ast.walk(function) if literal_key(node)
+                 and isinstance(node.value, ast.Name) and node.value.id in rows}
+    return keys
+
+
+def test_the_row_key_finder_finds_them():
+    source = ('a = doctor_row(s, "x")["code"]\n'
+              'def f():\n    row = reported(s, doctor_row, "x")\n    return row["pip"]\n'
+              'def g(row):\n    return row["name"], other["kind"]\n')
+    assert doctor_row_keys(ast.parse(source)) == {"code", "pip"}
+
+
+def test_the_doctor_keys_read_are_the_ones_doctor_json_prints():
+    """Every key the sessions read from a module's record is in what `tinytorch doctor --json`
+    prints for each module (a key it does not print would be a KeyError mid-session)."""
+    done = subprocess.run([sys.executable, "-m", "tinytorch", "doctor", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    modules = json.loads(done.stdout)["modules"]
+    printed = set.intersection(*(set(row) for row in modules))
+    read = doctor_row_keys(TREE)
+    assert read >= {"kind", "location", "pip", "version"}
+    assert read - printed == set(), f"doctor --json prints {sorted(printed)}"
