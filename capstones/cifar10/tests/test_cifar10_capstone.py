@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,36 @@ def test_flip_tta_predicts_from_the_summed_logits_of_image_and_mirror():
     np.testing.assert_array_equal(true, labels)
     plain, _ = program.predictions(model, loader)
     np.testing.assert_array_equal(plain, model(from_numpy(images)).data.argmax(axis=1))
+
+
+def bar_frames(err):
+    """The frames tqdm drew on stderr (split at carriage returns and newlines, ANSI codes out)."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", err)
+    return [frame.strip() for frame in re.split(r"[\r\n]", text) if frame.strip()]
+
+
+def test_quick_run_shows_one_bar_for_the_run_and_one_line_per_epoch(tmp_path):
+    """With progress on: stdout holds one summary line per epoch, in order, then the result;
+    every frame on stderr is the one bar of the run (`epoch k/2`, steps out of the run's total,
+    which gives the overall ETA, n within epoch k), ending at the total with the rate of the
+    last step, the rate the last summary line gives."""
+    data = write_fake_cifar(tmp_path / "data")
+    out = tmp_path / "out"
+    done = run("--data", str(data), "--quick", "--epochs", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    total, per_epoch = results["steps_run"], results["steps_run"] // 2
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
+    assert all(line.startswith("epoch ") for line in lines[:2]) and len(lines) == 3
+    assert lines[2].startswith("test accuracy")
+    frames = bar_frames(done.stderr)
+    assert frames and all(re.match(r"epoch [12]/2: +\d+%\|", f) for f in frames), frames
+    for frame in frames:
+        epoch = int(frame[6])
+        steps = re.search(rf"\| (\d+)/{total} \[\d\d:\d\d<", frame)
+        assert steps, frame
+        assert per_epoch * (epoch - 1) <= int(steps[1]) <= per_epoch * epoch, frame
+    assert frames[-1].startswith("epoch 2/2: 100%") and f"{total}/{total}" in frames[-1]
+    last_lr = re.search(r"lr=(\S+?)\]", frames[-1])[1]
+    assert re.search(rf"lr {re.escape(last_lr)}( at the last step|,)", lines[1]), lines[1]

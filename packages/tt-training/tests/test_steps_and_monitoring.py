@@ -276,3 +276,26 @@ def test_an_epoch_scheduler_leaves_one_rate_per_epoch_line(capsys):
     found = summary_rates(out, "epoch")
     for e in range(1, 5):
         assert found[f"epoch {e}/4"][0] == pytest.approx(0.05 * 0.5 ** ((e - 1) // 3), rel=5e-3)
+
+
+def bar_frames(err):
+    """The frames tqdm drew on stderr (split at carriage returns and newlines, ANSI codes out)."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", err)
+    return [frame.strip() for frame in re.split(r"[\r\n]", text) if frame.strip()]
+
+
+def test_one_bar_for_the_run_counts_the_validation_batches_in_its_postfix(capsys):
+    """Epochs of 3 steps, 2 epochs: every frame is the run's bar (`epoch k/2`, n/6 steps, k
+    the epoch step n is in), the validation batches are counted after the step's postfix,
+    and no second bar is drawn."""
+    trainer = make_trainer(epochs=2)
+    trainer.val_loader.batch_size = 16  # 32 validation samples: 2 batches
+    trainer.config.progress = True
+    trainer.fit()
+    frames = bar_frames(capsys.readouterr().err)
+    assert frames and all(re.match(r"epoch [12]/2: +\d+%\|", f) for f in frames), frames
+    for frame in frames:
+        epoch, done = int(frame[6]), int(re.search(r"\| (\d+)/6 \[", frame)[1])
+        assert 3 * (epoch - 1) <= done <= 3 * epoch, frame
+    assert any(re.search(r"loss=\S+, lr=\S+, val 2/2\]", f) for f in frames)
+    assert frames[-1].startswith("epoch 2/2: 100%") and "val" not in frames[-1]
