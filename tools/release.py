@@ -57,7 +57,8 @@ def content_files(package_dir: Path) -> list[str]:
 
 
 # The meta-package's sdist also ships the capstone programs as _capstones/<name>/ (its build
-# hook, packages/tinytorch/hatch_build.py, for `tinytorch run`); they count in its hash.
+# hook, packages/tinytorch/hatch_build.py, for `tinytorch run`) and the course notebooks as
+# _notebooks/ (for `tinytorch new`); they count in its hash.
 # tools/tests/test_release.py checks this list against what the built sdist holds.
 CAPSTONES = ("xornet", "cifar10", "tinygpt")
 
@@ -72,13 +73,28 @@ def capstone_files(package_dir: Path) -> dict[str, Path]:
             for path in sorted([*(source / name).glob("*.py"), *(source / name).glob("README.md")])}
 
 
+def notebook_files(package_dir: Path) -> dict[str, Path]:
+    """{path in the meta-package's sdist: file} for the course notebooks it ships (as built,
+    for `tinytorch new`)."""
+    if package_dir.name != graph.META:
+        return {}
+    source = package_dir.parent.parent / "notebooks"
+    return {f"_notebooks/{path.name}": path for path in sorted(source.glob("[0-9][0-9]_*.ipynb"))}
+
+
+def shipped_files(package_dir: Path) -> dict[str, Path]:
+    """{path in the sdist: file} of what a package's sdist holds from outside its folder: for
+    the meta-package, the capstone programs and the course notebooks."""
+    return {**capstone_files(package_dir), **notebook_files(package_dir)}
+
+
 def content_hash(package_dir: Path) -> str:
     """sha256 of the lines `<sha256 of the file>  <relative path>` (sorted by path, as
     `sha256sum` prints them), CHANGELOG.md counted without its Unreleased notes; for the
-    meta-package also the capstone programs its sdist ships."""
+    meta-package also the capstone programs and the notebooks its sdist ships."""
     lines = []
     files = {relative: package_dir / relative for relative in content_files(package_dir)}
-    files.update(capstone_files(package_dir))
+    files.update(shipped_files(package_dir))
     for relative, path in sorted(files.items()):
         data = path.read_bytes()
         if relative == "CHANGELOG.md":

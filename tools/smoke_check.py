@@ -1,14 +1,18 @@
 """Run by `nox -s smoke` inside the fresh venv: `python tools/smoke_check.py <extra>`.
 
 Checks that tinytorch[<extra>] installed exactly the extra's modules, all from our wheels, that
-the installed tinytorch is ours, and that the next part's namespace names its extra.
+the installed tinytorch is ours, that the next part's namespace names its extra, and that the
+wheel carries the course notebooks as built (notebooks/NN_<name>.ipynb, byte for byte), which
+`tinytorch new` writes beside a scaffold (tried on the extra's last module).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -80,11 +84,39 @@ def check_next_part(extra: str) -> list[str]:
     return [f"{dotted} resolved with only [{extra}] installed"]
 
 
+def check_notebooks(extra: str) -> list[str]:
+    """The wheel's tinytorch/_notebooks/ holds every notebook of the checkout, byte for byte,
+    and `tinytorch new` writes the module's notebook into the scaffold."""
+    dist = metadata.distribution("tinytorch")
+    shipped = Path(dist.locate_file("tinytorch/_notebooks"))
+    problems = []
+    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for source in sources:
+        copy = shipped / source.name
+        if not copy.is_file():
+            problems.append(f"the wheel has no tinytorch/_notebooks/{source.name}")
+        elif copy.read_bytes() != source.read_bytes():
+            problems.append(f"the wheel's {source.name} differs from notebooks/{source.name}")
+    last = graph.exit_point(extra)[-1]
+    number = list(graph.COURSE).index(last) + 1
+    name = f"{number:02d}_{last.removeprefix('tt-')}.ipynb"
+    with tempfile.TemporaryDirectory(prefix="tinytorch-smoke-") as scratch:
+        dest = Path(scratch) / "mine"
+        done = subprocess.run([sys.executable, "-m", "tinytorch", "new", last, str(dest)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            problems.append(f"tinytorch new {last} failed: {done.stderr.strip()}")
+        elif not (dest / name).is_file() \
+                or (dest / name).read_bytes() != (ROOT / "notebooks" / name).read_bytes():
+            problems.append(f"tinytorch new {last} wrote a {name} unlike notebooks/{name}")
+    return problems or ([] if sources else ["notebooks/ holds no NN_<name>.ipynb"])
+
+
 def main(extra: str) -> int:
     packages = graph.load_packages(ROOT)
     versions = {name: package.version for name, package in packages.items()}
     problems = (check_modules(extra, versions) + check_tinytorch(versions)
-                + check_next_part(extra))
+                + check_next_part(extra) + check_notebooks(extra))
     for problem in problems:
         print(f"smoke [{extra}]: {problem}")
     modules = ", ".join(graph.exit_point(extra))

@@ -8,7 +8,9 @@ pyproject.toml, README.md, src/ and tests/ go into the wheel as `tinytorch/_cour
 built from the sdist ships them too. Editable installs read the checkout's packages/ instead.
 
 The capstone programs (capstones/<name>/*.py and README.md, not their tests or benchmarks) go in
-the same way as `tinytorch/_capstones/<name>/...` (sdist: `_capstones/...`), for `tinytorch run`.
+the same way as `tinytorch/_capstones/<name>/...` (sdist: `_capstones/...`), for `tinytorch run`,
+and the course notebooks (notebooks/NN_<name>.ipynb, as built; not their cell sources) as
+`tinytorch/_notebooks/NN_<name>.ipynb` (sdist: `_notebooks/...`), for `tinytorch new`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,17 @@ def capstone_files(root: Path) -> dict[str, str]:
     return files
 
 
+def notebook_files(root: Path) -> dict[str, str]:
+    """{absolute file: its name}: the course notebooks, NN_<name>.ipynb (`tinytorch new` writes
+    a module's notebook beside the learner's package)."""
+    for source in (root.parent.parent / "notebooks", root / "_notebooks"):
+        found = sorted(source.glob("[0-9][0-9]_*.ipynb"))
+        if found:
+            return {str(path): path.name for path in found}
+    raise RuntimeError(f"tinytorch build: no NN_<name>.ipynb in notebooks/ two folders above "
+                       f"{root} nor in {root / '_notebooks'}: build from a TinyTorch checkout")
+
+
 class CourseHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -82,3 +95,6 @@ class CourseHook(BuildHookInterface):
         shipped = "tinytorch/_capstones" if self.target_name == "wheel" else "_capstones"
         for path, relative in capstone_files(Path(self.root)).items():
             build_data["force_include"][path] = f"{shipped}/{relative}"
+        shipped = "tinytorch/_notebooks" if self.target_name == "wheel" else "_notebooks"
+        for path, name in notebook_files(Path(self.root)).items():
+            build_data["force_include"][path] = f"{shipped}/{name}"

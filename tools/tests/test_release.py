@@ -26,7 +26,8 @@ def repo(tmp_path):
     generates, set back to the first release (modules 0.1.0, the meta-package 0.2.0, each with
     one Unreleased note), so the versions written below hold whatever the real repository is
     at. It passes both checks."""
-    for folder in ("packages", "tools", "learners", "capstones"):  # capstones: tinytorch's build
+    # capstones and notebooks: tinytorch's build ships them
+    for folder in ("packages", "tools", "learners", "capstones", "notebooks"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=IGNORED)
     for name in ("tox.ini", *graph.course_table.BLOCKS):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -306,19 +307,40 @@ def test_the_hashed_files_are_the_sdist_and_cover_the_wheel(repo, tmp_path, name
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
     # PKG-INFO is generated; .gitignore is the repository's, copied in by hatchling; the
     # meta-package's _course/ copies are covered by its exact pins (each module has its hash);
-    # its _capstones/ (the capstone programs for `tinytorch run`) are hashed with it
+    # its _capstones/ (the capstone programs for `tinytorch run`) and _notebooks/ (the course
+    # notebooks for `tinytorch new`) are hashed with it
     shipped = {m for m in members if m not in {"PKG-INFO", ".gitignore"}
                and not m.startswith("_course/")}
-    assert shipped == set(release.content_files(package)) | set(release.capstone_files(package))
+    assert shipped == set(release.content_files(package)) | set(release.shipped_files(package))
     assert any(m.startswith("_capstones/") for m in shipped) == (name == "tinytorch")
+    assert any(m.startswith("_notebooks/") for m in shipped) == (name == "tinytorch")
     source = package / "src" / name.replace("-", "_")
     with zipfile.ZipFile(wheel) as archive:
-        code = {n for n in archive.namelist() if ".dist-info/" not in n
-                and not n.startswith(("tinytorch/_course/", "tinytorch/_capstones/"))}
+        code = {n for n in archive.namelist() if ".dist-info/" not in n and not n.startswith(
+            ("tinytorch/_course/", "tinytorch/_capstones/", "tinytorch/_notebooks/"))}
         changelog = [n for n in archive.namelist()
                      if n.split("/")[-2:] == ["extra_metadata", "CHANGELOG.md"]]
+        notebooks = {n.split("/")[-1]: archive.read(n) for n in archive.namelist()
+                     if n.startswith("tinytorch/_notebooks/")}
     assert code == {p.relative_to(source.parent).as_posix() for p in source.rglob("*.py")}
     assert len(changelog) == 1
+    built = sorted((repo / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks == ({p.name: p.read_bytes() for p in built} if name == "tinytorch" else {})
+    assert name != "tinytorch" or len(notebooks) == len(graph.COURSE)
+
+
+def test_a_changed_notebook_needs_a_tinytorch_bump(repo):
+    """The tinytorch wheel ships the built notebooks (`tinytorch new`): they are its content;
+    their cell sources (notebooks/NN_<name>.py) are not shipped and do not count."""
+    before = release.content_hash(repo / "packages" / "tinytorch")
+    (repo / "notebooks" / "03_activations.py").write_text("# %% [markdown]\n# changed\n")
+    assert release.content_hash(repo / "packages" / "tinytorch") == before
+    notebook = repo / "notebooks" / "03_activations.ipynb"
+    notebook.write_text(notebook.read_text() + "\n")
+    code, out = run(repo, "check")
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1, out
+    assert "tinytorch: the sources differ" in errors[0]
 
 
 # ---------------------------------------------------------------- old releases for nox -s oldest

@@ -5,12 +5,16 @@ run for tt-activations, the small module the course starts the loop with.
 """
 
 import ast
+import json
 import os
+import shutil
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import tinytorch as tinytorch_package
 import tt_setup
 from packaging.specifiers import SpecifierSet
 
@@ -239,3 +243,47 @@ def test_a_stub_message_follows_its_docstring(scaffolds):
     assert "2 eps)" not in messages["numerical_gradient"].split(" [see")[0].split("(2 eps")[0]
     sgd = {t.name: t.message for t in scaffolds["tt-optimizers"][1]}["SGD._update"]
     assert "g = grad + weight_decay * p; b = g (first step);" in sgd  # formula lines kept apart
+
+
+def shipped_notebook(name):
+    """The course's notebook `name`, found apart from tinytorch.course: in the wheel's
+    tinytorch/_notebooks/ or, installed editable, in the checkout's notebooks/ (the source)."""
+    # editable: <checkout>/packages/tinytorch/src/tinytorch
+    package = Path(tinytorch_package.__file__).resolve().parent
+    for path in (package / "_notebooks" / name, package.parents[3] / "notebooks" / name):
+        if path.is_file():
+            return path
+    pytest.fail(f"no {name} in the wheel's _notebooks/ nor in a checkout's notebooks/")
+
+
+def test_every_scaffold_holds_its_modules_notebook_as_the_course_ships_it(scaffolds):
+    for name, (dest, _) in scaffolds.items():
+        number, short = find_module(name).number, name.removeprefix("tt-")
+        notebook = dest / f"{number:02d}_{short}.ipynb"
+        assert notebook.read_bytes() == shipped_notebook(notebook.name).read_bytes(), name
+        assert [p.name for p in dest.glob("*.ipynb")] == [notebook.name]
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        assert "".join(cells[0]["source"]).startswith(f"# {number:02d} {short}:")
+        tasks = [c["metadata"]["tinytorch"] for c in cells if "tinytorch" in c["metadata"]]
+        assert tasks and {task["module"] for task in tasks} == {name}
+
+
+def test_the_readme_and_the_command_name_the_notebook(activations, tmp_path):
+    readme = (activations / "README.md").read_text()
+    assert "## The notebook" in readme and "jupyter lab 03_activations.ipynb" in readme
+    done = tinytorch("new", "activations", str(tmp_path / "mine"))
+    assert done.returncode == 0, done.stderr
+    assert f"notebook: {tmp_path / 'mine' / '03_activations.ipynb'}" in done.stdout
+
+
+def test_a_course_folder_without_notebooks_gives_a_scaffold_without_one(tmp_path):
+    """A course folder ($TINYTORCH_COURSE) with no notebooks/ beside it: the package is
+    written whole, and its README does not promise a notebook."""
+    course = tmp_path / "fork" / "packages"
+    shutil.copytree(course_entry("activations").root, course / "tt-activations",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    dest = tmp_path / "mine"
+    tasks = create_package(course_entry("activations", course), dest)
+    assert len(tasks) == 6 and (dest / "src/tt_activations/functional.py").is_file()
+    assert not list(dest.glob("*.ipynb"))
+    assert "notebook" not in (dest / "README.md").read_text().lower()

@@ -83,6 +83,9 @@ def run_new(args: argparse.Namespace) -> int:
     print(f"wrote {entry.distribution} (your own, {len(tasks)} tasks) to {args.dir}")
     for task in tasks:
         print(f"  {task.path}:{task.line}  {task.message}")
+    notebook = Path(args.dir) / entry.notebook_name
+    if notebook.is_file():
+        print(f"the module's notebook: {notebook} (its last cells run each task's tests)")
     print(f"next: pip install -e {args.dir}  then  tinytorch test {entry.short_name}  "
           f"(see {Path(args.dir) / 'README.md'})")
     return 0

@@ -8,7 +8,9 @@ contract tests. Both come from the *course folder*, looked up in this order:
    pyproject.toml, README.md, src/ and tests/ there);
 3. the `packages/` folder of the checkout an editable tinytorch is installed from.
 
-Never the installed module itself: that may be the learner's own code.
+Never the installed module itself: that may be the learner's own code. A module's lesson
+notebook (`NN_<name>.ipynb`, which `tinytorch new` writes beside the learner's package) sits
+beside the course folder: `tinytorch/_notebooks/` in the wheel, the checkout's `notebooks/`.
 """
 
 from __future__ import annotations
@@ -69,6 +71,20 @@ class CourseEntry:
         if match is None:
             raise CourseError(f"{self.source_dir / '_version.py'}: no __version__ line")
         return match.group(1)
+
+    @property
+    def notebook_name(self) -> str:
+        """`03_activations.ipynb`: the name of the module's lesson notebook."""
+        return f"{self.module.number:02d}_{self.short_name}.ipynb"
+
+    def notebook(self) -> Path | None:
+        """The module's lesson notebook beside the course folder: `_notebooks/` (the wheel's
+        copy) or `notebooks/` (a checkout's, the source); None when neither holds it."""
+        for folder in ("_notebooks", "notebooks"):
+            path = self.root.parent.parent / folder / self.notebook_name
+            if path.is_file():
+                return path
+        return None
 
     def dependencies(self) -> list[str]:
         """The sibling modules this one declares directly, from its pyproject.toml.

@@ -81,7 +81,11 @@ def create_package(entry: CourseEntry, dest: Path) -> list[Task]:
     tasks = in_course_order(tasks, entry)
     (dest / "pyproject.toml").write_text(own_pyproject(entry, version), encoding="utf-8")
     shutil.copyfile(entry.root / "README.md", dest / "COURSE.md")
-    (dest / "README.md").write_text(readme(entry, dest, version, tasks), encoding="utf-8")
+    notebook = entry.notebook()
+    if notebook is not None:  # the course's own file, as built: its cells run on this package
+        shutil.copyfile(notebook, dest / notebook.name)
+    (dest / "README.md").write_text(readme(entry, dest, version, tasks, notebook is not None),
+                                    encoding="utf-8")
     return tasks
 
 
@@ -141,8 +145,10 @@ def direct_dependants(entry: CourseEntry) -> list[str]:
             if other.root.is_dir() and entry.distribution in other.dependencies()]
 
 
-def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> str:
-    """The learner's README: what to build (the task list), install, test, restore."""
+def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task],
+           notebook: bool = False) -> str:
+    """The learner's README: what to build (the task list), the notebook (when `notebook`),
+    install, test, restore."""
     name, dist, short = entry.import_name, entry.distribution, entry.short_name
     rows = [f"| {i} | `{t.path}:{t.line}` | {t.message.split(': ', 1)[1]} |"
             for i, t in enumerate(tasks, 1)]
@@ -178,6 +184,7 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         "reference's and already works;",
         "you may change it too, as long as the public API stays the same.",
         "",
+        *(notebook_section(entry) if notebook else []),
         "## Install, test, restore",
         "",
         "```",
@@ -215,6 +222,33 @@ def readme(entry: CourseEntry, dest: Path, version: str, tasks: list[Task]) -> s
         "makes it yours again.",
         "",
     ])
+
+
+def notebook_section(entry: CourseEntry) -> list[str]:
+    """The README's lines on the module's lesson notebook, written beside it."""
+    name, short = entry.notebook_name, entry.short_name
+    return [
+        "## The notebook",
+        "",
+        f"`{name}` is the module's lesson, the course's own notebook: the math and the cost, "
+        "experiments and pictures",
+        "on whatever implementation is installed (its first cell says `own` once yours is), "
+        "and one cell per task",
+        f"that runs that task's contract tests (`tinytorch test {short} --task NAME`): a task "
+        "is done when its cell ends",
+        "with `OK`. Open it in any Jupyter front end, in the environment your package is "
+        "installed in:",
+        "",
+        "```",
+        "pip install jupyterlab ipywidgets   # or open the .ipynb in VS Code",
+        f"jupyter lab {name}",
+        "```",
+        "",
+        "Its links to other files of the course work inside a TinyTorch checkout only; "
+        "COURSE.md here is the",
+        "module's course text.",
+        "",
+    ]
 
 
 _MARK_B, _MARK_E = "### BEGIN SOLUTION", "### END SOLUTION"
