@@ -25,6 +25,7 @@ from . import _resume
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
 from .config import TrainerConfig
 from .monitor import METRICS_FILE, DivergenceError, MetricsLog, divergence
+from .progress import counted, lr_text
 
 
 def _state_of(obj):
@@ -54,6 +55,8 @@ class Trainer:
         self._bar, self._log = None, MetricsLog(None)
         self._session_start = None  # set by fit()
         self._train_seconds = 0.0   # time in training steps (batch, forward, backward, update)
+        self._last_lr = None        # the rate of the current period's latest step (None: none)
+        self._scoring = "val"       # the validation set being scored (its name on the bar)
 
     # --- one step, one pass -----------------------------------------------------------
     def train_step(self, inputs, targets):
@@ -87,7 +90,7 @@ class Trainer:
         self.model.train()
         tick = time.perf_counter()
         for inputs, targets in batches:
-            lr = self._lr()
+            lr = self._last_lr = self._lr()
             loss, outputs = self.train_step(inputs, targets)
             n = len(targets)
             window["count"] += n
@@ -95,9 +98,9 @@ class Trainer:
             with no_grad():
                 for name, fn in self.metrics.items():
                     self._add(window, name, float(fn(outputs, targets)), n)
-            if self._bar is not None:
-                self._bar.update(1)
+            if self._bar is not None:  # postfix first: the frame update() draws shows this step
                 self._bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}", refresh=False)
+                self._bar.update(1)
             now = time.perf_counter()
             self._train_seconds, tick = self._train_seconds + now - tick, now
             if self.config.log_every and self.step % self.config.log_every == 0:
@@ -123,8 +126,8 @@ class Trainer:
         if hasattr(loader, "set_step"):  # a sampled estimate draws the batches of this step
             loader.set_step(self.step)
         with no_grad():
-            for inputs, targets in tqdm(loader, desc="eval", leave=False,
-                                        disable=not self.config.progress):
+            for inputs, targets in counted(loader, self._bar, self._scoring,
+                                           self.config.progress):
                 outputs = self.model(inputs)
                 n = len(targets)
                 count += n
@@ -137,8 +140,11 @@ class Trainer:
     def _evaluate_all(self):
         loaders = self.val_loader if isinstance(self.val_loader, dict) else \
             {"val": self.val_loader}
-        return {f"{name}_{k}": v for name, loader in loaders.items()
-                for k, v in self.evaluate(loader).items()}
+        figures = {}
+        for name, loader in loaders.items():
+            self._scoring = name  # what the bar says it counts
+            figures.update({f"{name}_{k}": v for k, v in self.evaluate(loader).items()})
+        return figures
 
     # --- the loop ---------------------------------------------------------------------
     def fit(self):
@@ -147,11 +153,12 @@ class Trainer:
         finite or explodes past config.divergence_factor x its best."""
         cfg = self.config
         self._session_start = self._period_end = time.perf_counter()
-        self._wall_before = self.wall_seconds
+        self._wall_before, self._last_lr = self.wall_seconds, None
         self._open_log()
         stepwise = cfg.max_steps is not None
         total = cfg.max_steps if stepwise else self._steps_per_epoch() * cfg.epochs
-        self._bar = tqdm(total=total or None, initial=self.step, desc="train", unit="step",
+        where = "train" if stepwise else f"epoch {min(self.epoch + 1, cfg.epochs)}/{cfg.epochs}"
+        self._bar = tqdm(total=total or None, initial=self.step, desc=where, unit="step",
                          disable=not cfg.progress, dynamic_ncols=True)
         try:
             self._fit_steps() if stepwise else self._fit_epochs()
@@ -180,7 +187,7 @@ class Trainer:
     def _fit_epochs(self):
         cfg = self.config
         while self.epoch < cfg.epochs and not self.stopped_early:
-            self._bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}")
+            self._bar.set_description(f"epoch {self.epoch + 1}/{cfg.epochs}", refresh=False)
             lr = self._lr()
             figures = self.train_epoch()
             self.epoch += 1
@@ -248,7 +255,9 @@ class Trainer:
             where = f"step {self.step}/{cfg.max_steps}"
         figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in record.items()
                             if k not in ("epoch", "step", "lr", "seconds", "train_seconds"))
-        self._write(f"{where}: {figures}, lr {record['lr']:.2e}, {record['seconds']:.1f} s")
+        last, self._last_lr = self._last_lr, None  # the next period starts without a step
+        self._write(f"{where}: {figures}, {lr_text(record['lr'], last)}, "
+                    f"{record['seconds']:.1f} s")
 
     def _write(self, line):
         if self.config.progress:
