@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from tt_activations import softmax
-from tt_tensor import Context, add_op_hook, float64, no_grad, tensor
+from tt_tensor import Context, add_op_hook, float64, no_grad, tensor, fast_paths_off
 
 import tt_attention
 from tt_attention import (
@@ -16,11 +16,8 @@ from tt_attention import (
 def plain_paths():
     """These tests check the plain regions of ScaledMaskedSoftmax (the lesson, your code): its
     fast path is off here; test_fast_paths.py checks it against the regions."""
-    switch = getattr(tt_attention, "use_fast_paths", None)  # optional, not in all
-    before = switch(False) if switch else None
-    yield
-    if switch:
-        switch(before)
+    with fast_paths_off(tt_attention):  # a module without fast paths is left alone
+        yield
 
 
 def np_attention(q, k, v, bias=None, scale=None):

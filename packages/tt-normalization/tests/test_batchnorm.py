@@ -6,17 +6,15 @@ import pytest
 import tt_tensor as tt
 import tt_normalization
 from tt_normalization import BatchNorm1d, BatchNorm2d, batch_norm
+from tt_tensor import fast_paths_off
 
 
 @pytest.fixture(autouse=True)
 def plain_paths():
     """These tests check the composition in functional.py (the lesson, your code): the fused
     batch norm is off here; test_fast_paths.py checks it against the composition."""
-    switch = getattr(tt_normalization, "use_fast_paths", None)  # optional, not in all
-    before = switch(False) if switch else None
-    yield
-    if switch:
-        switch(before)
+    with fast_paths_off(tt_normalization):  # a module without fast paths is left alone
+        yield
 
 
 def f64(array, grad=False):

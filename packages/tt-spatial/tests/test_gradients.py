@@ -8,17 +8,15 @@ import tt_autograd
 import tt_tensor as tt
 import tt_spatial
 from tt_spatial import Conv2d, avg_pool2d, conv2d, max_pool2d
+from tt_tensor import fast_paths_off
 
 
 @pytest.fixture(autouse=True)
 def plain_paths():
     """These tests check the compositions in functional.py (the lesson, your code): the fused
     fast paths are off here; test_fast_paths.py checks them against these."""
-    switch = getattr(tt_spatial, "use_fast_paths", None)  # optional, not in all
-    before = switch(False) if switch else None
-    yield
-    if switch:
-        switch(before)
+    with fast_paths_off(tt_spatial):  # a module without fast paths is left alone
+        yield
 
 
 def f64(array, grad=False):

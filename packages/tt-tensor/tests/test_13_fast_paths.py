@@ -215,3 +215,33 @@ def test_functions_say_when_the_threads_are_unused(switch):
     use_fast_paths, _ = switch.functions("the fused loss")
     assert "unused" in use_fast_paths.__doc__
     assert use_fast_paths(True, threads=2) is True and switch.threads == 2  # still checked
+
+
+def _package_with_a_switch(name, version="1.0"):
+    """A stand-in for a package with fast paths: a module object holding its two functions."""
+    import types
+
+    module = types.ModuleType(name)
+    module.use_fast_paths, module.fast_paths_enabled = tt.FastPathSwitch(
+        name, version).functions(f"{name}'s fused ops")
+    return module
+
+
+def test_fast_paths_off_turns_each_switch_off_and_back_whatever_the_block_raises():
+    on, off = _package_with_a_switch("tt_a"), _package_with_a_switch("tt_b", "1.0+own")
+    assert (on.fast_paths_enabled(), off.fast_paths_enabled()) == (True, False)
+    with tt.fast_paths_off(on, off):
+        assert (on.fast_paths_enabled(), off.fast_paths_enabled()) == (False, False)
+    assert (on.fast_paths_enabled(), off.fast_paths_enabled()) == (True, False)
+    with pytest.raises(KeyError, match="inside"):
+        with tt.fast_paths_off(on):
+            raise KeyError("inside")
+    assert on.fast_paths_enabled() is True
+
+
+def test_fast_paths_off_leaves_a_module_without_a_switch_alone():
+    import types
+
+    plain = types.ModuleType("tt_own")  # a learner's build with no fast paths at all
+    with tt.fast_paths_off(plain):
+        assert not hasattr(plain, "use_fast_paths")

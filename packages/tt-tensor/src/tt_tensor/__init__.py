@@ -23,7 +23,7 @@ from .creation import (
     randn_like, tensor, zeros, zeros_like,
 )
 from .draw import draw_graph
-from .fast_paths import FastPathSwitch
+from .fast_paths import FastPathSwitch, fast_paths_off
 from .function import Function
 from .movement import (
     broadcast_to, concatenate, getitem, pad, permute, reshape, sliding_window,
@@ -62,5 +62,5 @@ __all__ = [
     # observing ops
     "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle", "ContextHooks",
     # the fast-path switch that packages with fused fast paths share
-    "FastPathSwitch",
+    "FastPathSwitch", "fast_paths_off",
 ]

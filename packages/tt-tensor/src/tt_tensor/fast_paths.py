@@ -7,6 +7,7 @@ and `fast_paths_enabled()`; this class is what both are a thin use of, so the sw
 version-based default and the worker threads are written once.
 """
 
+import contextlib
 import os
 import threading
 from concurrent import futures
@@ -137,3 +138,20 @@ class FastPathSwitch:
     def __repr__(self):
         state = "on" if self._enabled else "off"
         return f"FastPathSwitch({self.name!r}, {state}, threads={self.threads})"
+
+
+@contextlib.contextmanager
+def fast_paths_off(*modules):
+    """Within the block, the fast paths of each given module (a package such as tt_spatial)
+    are off; afterwards each switch is back where it was, whatever the block raised.
+
+    A module without `use_fast_paths` (a learner's own build may have none) is left alone, so
+    a contract test that checks the plain lesson code runs the same on any implementation.
+    """
+    switches = [m.use_fast_paths for m in modules if hasattr(m, "use_fast_paths")]
+    before = [switch(False) for switch in switches]
+    try:
+        yield
+    finally:
+        for switch, enabled in zip(switches, before):
+            switch(enabled)
