@@ -390,7 +390,9 @@ def swap(session: nox.Session) -> None:
 
 
 LEARNERS = ROOT / "learners"
-CAPSTONE_TESTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("capstones/*/tests"))
+# capstones/tests (the programs' arguments, pictures, threads) and each capstone's own tests
+CAPSTONE_TESTS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("capstones/**/tests")
+                        if p.is_dir())
 
 
 def learner_packages() -> list:
