@@ -255,8 +255,10 @@ def check(session: nox.Session) -> None:
 
 def install_dev(session: nox.Session) -> None:
     """pytest, the build backend (installed once, no build isolation) and all 18 editable,
-    plus prometheus-client, the extra tt-systems' server tests exercise (tt-systems[metrics])."""
-    session.install("pytest", "hatchling>=1.18", "editables>=0.3", "prometheus-client>=0.17")
+    plus prometheus-client, the extra tt-systems' server tests exercise (tt-systems[metrics]),
+    and matplotlib, which the capstones' picture tests need (tinytorch[plots])."""
+    session.install("pytest", "hatchling>=1.18", "editables>=0.3", "prometheus-client>=0.17",
+                    "matplotlib>=3.5")
     session.install("--no-build-isolation", "-r", str(ROOT / "tools/requirements/tinytorch.txt"))
 
 
