@@ -58,6 +58,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("unary_shape", UNARY_SHAPES, ids=str)
 
 
+@pytest.fixture(autouse=True)
+def plain_primitives():
+    """The contract tests check the plain primitives (the lesson, your tasks): tt-tensor's own
+    fast paths, the shortcuts of `x @ w`, `x.reshape`, `x.T`, ..., are off here;
+    test_14_shortcuts.py turns them on to compare them with the plain primitives."""
+    with tt.fast_paths_off(tt):  # a build without use_fast_paths is left alone
+        yield
+
+
 @pytest.fixture
 def check_op():
     """The forward checker: `check_op(tt_fn, np_fn, *shapes, positive=False, dtype=...)`."""

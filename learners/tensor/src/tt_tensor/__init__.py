@@ -31,6 +31,7 @@ from .movement import (
 from .ops import (
     add, astype, div, exp, log, matmul, max, maximum, mul, neg, pow, sub, sum, tanh, where,
 )
+from .shortcuts import fast_paths_enabled, use_fast_paths
 from .tensor import Tensor, as_tensor
 
 _methods.attach()  # Tensor's operators and op methods (x + y, x.sum(), ...)
@@ -63,4 +64,6 @@ __all__ = [
     "add_op_hook", "hooks_active", "notify", "OpEvent", "HookHandle", "ContextHooks",
     # the fast-path switch that packages with fused fast paths share
     "FastPathSwitch", "fast_paths_off",
+    # tt-tensor's own fast paths: the shortcuts of x @ w, x.reshape, x.T, x.permute, x.transpose
+    "use_fast_paths", "fast_paths_enabled",
 ]

@@ -1,13 +1,16 @@
 """Tensor's operators and PyTorch-named methods, attached to the class.
 
-Each one forwards to the op of the same name in ops.py (a primitive) or composed.py. They are
-attached here, by the module above both, because ops.py and composed.py import tensor.py: were
-they written in the class body, tensor.py would have to import them back (an import circle).
+Each one forwards to the op of the same name in ops.py (a primitive) or composed.py; the five
+a model calls most (`@`, reshape/view, permute, transpose, T) go through shortcuts.py, tt-tensor's
+fast paths, which are the plain primitive unless `use_fast_paths()` is on (the reference's
+default). They are attached here, by the module above both, because ops.py and composed.py import
+tensor.py: were they written in the class body, tensor.py would have to import them back (an
+import circle).
 """
 
 import numpy as np
 
-from . import composed, movement, ops
+from . import composed, movement, ops, shortcuts
 from ._helpers import shape_arg
 from .tensor import Tensor
 
@@ -47,7 +50,7 @@ class _Methods:
         return ops.pow(other, self)
 
     def __matmul__(self, other):
-        return ops.matmul(self, other)
+        return shortcuts.matmul(self, other)
 
     def __rmatmul__(self, other):
         return ops.matmul(other, self)
@@ -114,19 +117,19 @@ class _Methods:
         return composed.clip(self, min, max)
 
     def reshape(self, *shape):
-        return movement.reshape(self, shape_arg(shape))
+        return shortcuts.reshape(self, shape_arg(shape))
 
     view = reshape
 
     def permute(self, *axes):
-        return movement.permute(self, shape_arg(axes))
+        return shortcuts.permute(self, shape_arg(axes))
 
     def transpose(self, dim0, dim1):
-        return composed.transpose(self, dim0, dim1)
+        return shortcuts.transpose(self, dim0, dim1)
 
     @property
     def T(self):
-        return movement.permute(self, tuple(reversed(range(self.ndim))))
+        return shortcuts.reversed_axes(self)
 
     def broadcast_to(self, *shape):
         return movement.broadcast_to(self, shape_arg(shape))
