@@ -97,6 +97,11 @@ def transpose(x, dim0, dim1):
     return permute(x, tuple(axes))
 
 
+@primitive(P.PERMUTE)
 def reversed_axes(x):
-    """x.T: every axis in reverse order (a 2-D x transposed), through the permute shortcut."""
-    return permute(x, tuple(range(x.data.ndim - 1, -1, -1)))
+    """x.T: x permuted by every axis in reverse order (a 2-D x transposed). Shortcut: those
+    axes are valid and non-negative already, so the view is recorded without any check."""
+    axes = tuple(range(x.data.ndim - 1, -1, -1))
+    if _switch.enabled:
+        return record(x.data.transpose(axes), (x,), P.PERMUTE, {"axes": axes})
+    return _plain_permute(x, axes)
