@@ -101,9 +101,14 @@ class FastPathSwitch:
         Workers: min(threads, n, size // min_per_worker), `size` (default n) being the
         elements the work touches: below `min_per_worker` elements each, a thread costs more
         than it saves. With one worker, fn(0, n) runs inline. A worker's exception is raised
-        here, after every chunk has finished. NumPy releases the GIL inside its loops, so chunks of array work run at once.
+        here, after every chunk has finished. NumPy releases the GIL inside its loops, so chunks
+        of array work run at once.
         """
-        size, threads = (n if size is None else size), self.threads
+        size = n if size is None else size
+        if n <= 1 or size < 2 * min_per_worker:
+            fn(0, n)  # one worker whatever the threads (decoding's one row): not read at all
+            return
+        threads = self.threads
         workers = min(threads, n, size // min_per_worker)
         if workers <= 1:
             fn(0, n)
