@@ -68,6 +68,8 @@ def _check_logits(logits):
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 2 or logits.shape[-1] == 0:
         raise ValueError(f"sample_next: expected logits of shape (B, V), got {logits.shape}")
+    if np.isfinite(logits).all():  # the usual case, one pass: no NaN, no inf of either sign
+        return logits
     bad = np.isnan(logits) | (logits == np.inf)
     if bad.any():
         row, col = np.argwhere(bad)[0]
