@@ -39,9 +39,10 @@ def step_flops(B=12, T=64, C=128, n_layer=4, V=65):
     return 3 * (n_layer * per_layer + 2 * N * C * V)
 
 
-def tinytorch_step_fn(seed=0):
-    from tt_networks import cross_entropy
-    from tt_optimizers import AdamW, clip_grad_norm_
+def tinytorch_parts(seed=0):
+    """(model, optimizer, next_batch) of the step: the GPT, AdamW with decay groups, and a
+    function returning the next (ids (B, T), targets (B*T,)) drawn from fixed random data."""
+    from tt_optimizers import AdamW
     from tt_regularization import param_groups_for_weight_decay
     from tt_transformers import GPT, GPTConfig
 
@@ -51,11 +52,24 @@ def tinytorch_step_fn(seed=0):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 65, 100_000)
 
-    def step():
+    def next_batch():
         starts = rng.integers(0, len(data) - 65, 12)
         pos = starts[:, None] + np.arange(64)                    # (B, T)
-        logits = model(data[pos])                                # (B, T, V)
-        loss = cross_entropy(logits.reshape(768, 65), data[pos + 1].reshape(768))
+        return data[pos], data[pos + 1].reshape(768)
+
+    return model, optimizer, next_batch
+
+
+def tinytorch_step_fn(seed=0):
+    from tt_networks import cross_entropy
+    from tt_optimizers import clip_grad_norm_
+
+    model, optimizer, next_batch = tinytorch_parts(seed)
+
+    def step():
+        ids, targets = next_batch()
+        logits = model(ids)                                      # (B, T, V)
+        loss = cross_entropy(logits.reshape(768, 65), targets)
         optimizer.zero_grad()
         loss.backward()
         clip_grad_norm_(model.parameters(), 1.0)
