@@ -1,10 +1,14 @@
-"""The softmax's fast path (fused.py) equals the plain regions of ScaledMaskedSoftmax, in
-values and gradients, whatever the number of worker threads."""
+"""The fast paths (fused.py) equal the plain regions, in values and gradients, whatever the
+number of worker threads: the softmax's (ScaledMaskedSoftmax) and the fused attention
+(ScaledDotProductAttention, against scaled_dot_product_attention's composition)."""
 
 import numpy as np
 import pytest
 import tt_attention
-from tt_attention import ScaledMaskedSoftmax, fast_paths_enabled, fused_softmax, use_fast_paths
+from tt_attention import (
+    MultiHeadAttention, ScaledDotProductAttention, ScaledMaskedSoftmax, causal_mask,
+    fast_paths_enabled, fused_softmax, scaled_dot_product_attention, use_fast_paths,
+)
 from tt_tensor import tensor
 
 
@@ -84,3 +88,92 @@ def test_the_fast_paths_start_on_only_in_the_reference_build():
     # what the learner wrote; the reference starts on its fast path.
     own = "+own" in tt_attention.__version__
     assert fast_paths_enabled() is not own
+
+
+# --- the fused attention (ScaledDotProductAttention) ------------------------------------------
+def attention_and_grads(q, k, v, mask, fast, threads=1):
+    """(y, dq, dk, dv, op) of scaled_dot_product_attention for a fixed upstream gradient."""
+    use_fast_paths(fast, threads=threads)
+    leaves = [tensor(a, dtype=a.dtype, requires_grad=True) for a in (q, k, v)]
+    y = scaled_dot_product_attention(*leaves, mask=mask)
+    upstream = np.cos(np.arange(y.data.size, dtype=q.dtype)).reshape(y.shape)
+    (y * tensor(upstream, dtype=q.dtype)).sum().backward()
+    return (y.data, *(t.grad.data for t in leaves)), y.grad_fn.op
+
+
+ATTENTION_CASES = {  # q, k, v shapes and a mask maker; each has at least 2^15 scores
+    "gpt-causal": ((12, 4, 64, 32), (12, 4, 64, 32), (12, 4, 64, 32),
+                   lambda: causal_mask(64)),
+    "float-mask": ((2, 2, 96, 16), (2, 2, 96, 16), (2, 2, 96, 8),
+                   lambda: np.random.default_rng(6).standard_normal((96, 96))),
+    "one-sequence-after-a-cache": ((1, 4, 90, 8), (1, 4, 100, 8), (1, 4, 100, 6),
+                                   lambda: causal_mask(90, 100)),
+    "3-d-no-mask": ((6, 80, 8), (6, 80, 8), (6, 80, 8), lambda: None),
+}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("case", ATTENTION_CASES)
+def test_fused_attention_equals_the_plain_composition(case, dtype, rtol, threads):
+    *shapes, make_mask = ATTENTION_CASES[case]
+    rng = np.random.default_rng(7)
+    q, k, v = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    mask = make_mask()
+    plain, plain_op = attention_and_grads(q, k, v, mask, fast=False)
+    fast, fast_op = attention_and_grads(q, k, v, mask, fast=True, threads=threads)
+    assert fast_op is ScaledDotProductAttention and plain_op is not ScaledDotProductAttention
+    for name, a, b in zip(("y", "dq", "dk", "dv"), fast, plain):
+        assert a.dtype == dtype and a.shape == b.shape, name
+        scale = np.abs(b).max()  # float32 products of 64 terms: compare against the largest
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * scale, err_msg=name)
+
+
+def test_fused_attention_threads_give_the_same_bits_as_one():
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.standard_normal((12, 4, 64, 32)).astype(np.float32) for _ in range(3))
+    causal = np.tri(64, dtype=bool)
+    one, _ = attention_and_grads(q, k, v, causal, fast=True, threads=1)
+    three, _ = attention_and_grads(q, k, v, causal, fast=True, threads=3)
+    for a, b in zip(three, one):
+        np.testing.assert_array_equal(a, b)  # each (batch, head) is computed alike in any chunk
+
+
+def test_fused_attention_gives_masked_queries_zeros_and_zero_gradients():
+    rng = np.random.default_rng(9)
+    q, k, v = (rng.standard_normal((4, 4, 64, 16)) for _ in range(3))
+    mask = np.ones((64, 64), dtype=bool)
+    mask[5] = False                                   # query 5 may attend nothing
+    (y, dq, dk, dv), op = attention_and_grads(q, k, v, mask, fast=True, threads=2)
+    assert op is ScaledDotProductAttention
+    assert np.all(y[..., 5, :] == 0.0) and np.all(dq[..., 5, :] == 0.0)
+    assert all(np.isfinite(a).all() for a in (y, dq, dk, dv))
+
+
+def test_small_or_broadcast_attention_takes_the_composition():
+    # below 2^15 scores (and for leading axes that broadcast) the region runs: its matmuls
+    # are recorded as matmul ops, which tools such as tt-systems' Profiler count
+    use_fast_paths(True, threads=2)
+    rng = np.random.default_rng(10)
+    small = [tensor(rng.standard_normal((2, 4, 7, 8)), requires_grad=True) for _ in range(3)]
+    assert scaled_dot_product_attention(*small).grad_fn.op is not ScaledDotProductAttention
+    q = tensor(rng.standard_normal((2, 4, 96, 96)), requires_grad=True)
+    shared = tensor(rng.standard_normal((96, 96)), requires_grad=True)  # broadcast over (2, 4)
+    assert scaled_dot_product_attention(q, q, shared).grad_fn.op is not ScaledDotProductAttention
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_multi_head_attention_on_the_fused_path_equals_the_plain_one(threads):
+    x0 = np.random.default_rng(11).standard_normal((12, 64, 128)).astype(np.float32)
+    mha = MultiHeadAttention(128, 4, bias=False, causal=True)
+    results = []
+    for fast in (False, True):
+        use_fast_paths(fast, threads=threads)
+        mha.zero_grad()
+        x = tensor(x0, requires_grad=True)
+        y = mha(x)
+        (y * tensor(np.sin(np.arange(y.data.size)).reshape(y.shape), dtype=y.dtype)).sum() \
+            .backward()
+        results.append([y.data, x.grad.data] + [p.grad.data for p in mha.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-4 * np.abs(b).max())

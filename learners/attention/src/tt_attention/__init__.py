@@ -7,7 +7,10 @@ matmul; a `KVCache` passed to it keeps past keys and values for fast decoding.
 
 from ._version import __version__
 from .functional import causal_mask, scaled_dot_product_attention
-from .fused import ScaledMaskedSoftmax, fast_paths_enabled, fused_softmax, use_fast_paths
+from .fused import (
+    ScaledDotProductAttention, ScaledMaskedSoftmax, fast_paths_enabled, fused_softmax,
+    use_fast_paths,
+)
 from .multihead import KVCache, MultiHeadAttention
 
 __all__ = [
@@ -15,6 +18,7 @@ __all__ = [
     "scaled_dot_product_attention", "causal_mask",
     "MultiHeadAttention", "KVCache",
     "fused_softmax", "ScaledMaskedSoftmax",
-    # the softmax's fast path (fused.py): on by default, off runs the plain regions
-    "use_fast_paths", "fast_paths_enabled",
+    # the fast paths (fused.py): the softmax's and the fused attention op
+    # (ScaledDotProductAttention); on by default, off runs the plain regions
+    "ScaledDotProductAttention", "use_fast_paths", "fast_paths_enabled",
 ]

@@ -30,7 +30,8 @@ _switch = FastPathSwitch("tt_attention", __version__)  # on for the reference, o
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 # the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
 use_fast_paths, fast_paths_enabled = _switch.functions(
-    "the attention softmax's fast path (ScaledMaskedSoftmax)", "large scores")
+    "attention's fast paths (ScaledMaskedSoftmax's, ScaledDotProductAttention)",
+    "large scores")
 
 
 def _over_leading(fn, n, size):
@@ -162,3 +163,78 @@ def fused_softmax(x, scale=1.0, bias=None):
     if bias is not None:
         bias = np.asarray(getattr(bias, "data", bias))
     return ScaledMaskedSoftmax.apply(x, scale=float(scale), bias=bias)
+
+
+def _unit_lead_dropped(arrays):
+    """The arrays with their leading size-1 axes indexed away while they stay 3-D or more
+    (views), so the first axis is one the workers can split (B = 1: the heads)."""
+    while arrays[0].ndim > 3 and arrays[0].shape[0] == 1:
+        arrays = [a[0] for a in arrays]
+    return arrays
+
+
+class ScaledDotProductAttention(Function):
+    """softmax(q k^T * scale + bias) v as one op: scaled_dot_product_attention's two batched
+    products and its softmax, run over chunks of the leading axis on the worker threads.
+
+    q (*, Tq, D), k (*, Tk, D), v (*, Tk, Dv) share their leading shape `*`; bias is None or a
+    constant broadcastable to (Tq, Tk) (0 = attend, -inf = masked). Keeps the weights w and
+    q, k, v for backward, with s = q k^T * scale + bias, w = softmax(s), y = w v:
+
+        dv = w^T g,   dw = g v^T,   ds = scale * w * (dw - sum(w * dw)),   dq = ds k,
+        dk = ds^T q                               (sums over the last axis, kept)
+
+    The output and the gradients of q, k and v are laid out in memory like q, k and v (a
+    head split's (B, T, H, D) order), so merging the heads again costs no copy.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, *, scale, bias):
+        scale = q.dtype.type(scale)
+        w = np.empty(q.shape[:-1] + k.shape[-2:-1], dtype=q.dtype)       # (*, Tq, Tk)
+        y = np.empty_like(q, shape=q.shape[:-1] + v.shape[-1:])          # (*, Tq, Dv)
+        qq, kk, vv, ww, yy = _unit_lead_dropped([q, k, v, w, y])
+
+        def work(lo, hi):
+            s = ww[lo:hi]
+            np.matmul(qq[lo:hi], kk[lo:hi].swapaxes(-1, -2), out=s)
+            _softmax_into(s, bias, s, scale)                             # in place: w
+            np.matmul(s, vv[lo:hi], out=yy[lo:hi])
+
+        _over_leading(work, qq.shape[0], w.size)
+        ctx.q, ctx.k, ctx.v, ctx.w, ctx.scale = q, k, v, w, scale
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, w = ctx.q, ctx.k, ctx.v, ctx.w
+        dq, dk, dv = np.empty_like(q), np.empty_like(k), np.empty_like(v)
+        ds = np.empty_like(w)
+        arrays = _unit_lead_dropped([q, k, v, w, np.asarray(grad), dq, dk, dv, ds])
+        qq, kk, vv, ww, gg, dqq, dkk, dvv, dss = arrays
+
+        def work(lo, hi):
+            g, wc, s = gg[lo:hi], ww[lo:hi], dss[lo:hi]
+            np.matmul(wc.swapaxes(-1, -2), g, out=dvv[lo:hi])
+            np.matmul(g, vv[lo:hi].swapaxes(-1, -2), out=s)
+            _softmax_grad_into(wc, s, s, ctx.scale)                      # in place: ds
+            np.matmul(s, kk[lo:hi], out=dqq[lo:hi])
+            np.matmul(s.swapaxes(-1, -2), qq[lo:hi], out=dkk[lo:hi])
+
+        _over_leading(work, qq.shape[0], w.size)
+        return dq, dk, dv
+
+
+def fused_attention(q, k, v, scale, bias):
+    """scaled_dot_product_attention's fast path: ScaledDotProductAttention.apply(q, k, v) for
+    Tensors q, k, v of one float dtype and the same leading shape, a bias of at most 2-D
+    (one mask for every head) and at least 2^15 scores; else None (the region runs).
+
+    Below 2^15 scores (small batches, decoding one token) the composition's ops cost less
+    than the setup, and tools that count attention's matmuls see them."""
+    shapes = (q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    if (q.ndim < 3 or q.dtype.kind != "f" or not q.dtype == k.dtype == v.dtype
+            or not shapes[0] == shapes[1] == shapes[2] or (bias is not None and bias.ndim > 2)
+            or q.data.size // max(q.shape[-1], 1) * k.shape[-2] < _CHUNK):
+        return None
+    return ScaledDotProductAttention.apply(q, k, v, scale=float(scale), bias=bias)
