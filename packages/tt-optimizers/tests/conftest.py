@@ -1,7 +1,9 @@
-"""Shared helper of the optimizer contract tests."""
+"""Shared helpers of the optimizer contract tests."""
 
 import pytest
 import tt_tensor as tt
+
+import tt_optimizers
 
 
 def _run(opt_factory, p0, grads):
@@ -20,3 +22,15 @@ def _run(opt_factory, p0, grads):
 def run():
     """`run(opt_factory, p0, grads)`: the optimizer's steps on one float64 parameter."""
     return _run
+
+
+@pytest.fixture(autouse=True)
+def plain_updates(request):
+    """The contract tests check the lesson (each optimizer's `_update`, your code): Adam's
+    fast path is off for them; test_fast_paths.py sets it itself and compares the two."""
+    switch = getattr(tt_optimizers, "use_fast_paths", None)  # a module may have none
+    keep = switch is None or request.module.__name__.endswith("test_fast_paths")
+    before = None if keep else switch(False)
+    yield
+    if before is not None:
+        switch(before)

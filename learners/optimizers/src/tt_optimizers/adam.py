@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from .fused import adam_step, fast_paths_enabled
 from .optimizer import Optimizer
 
 
@@ -31,6 +32,11 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid epsilon value: {options['eps']}")
         if options["weight_decay"] < 0.0:
             raise ValueError(f"Invalid weight_decay value: {options['weight_decay']}")
+
+    def _update_group(self, pairs, group):
+        """Fast path (fused.py, README): every parameter of the group in blocks on the worker
+        threads, the same values as _update; False where _update must run instead."""
+        return fast_paths_enabled() and adam_step(self, pairs, group)
 
     def _update(self, param, grad, state, group):
         """One Adam step, in place on `param` (t counts this parameter's steps from 1):

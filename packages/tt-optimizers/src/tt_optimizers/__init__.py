@@ -8,6 +8,7 @@ state (momentum buffers, Adam moments) allocated once; schedulers set each param
 from ._version import __version__
 from .adam import Adam, AdamW
 from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .fused import fast_paths_enabled, use_fast_paths
 from .lr_scheduler import (
     CosineAnnealingLR, LambdaLR, LinearLR, LRScheduler, SequentialLR, StepLR,
 )
@@ -24,4 +25,7 @@ __all__ = [
     "OneCycleLR",
     # gradient clipping
     "clip_grad_norm_", "clip_grad_value_",
+    # Adam's and AdamW's step over all parameters at once (fused.py): on by default, off
+    # runs _update per parameter
+    "use_fast_paths", "fast_paths_enabled",
 ]

@@ -106,6 +106,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            pairs = []  # (parameter, its gradient's ndarray), every shape checked first
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -113,6 +114,10 @@ class Optimizer:
                 if grad.shape != p.shape:
                     raise ValueError(f"gradient of shape {grad.shape} does not match its "
                                      f"parameter of shape {p.shape}")
+                pairs.append((p, grad))
+            if self._update_group(pairs, group):
+                continue
+            for p, grad in pairs:
                 self._update(p.data, grad, self.state[p], group)
         return loss
 
@@ -121,18 +126,28 @@ class Optimizer:
         its `group` options."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
+    def _update_group(self, pairs, group):
+        """A fast path's hook: update every (parameter, grad ndarray) pair of `group` at once
+        and return True, or return False (the default) to run `_update` per parameter."""
+        return False
+
     def _scratch(self, like, slot=0):
         """A scratch array shaped like `like`, reused by every parameter and every step.
 
         One flat buffer per (dtype, slot), as large as the largest parameter: after the first
         step an update allocates nothing the size of a parameter.
         """
-        key = (like.dtype, slot)
+        return self._scratch_flat(like.dtype, like.size, slot).reshape(like.shape)
+
+    def _scratch_flat(self, dtype, size, slot=0):
+        """The first `size` elements of scratch slot `slot` for `dtype`, a 1-D view of the
+        slot's buffer (grown when too small, so it is as large as the largest request)."""
+        key = (np.dtype(dtype), slot)
         flat = self._scratch_buffers.get(key)
-        if flat is None or flat.size < like.size:
-            flat = np.empty(like.size, dtype=like.dtype)
+        if flat is None or flat.size < size:
+            flat = np.empty(size, dtype=dtype)
             self._scratch_buffers[key] = flat
-        return flat[: like.size].reshape(like.shape)
+        return flat[:size]
 
     # --- saving and resuming ---------------------------------------------------------------
     def state_dict(self):
