@@ -7,6 +7,7 @@ encodings add where each token sits, which attention alone cannot see.
 
 from ._version import __version__
 from .embedding import Embedding, embedding
+from .fused import fast_paths_enabled, use_fast_paths
 from .positional import (
     LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positional_encoding,
 )
@@ -18,4 +19,6 @@ __all__ = [
     "sinusoidal_positional_encoding", "SinusoidalPositionalEncoding",
     "LearnedPositionalEncoding",
     "CharTokenizer",
+    # the lookup's fused op (fused.py): on by default, off runs the getitem lookup
+    "use_fast_paths", "fast_paths_enabled",
 ]
