@@ -6,9 +6,11 @@ row into the row of its id. np.add.at adds one element at a time; a GPT step sen
 of C values through it. `EmbeddingRows` computes the same gradient by sorting the ids once:
 
     order = argsort(ids);  rows = grad[order];  dW[id] = sum of the rows of each run of
-    equal ids (np.add.reduceat, rows added in the order the ids come, as np.add.at adds them)
+    equal ids (np.add.reduceat)
 
-and leaves zero the rows no id picked. The reference starts with it on; a learner's own
+and leaves zero the rows no id picked. reduceat sums each run pairwise where np.add.at adds
+one row after another, so the two agree within float rounding (the pairwise sum is the more
+accurate); for TinyGPT's token lookup (768 ids, 65 x 128) it took 0.13 ms against 0.83 ms. The reference starts with it on; a learner's own
 package (version `+own`) starts with it off, so a GPT trains through the learner's
 `embedding`. `use_fast_paths(False)` runs the plain lookup (the tests compare both, values
 and gradients). The switch is tt_tensor.FastPathSwitch.
@@ -43,7 +45,7 @@ class EmbeddingRows(Function):
         if ids.size == 0:
             return (dw,)
         rows = np.reshape(grad, (ids.size, ctx.shape[1]))     # (n, C), a view when it can
-        order = np.argsort(ids, kind="stable")                 # equal ids keep their order
+        order = np.argsort(ids, kind="stable")                 # equal ids: in their order
         picked = ids[order]
         starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
         dw[picked[starts]] = np.add.reduceat(rows[order], starts, axis=0)
