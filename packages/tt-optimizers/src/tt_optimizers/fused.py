@@ -4,11 +4,14 @@ Adam._update in adam.py is the lesson: one parameter at a time, about fourteen w
 passes each (decay, two moments, the bias-corrected step). This fast path computes the
 same update with the same formulas, but
 
-- over blocks of at most 2^15 elements, so a block's p, g, m, v and scratch stay in the
-  cache through all the passes instead of streaming every array fourteen times, and
 - on the worker threads: the parameters are read as one virtual flat range (each parameter
   a contiguous piece of it), cut into one contiguous chunk per worker; NumPy releases the
-  GIL inside its loops, so at 2 threads both cores update parameters.
+  GIL inside its loops, so at 2 threads both cores update parameters;
+- each chunk in blocks of at most 2^15 elements (a block's p, g, m, v and scratch stay in
+  the cache through the passes), which also bounds the scratch.
+
+With one worker it does not take over: measured on TinyGPT's AdamW step at one thread, the
+blocks and their bookkeeping were no faster than `_update` parameter by parameter.
 
 Each element's arithmetic is the plain path's, in the same order, so chunks and blocks change
 no value (tests/test_fast_paths.py compares both, over several steps, at 1 and 2 threads).
@@ -71,12 +74,14 @@ def _state_fits(state, param):
 
 def adam_step(optimizer, pairs, group):
     """Update every (param Tensor, grad ndarray) pair of `group` as Adam._update would and
-    return True; return False, having changed nothing, where the plain path must run
-    (amsgrad, mixed dtypes or layouts)."""
+    return True; return False, having changed nothing, where the plain path runs (one
+    worker thread, amsgrad, mixed dtypes or layouts)."""
     if not pairs:
         return True
-    if group["amsgrad"] or not _eligible(pairs):
-        return False
+    total = sum(p.data.size for p, _ in pairs)
+    workers = min(_switch.threads, total // _CHUNK)
+    if workers < 2 or group["amsgrad"] or not _eligible(pairs):
+        return False  # one worker: _update itself is as fast (measured), so it runs
     states = [optimizer.state[p] for p, _ in pairs]
     if not all(_state_fits(state, p.data) for state, (p, _) in zip(states, pairs)):
         return False
@@ -87,7 +92,6 @@ def adam_step(optimizer, pairs, group):
         flat = [a.reshape(-1) for a in (p.data, grad, m, v)]  # views: C-contiguous
         pieces.append((total, _constants(optimizer, group, state["step"]), *flat))
         total += p.data.size
-    workers = max(1, min(_switch.threads, total // _CHUNK))
     largest = max(p.data.size for p, _ in pairs)
     block = max(1, min(_BLOCK, largest // workers))  # 2 slots x workers x block <= 2 largest
     dtype = pairs[0][0].data.dtype
