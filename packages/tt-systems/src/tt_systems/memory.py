@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import tt_attention
 from tt_attention import MultiHeadAttention
 from tt_optimizers import SGD, Adam, AdamW
 from tt_tensor import Tensor, add_op_hook, randn
@@ -259,7 +260,21 @@ def memory_report(model, input_shape, optimizer="adam", loss_fn=None, input=None
 
 def attention_memory_sweep(T_values, batch=1, embed_dim=128, num_heads=4, bias=True):
     """For each T, a dict: the formula's bytes and its T^2 part, the op-hook count, and what a
-    forward of MultiHeadAttention(causal=True) really keeps alive (tracemalloc)."""
+    forward of MultiHeadAttention(causal=True) really keeps alive (tracemalloc).
+
+    Measured on the composition the formula describes: tt-attention's fast paths are off
+    meanwhile (its fused attention keeps only the weights, B H T^2 fewer bytes, in one op
+    whose inner arrays no op hook sees), and back as they were afterwards."""
+    switch = getattr(tt_attention, "use_fast_paths", None)  # a module may have none
+    before = switch(False) if switch is not None else None
+    try:
+        return _attention_rows(T_values, batch, embed_dim, num_heads, bias)
+    finally:
+        if switch is not None:
+            switch(before)
+
+
+def _attention_rows(T_values, batch, embed_dim, num_heads, bias):
     mha = MultiHeadAttention(embed_dim, num_heads, bias=bias, causal=True)
     rows = []
     for T in T_values:
