@@ -5,7 +5,7 @@ need forward_flops, then backward_flops as well."""
 
 import numpy as np
 import pytest
-from tt_attention import KVCache, MultiHeadAttention
+from tt_attention import KVCache, MultiHeadAttention, scaled_dot_product_attention
 from tt_layers import Linear
 from tt_spatial import Conv2d
 from tt_systems import (
@@ -279,3 +279,35 @@ def test_registered_flop_rules_count_fused_ops():
     with Profiler() as prof:
         Cube.apply(randn(2, 2))
     assert [r.flops for r in prof.records if r.name == "Cube"] == [0]
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_fused_attention_counts_what_its_composition_counts(causal):
+    """tt-attention's fast path (one ScaledDotProductAttention op, taken from 2^15 scores on)
+    and its composition (two matmuls and a masked softmax) profile the same FLOPs."""
+    import tt_attention
+    from tt_tensor import fast_paths_off
+
+    B, H, T, D = 2, 4, 64, 8                                   # 32,768 scores
+    q, k, v = (randn(B, H, T, D, requires_grad=True) for _ in range(3))
+
+    def profiled():
+        with Profiler() as prof:
+            y = scaled_dot_product_attention(q, k, v, is_causal=causal)
+            (y * y).sum().backward()
+        totals = {"forward": 0, "backward": 0}
+        for r in prof.records:
+            if r.name != "mul" and r.name != "sum":
+                totals[r.phase] += r.flops
+        return totals, {r.name for r in prof.records}
+
+    fused, fused_ops = profiled()
+    with fast_paths_off(tt_attention):
+        plain, plain_ops = profiled()
+    if tt_attention.fast_paths_enabled():                     # the reference: the fused op ran
+        assert "ScaledDotProductAttention" in fused_ops
+    assert "ScaledDotProductAttention" not in plain_ops
+    scores = B * H * T * T
+    assert plain["forward"] == 2 * 2 * scores * D + (7 if causal else 6) * scores
+    assert plain["backward"] == 4 * 2 * scores * D + 5 * scores
+    assert fused == plain
