@@ -9,6 +9,9 @@ forward, which saves what the composition cannot:
 - conv2d: no separate bias node (the bias is added in place), no d(cols) and col2im when the
   input needs no gradient (the first layer's images), and col2im writes each offset's
   gradient straight into the padded input gradient;
+- conv2d in batch chunks of at most about 16 MiB of columns: no whole-batch column matrix
+  (151 MB for one ResNet-9 conv at batch 256) is made, nor kept from forward to backward,
+  which makes each chunk's columns again from the input (a batch of one chunk keeps them);
 - max_pool2d: no dense mask and no kept window stack: which window offset won is kept, one
   byte per output, and backward writes the gradient through one strided view per offset
   (no reshape, permute and pad nodes in between);
