@@ -9,6 +9,9 @@ forward, which saves what the composition cannot:
 - conv2d: no separate bias node (the bias is added in place), no d(cols) and col2im when the
   input needs no gradient (the first layer's images), and col2im writes each offset's
   gradient straight into the padded input gradient;
+- conv2d in batch chunks of at most about 16 MiB of columns: no whole-batch column matrix
+  (151 MB for one ResNet-9 conv at batch 256) is made, nor kept from forward to backward,
+  which makes each chunk's columns again from the input (a batch of one chunk keeps them);
 - max_pool2d: no dense mask and no kept window stack: which window offset won is kept, one
   byte per output, and backward writes the gradient through one strided view per offset
   (no reshape, permute and pad nodes in between);
@@ -66,62 +69,160 @@ def _empty(shape, channel_major, dtype, zero=False):
     return make((shape[1], shape[0], *shape[2:]), dtype=dtype).swapaxes(0, 1)
 
 
-def _scatter(pieces, padded_shape, kernel, stride, padding, dtype):
-    """col2im: add pieces[i, j] (B, C, OH, OW) where window offset (i, j) read from, then crop
-    the padding: the gradient (B, C, H, W) of the input, stored channel-major like the conv
-    outputs (pieces come from (C*KH*KW, B*OH*OW) columns, so both sides then read alike and
-    the layers before get one layout). Threads split the channels."""
+# A batch chunk's im2col columns take at most about this many bytes (one image at least).
+# Below glibc's mmap threshold as tt_setup.tune_allocator sets it (32 MiB), so a step's
+# buffers are reused heap memory instead of fresh pages; few chunks, since on a loaded machine
+# every 2-thread GEMM call waits for both BLAS threads to be scheduled.
+_CHUNK_BYTES = 16 << 20
+
+
+def _batch_chunks(lo, hi, per_image):
+    """[lo, hi) cut into near-equal runs of images whose columns take about _CHUNK_BYTES."""
+    pieces = max(1, min(hi - lo, -(-(hi - lo) * per_image // _CHUNK_BYTES)))
+    edges = np.linspace(lo, hi, pieces + 1).astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def _pad_into(target, source, ph, pw):
+    """target (.., H + 2PH, W + 2PW) = source (.., H, W) with a zero border."""
+    H, W = source.shape[-2:]
+    target[..., :ph, :] = 0
+    target[..., ph + H:, :] = 0
+    target[..., ph:ph + H, :pw] = 0
+    target[..., ph:ph + H, pw + W:] = 0
+    target[..., ph:ph + H, pw:pw + W] = source
+
+
+class _Columns:
+    """im2col of x's batch chunks into one reused buffer: columns(b0, b1) is the
+    (C*KH*KW, (b1-b0)*OH*OW) matrix of images b0..b1 (rows (c, i, j), columns (b, oh, ow)),
+    a view of the buffer, overwritten by the next call. The copies run over channel ranges
+    on the worker threads."""
+
+    def __init__(self, x, kernel, stride, padding, images, dtype):
+        _, C, H, W = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        self.x, self.kernel, self.stride, self.padding = x, kernel, stride, padding
+        self.out_hw = ((H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1)
+        self.sizes = (C * kh * kw * self.out_hw[0] * self.out_hw[1] * images,
+                      C * images * (H + 2 * ph) * (W + 2 * pw) if ph or pw else 0)
+        self.dtype, self.buffer, self.padded = dtype, None, None
+
+    def __call__(self, b0, b1):
+        n, (_, C, H, W) = b1 - b0, self.x.shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        OH, OW = self.out_hw
+        if self.buffer is None:  # made at the first call: a backward that keeps forward's
+            self.buffer = np.empty(self.sizes[0], self.dtype)       # columns needs none
+            self.padded = np.empty(self.sizes[1], self.dtype) if self.sizes[1] else None
+        source = self.x[b0:b1].transpose(1, 0, 2, 3)                  # (C, n, H, W), a view
+        if self.padded is not None:
+            padded = self.padded[:C * n * (H + 2 * ph) * (W + 2 * pw)]
+            padded = padded.reshape(C, n, H + 2 * ph, W + 2 * pw)
+        cols = self.buffer[:C * kh * kw * n * OH * OW].reshape(C, kh, kw, n, OH, OW)
+
+        def copy(c0, c1):
+            part = source[c0:c1]
+            if self.padded is not None:
+                _pad_into(padded[c0:c1], part, ph, pw)
+                part = padded[c0:c1]
+            windows = sliding_window_view(part, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+            cols[c0:c1] = windows.transpose(0, 4, 5, 1, 2, 3)          # (c, KH, KW, n, OH, OW)
+
+        _over_chunks(copy, C)
+        return cols.reshape(C * kh * kw, n * OH * OW)
+
+
+def _over_batch(work, x, kernel, stride, padding, dtype):
+    """[work(columns, b0, b1) for each cache-sized batch chunk (b0, b1) of x], in turn: the
+    copies of a chunk's columns (`columns(b0, b1)`, made just before its GEMMs read them) split
+    over the worker threads by channel, its GEMMs on BLAS's threads."""
+    B, C = x.shape[:2]
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    grad = _empty(padded_shape, True, dtype, zero=True)
-    OH, OW = pieces.shape[-2:]
+    OH, OW = (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
+    chunks = _batch_chunks(0, B, C * kh * kw * OH * OW * np.dtype(dtype).itemsize)
+    columns = _Columns(x, kernel, stride, padding, max(b1 - b0 for b0, b1 in chunks), dtype)
+    return [work(columns, b0, b1) for b0, b1 in chunks]
+
+
+def _col2im_into(d_padded, d_cols, kernel, stride):
+    """col2im: add each row block (c, i, j) of d_cols (C*KH*KW, n*OH*OW) where window offset
+    (i, j) read from, into d_padded (C, n, H + 2PH, W + 2PW); threads split the channels."""
+    C, n = d_padded.shape[:2]
+    (kh, kw), (sh, sw) = kernel, stride
+    OH, OW = (d_padded.shape[2] - kh) // sh + 1, (d_padded.shape[3] - kw) // sw + 1
+    pieces = d_cols.reshape(C, kh, kw, n, OH, OW)
 
     def add(c0, c1):
         for i in range(kh):
             for j in range(kw):
-                target = grad[:, c0:c1, i:i + sh * (OH - 1) + 1:sh, j:j + sw * (OW - 1) + 1:sw]
-                target += pieces[i, j, :, c0:c1]
+                rows = slice(i, i + sh * (OH - 1) + 1, sh)
+                cols = slice(j, j + sw * (OW - 1) + 1, sw)
+                d_padded[c0:c1, :, rows, cols] += pieces[c0:c1, i, j]
 
-    _over_chunks(add, padded_shape[1])
-    H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
-    return grad[:, :, ph:ph + H, pw:pw + W]
+    _over_chunks(add, C)
 
 
 class Conv2dIm2col(Function):
-    """conv2d(x, weight[, bias]) as one node; attrs stride, padding, input_grad."""
+    """conv2d(x, weight[, bias]) as one node; attrs stride, padding, input_grad.
+
+    Batch chunks: forward and backward run over chunks of the batch whose im2col columns take
+    at most about _CHUNK_BYTES, instead of one (C*KH*KW, B*OH*OW) matrix of the whole batch
+    (hundreds of MB at batch 256). When the whole batch is one chunk, its columns are kept
+    for backward, as the composition keeps them; otherwise backward makes each chunk's
+    columns again from the input (one more copy; no whole-batch matrix is kept)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride, padding, input_grad):
         OC, C, KH, KW = weight.shape
-        padded_shape, windows = _windows(x, (KH, KW), stride, padding, 0.0)
-        B, _, OH, OW = windows.shape[:4]
-        cols = np.empty((C, KH, KW, B, OH, OW), dtype=np.result_type(x, weight))
-        source = windows.transpose(1, 4, 5, 0, 2, 3)                # (C, KH, KW, B, OH, OW)
+        B, _, H, W = x.shape
+        (ph, pw), (sh, sw) = padding, stride
+        OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+        dtype = np.result_type(x, weight)
+        out = np.empty((OC, B * OH * OW), dtype=dtype)               # (OC, B*OH*OW)
+        matrix, P = weight.reshape(OC, -1), OH * OW
 
-        def copy(c0, c1):
-            cols[c0:c1] = source[c0:c1]
+        def chunk(columns, b0, b1):
+            cols = columns(b0, b1)                                    # (C*KH*KW, n*OH*OW)
+            part = out[:, b0 * P:b1 * P]                              # (OC, n*OH*OW), a view
+            np.matmul(matrix, cols, out=part)
+            if bias is not None:
+                part += bias.reshape(OC, 1)
+            return cols
 
-        _over_chunks(copy, C)
-        cols = cols.reshape(C * KH * KW, B * OH * OW)
-        out = weight.reshape(OC, -1) @ cols                          # (OC, B*OH*OW)
-        if bias is not None:
-            out += bias.reshape(OC, 1)
-        ctx.cols, ctx.weight, ctx.has_bias = cols, weight, bias is not None
-        ctx.geometry = (padded_shape, (KH, KW), stride, padding, (B, OH, OW))
+        made = _over_batch(chunk, x, (KH, KW), stride, padding, dtype)
+        ctx.cols = made[0] if len(made) == 1 else None               # one chunk: kept
+        ctx.x, ctx.weight, ctx.has_bias = x, weight, bias is not None
+        ctx.geometry = ((KH, KW), stride, padding, (OH, OW))
         ctx.input_grad = input_grad
         return out.reshape(OC, B, OH, OW).transpose(1, 0, 2, 3)     # (B, OC, OH, OW), a view
 
     @staticmethod
     def backward(ctx, grad):
-        padded_shape, kernel, stride, padding, (B, OH, OW) = ctx.geometry
-        weight = ctx.weight
-        OC, C = weight.shape[:2]
-        g = grad.transpose(1, 0, 2, 3).reshape(OC, B * OH * OW)    # (OC, B*OH*OW)
-        d_weight = (g @ ctx.cols.T).reshape(weight.shape)
+        kernel, stride, (ph, pw), (OH, OW) = ctx.geometry
+        x, weight = ctx.x, ctx.weight
+        (B, C, H, W), OC, P = x.shape, weight.shape[0], OH * OW
+        g = grad.transpose(1, 0, 2, 3).reshape(OC, B * P)         # (OC, B*OH*OW)
+        matrix = weight.reshape(OC, -1)
+        d_padded = None
+        if ctx.input_grad:  # stored channel-major, like the conv outputs: (C, B, H+2PH, W+2PW)
+            d_padded = np.zeros((C, B, H + 2 * ph, W + 2 * pw), dtype=grad.dtype)
+
+        def chunk(columns, b0, b1):
+            part = g[:, b0 * P:b1 * P]                                # (OC, n*OH*OW), a view
+            cols = ctx.cols if ctx.cols is not None else columns(b0, b1)
+            d_weight = part @ cols.T                                  # (OC, C*KH*KW)
+            if d_padded is not None:
+                d_cols = matrix.T @ part                              # (C*KH*KW, n*OH*OW)
+                _col2im_into(d_padded[:, b0:b1], d_cols, kernel, stride)
+            return d_weight
+
+        dtype = np.result_type(x, weight)
+        d_weights = _over_batch(chunk, x, kernel, stride, (ph, pw), dtype)
+        d_weight = sum(d_weights[1:], d_weights[0]).reshape(weight.shape)
         d_x = None
-        if ctx.input_grad:
-            d_cols = weight.reshape(OC, -1).T @ g                  # (C*KH*KW, B*OH*OW)
-            pieces = d_cols.reshape(C, *kernel, B, OH, OW).transpose(1, 2, 3, 0, 4, 5)
-            d_x = _scatter(pieces, padded_shape, kernel, stride, padding, grad.dtype)
+        if d_padded is not None:
+            d_x = d_padded.swapaxes(0, 1)[:, :, ph:ph + H, pw:pw + W]   # (B, C, H, W), a view
         if ctx.has_bias:
             return d_x, d_weight, g.sum(axis=1)
         return d_x, d_weight
