@@ -94,6 +94,10 @@ POOL_CASES = [  # x shape, kernel, stride, padding
     ((2, 3, 7, 9), 3, 2, 1),
     ((1, 4, 6, 5), (2, 3), (1, 2), (1, 0)),
     ((2, 2, 4, 4), 4, None, 0),                                # the global max-pool of ResNet-9
+    # big enough that the fast path's channel blocks (about 1 MiB of window stack each, the
+    # README) split the 7 channels unevenly
+    ((20, 7, 62, 62), 2, None, 0),
+    ((20, 7, 61, 61), 3, 2, 1),
 ]
 
 

@@ -14,7 +14,8 @@ forward, which saves what the composition cannot:
   which makes each chunk's columns again from the input (a batch of one chunk keeps them);
 - max_pool2d: no dense mask and no kept window stack: which window offset won is kept, one
   byte per output, and backward writes the gradient through one strided view per offset
-  (no reshape, permute and pad nodes in between);
+  (no reshape, permute and pad nodes in between), pooled in blocks of channels of
+  about 1 MiB of window stack, so each pass reads what the last one left in the cache;
 - one layout: max_pool2d's results follow its input's layout and col2im writes channel-major,
   like the conv outputs, so conv -> batch norm -> ReLU -> pool and back never transposes;
 - both: the two big copies (im2col and col2im, the window stack and its scatter) are split
@@ -228,6 +229,25 @@ class Conv2dIm2col(Function):
         return d_x, d_weight
 
 
+# max_pool2d's passes (a window stack, then a compare, a multiply and two maxima per window
+# offset; backward a compare and a multiply per offset) run over blocks of channels whose
+# arrays take about this many bytes: each pass then reads what the one before left in the
+# cache (L2 is 1 MiB a core here)
+_POOL_BLOCK_BYTES = 1 << 20
+
+
+def _in_blocks(fn, per_channel):
+    """fn(c0, c1) made to run over [c0, c1) in blocks of channels whose work arrays take
+    about _POOL_BLOCK_BYTES (one channel at least), so each block's passes hit the cache."""
+    step = max(1, _POOL_BLOCK_BYTES // per_channel)
+
+    def blocked(c0, c1):
+        for lo in range(c0, c1, step):
+            fn(lo, min(lo + step, c1))
+
+    return blocked
+
+
 class MaxPool2dWindows(Function):
     """max_pool2d(x) as one node; attrs kernel, stride, padding. Ties: the first maximum of
     each window (in row-major window order), as the plain path and PyTorch do.
@@ -243,30 +263,31 @@ class MaxPool2dWindows(Function):
         B, C, OH, OW = windows.shape[:4]
         kh, kw = kernel
         layout = _channel_major(x)  # results laid out like x: passes over both read alike
-        stack = np.empty((kh * kw, B, C, OH, OW), dtype=x.dtype) if not layout else (
-            np.empty((kh * kw, C, B, OH, OW), dtype=x.dtype).swapaxes(1, 2))
-        stack = stack.reshape(kh, kw, B, C, OH, OW)                 # window offsets first
-        source = windows.transpose(4, 5, 0, 1, 2, 3)
+        source = windows.transpose(4, 5, 0, 1, 2, 3)                # (KH, KW, B, C, OH, OW)
         out = _empty((B, C, OH, OW), layout, x.dtype)
         won = _empty((B, C, OH, OW), layout, np.uint8 if kh * kw < 255 else np.int32, True)
 
         def pool(c0, c1):
-            stack[:, :, :, c0:c1] = source[:, :, :, c0:c1]
-            part = stack[:, :, :, c0:c1].reshape(kh * kw, B, c1 - c0, OH, OW)  # a view
+            # this block's window stack, offsets first, laid out like x (a temporary)
+            blocks = (kh, kw, c1 - c0, B, OH, OW) if layout else (kh, kw, B, c1 - c0, OH, OW)
+            stack = np.empty(blocks, dtype=x.dtype)
+            stack = stack.swapaxes(2, 3) if layout else stack      # (KH, KW, B, c, OH, OW)
+            stack[...] = source[:, :, :, c0:c1]
+            stack = stack.reshape(kh * kw, B, c1 - c0, OH, OW)     # a view
             best, arg = out[:, c0:c1], won[:, c0:c1]
-            best[...] = part[0]
+            best[...] = stack[0]
             later = np.empty_like(arg)                             # laid out like arg
-            for k in range(1, len(part)):
+            for k in range(1, len(stack)):
                 # k won if strictly above everything before it (ties: the first stays);
                 # k exceeds every earlier index, so a running max keeps the last winner
-                np.multiply(part[k] > best, arg.dtype.type(k), out=later)
+                np.multiply(stack[k] > best, arg.dtype.type(k), out=later)
                 np.maximum(arg, later, out=arg)
-                np.maximum(best, part[k], out=best)               # nan propagates, as max
+                np.maximum(best, stack[k], out=best)              # nan propagates, as max
             nan = np.isnan(best)
             if nan.any():  # no entry equals a nan maximum: no gradient, as in the plain path
                 arg[nan] = np.iinfo(arg.dtype).max
 
-        _over_chunks(pool, C)
+        _over_chunks(_in_blocks(pool, B * OH * OW * kh * kw * x.itemsize), C)
         ctx.won, ctx.layout = won, layout
         ctx.geometry = (padded_shape, kernel, stride, padding)
         return out
@@ -297,6 +318,7 @@ class MaxPool2dWindows(Function):
                 else:
                     view[...] = piece
 
-        _over_chunks(scatter, padded_shape[1])
+        per_channel = grad.shape[0] * OH * OW * (grad.itemsize + ctx.won.itemsize)
+        _over_chunks(_in_blocks(scatter, kh * kw * per_channel), padded_shape[1])
         H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
         return d_x[:, :, ph:ph + H, pw:pw + W]
