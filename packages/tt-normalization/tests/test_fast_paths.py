@@ -27,14 +27,15 @@ def restore_setting():
         SWITCH(before, threads=None)
 
 
-def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False):
+def run(x, affine, fast, momentum=0.1, dtype=np.float64, channel_major=False, threads=None):
     """(y, [dx, dw, db], running mean, running var) of one training batch_norm.
 
     channel_major: x arrives as a permuted view of a (C, N, ...) array, as a conv output does;
     "both": the upstream gradient too (as between a conv and the layers after it).
+    threads: the fast paths' worker threads (None: from the environment).
     """
     if SWITCH:
-        SWITCH(fast)
+        SWITCH(fast, threads=threads)
     C = x.shape[1]
     rng = np.random.default_rng(5)
     if channel_major:
@@ -82,6 +83,76 @@ def test_fused_batch_norm_equals_the_composition(shape, affine, dtype, rtol, cha
             np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
     np.testing.assert_allclose(rm, plain_rm, rtol=rtol)
     np.testing.assert_allclose(rv, plain_rv, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("channel_major", [False, True, "both"])
+def test_fused_batch_norm_on_threads_equals_the_composition(channel_major, dtype, rtol):
+    """Large enough to be cut over 3 worker threads (7 channels: 2, 2 and 3 each) and, in a
+    chunk, into groups of channels; channels are independent, so the bits do not depend on
+    the number of threads."""
+    x = (np.random.default_rng(13).standard_normal((20, 7, 60, 61)) * 3 + 1).astype(dtype)
+    plain_y, plain_grads, plain_rm, plain_rv = run(x, True, False, dtype=dtype,
+                                                   channel_major=channel_major)
+    runs = [run(x, True, True, dtype=dtype, channel_major=channel_major, threads=threads)
+            for threads in (1, 3)]
+    for y, grads, rm, rv in runs:
+        assert y.dtype == plain_y.dtype and y.data.strides == runs[0][0].data.strides
+        np.testing.assert_allclose(y.data, plain_y.data, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(rm, plain_rm, rtol=rtol)
+        np.testing.assert_allclose(rv, plain_rv, rtol=rtol)
+        if SWITCH:
+            for got, want in zip(grads, plain_grads):
+                np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+    if SWITCH:
+        (y1, grads1, *_), (y3, grads3, *_) = runs
+        np.testing.assert_array_equal(y3.data, y1.data)
+        for got, want in zip(grads3, grads1):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("channel_major", [False, True])
+def test_fused_batch_norm_keeps_the_layout_of_its_input(channel_major):
+    """A conv output (channel-major) gives a channel-major output and input gradient, so the
+    layers around batch norm never mix layouts; a C-contiguous input, C-contiguous ones."""
+    use_fast_paths(True)
+    data = np.random.default_rng(14).standard_normal((4, 3, 5, 6))
+    stored = np.ascontiguousarray(np.swapaxes(data, 0, 1)) if channel_major else data
+    x = tt.tensor(stored, dtype=tt.float64, requires_grad=True)
+    if channel_major:
+        x = x.permute(1, 0, 2, 3)                                   # (N, C, H, W) view
+    w = tt.tensor(np.linspace(0.5, 1.5, 3), dtype=tt.float64, requires_grad=True)
+    y = batch_norm(x, None, None, w, training=True)
+    assert (y.grad_fn.name == "BatchNormTrain") == (SWITCH is not None)
+    if SWITCH:
+        assert y.data.strides == x.data.strides
+        dx, _ = y.grad_fn.op.backward(y.grad_fn.ctx, np.cos(y.data))  # laid out like y
+        assert dx.strides == x.data.strides
+
+
+def test_module_trained_on_the_fast_path_evaluates_like_the_composition():
+    """Two training steps on 3 threads, then eval mode: the running statistics, the
+    parameters' gradients and the eval outputs match the composition's (float32)."""
+    rng = np.random.default_rng(15)
+    batches = [rng.standard_normal((10, 5, 40, 41)) * 2 + 0.5 for _ in range(2)]
+    layers = {}
+    for fast in (False, True):
+        use_fast_paths(fast, threads=3)
+        layer = BatchNorm2d(5)
+        layer.weight.data[...] = np.linspace(0.5, 1.5, 5)
+        for batch in batches:
+            (layer(tt.tensor(batch)) * tt.tensor(np.cos(batch))).sum().backward()
+        layer.eval()
+        layers[fast] = layer, layer(tt.tensor(batches[0] * 0.5))
+    (plain, plain_out), (fast, fast_out) = layers[False], layers[True]
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(fast, name).data, getattr(plain, name).data,
+                                   rtol=1e-5, atol=1e-6)
+    for name in ("weight", "bias"):
+        want = getattr(plain, name).grad.data
+        np.testing.assert_allclose(getattr(fast, name).grad.data, want, rtol=2e-4,
+                                   atol=2e-4 * np.abs(want).max())
+    np.testing.assert_allclose(fast_out.data, plain_out.data, rtol=2e-4, atol=2e-4)
 
 
 def test_module_in_training_takes_the_fast_path_and_counts_its_batch():

@@ -11,17 +11,25 @@ output, with the closed-form gradient
     dx = w / std * (g - mean(g) - x_hat * mean(g * x_hat)),   x_hat = (x - mean) / std,
     dw = sum(g * x_hat),  db = sum(g)                          (means and sums per channel)
 
-in five passes over the activations, and one array kept for backward (x_hat). The per-channel
-sums read the activations as rows of contiguous values in their own layout (a conv output
-is channel-major) and sum(g * x_hat) and sum(x_hat^2) are row dot products (einsum), with
-no full-size product array.
+Both directions work channel by channel: a channel's statistics need only its own values,
+so the channels are cut into one chunk per worker thread (NumPy releases the GIL in its
+loops), and each chunk is walked in groups of channels small enough to stay in the cache
+while the few passes over them run (sum, centre, sum of squares, scale and shift; in
+backward centre again, the two sums, the closed form). The sums read rows of contiguous
+values in the input's own layout (a conv output is channel-major; the output and the
+gradient keep that layout) and sum(g * (x - mean)) and sum((x - mean)^2) are row dot
+products (einsum), with no full-size product array. Nothing full-size is kept for backward
+beyond the input x: backward centres it again, and x_hat * mean(g * x_hat) is
+(x - mean) * sum(g * (x - mean)) / (n var). No scratch array either: the centred values are
+written into the output (forward) or the input gradient (backward) and finished in place.
 layer_norm's fused version is the same closed form with the statistics per row (over the
 normalized axes) instead of per channel; the composition records 11 nodes per call, a GPT
 calls it 2 L + 1 times a step and once per block per decoded token.
 The reference starts with them on; a learner's own package (version `+own`) starts with
 them off, so a capstone trains through the learner's code. `use_fast_paths(False)` forces
-the compositions (the tests compare both, values and gradients). The switch and its worker
-threads (layer_norm's rows) are tt_tensor.FastPathSwitch.
+the compositions (the tests compare both, values and gradients, on 1 and 3 threads). The
+switch and its worker threads (batch_norm's channels, layer_norm's rows) are
+tt_tensor.FastPathSwitch.
 """
 
 import math
@@ -34,9 +42,11 @@ from ._version import __version__
 _switch = FastPathSwitch("tt_normalization", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
 _ROW = 4096  # longest row einsum sums with float32 accumulation; longer: NumPy's pairwise sum
+_GROUP = 1 << 20  # elements of a group of channels: few NumPy calls, and it stays in L3 cache
 # the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
 use_fast_paths, fast_paths_enabled = _switch.functions(
-    "the fused batch_norm (training, with a graph) and layer_norm", "layer_norm's rows")
+    "the fused batch_norm (training, with a graph) and layer_norm",
+    "batch_norm's channels and layer_norm's rows")
 
 
 def _over_rows(fn, rows, size):
@@ -45,76 +55,118 @@ def _over_rows(fn, rows, size):
     _switch.run_chunks(fn, rows, size, _CHUNK)
 
 
-def _rows(a):
-    """a (N, C, ...) as a 3-D view of rows of contiguous values and the axis of C in it:
-    (N, C, M) with axis 1 for a C-contiguous array, (C, N, M) with axis 0 for a channel-major
-    one (a conv output viewed (N, C, ...)); None when neither is a view."""
-    if a.flags.c_contiguous:
-        return a.reshape(a.shape[0], a.shape[1], -1), 1
-    swapped = a.swapaxes(0, 1)
-    if swapped.flags.c_contiguous:
-        return swapped.reshape(a.shape[1], a.shape[0], -1), 0
-    return None, None
+def _channel_rows(a):
+    """(a, its (C, N, M) view), M the values of one sample in one channel: each (c, n) row
+    holds M contiguous values when a (N, C, ...) is C-contiguous or channel-major (a conv
+    output: a (C, N, ...) array viewed as (N, C, ...)); another layout is copied first (the
+    copy is the first value). np.empty_like of the first value has the same layout."""
+    N, C = a.shape[:2]
+    if not a.flags.c_contiguous and a.swapaxes(0, 1).flags.c_contiguous:
+        return a, a.swapaxes(0, 1).reshape(C, N, -1)
+    a = np.ascontiguousarray(a)
+    return a, a.reshape(N, C, -1).swapaxes(0, 1)
 
 
-def _channel_sum(a, shape):
-    """Sum over every axis but 1, shaped `shape` (1, C, 1, ...): each row of contiguous
-    values summed by einsum's loop (rows up to _ROW values: float32 stays exact enough), then
-    the (N, C) row sums by NumPy's pairwise sum. Faster than NumPy's reduction over axes
-    (0, 2, 3) at once, and as accurate."""
-    rows, axis = _rows(a)
-    if rows is None or rows.shape[2] > _ROW:
-        return a.sum(axis=(0,) + tuple(range(2, a.ndim))).reshape(shape)
-    return np.einsum("ijm->ij", rows).sum(axis=1 - axis).reshape(shape)
+def _sums(v):
+    """(c, N, M) -> (c,): each channel's sum. einsum sums each row of M contiguous values
+    (float32 accumulation stays exact enough up to _ROW values), NumPy's pairwise sum the N
+    row sums; faster than one reduction over axes (1, 2), and as accurate."""
+    if 8 <= v.shape[2] <= _ROW:
+        return np.einsum("cnm->cn", v).sum(axis=1)
+    return v.sum(axis=(1, 2))
 
 
-def _channel_dot(a, b, shape):
-    """sum(a * b) over every axis but 1, shaped `shape`, without the full-size product:
-    einsum's row dot products, then the (N, C) of them summed as in _channel_sum."""
-    (rows_a, axis), (rows_b, axis_b) = _rows(a), _rows(b)
-    if rows_a is None or axis != axis_b or rows_a.shape[2] > _ROW:  # the product, summed
-        return _channel_sum(np.multiply(a, b), shape)
-    return np.einsum("ijm,ijm->ij", rows_a, rows_b).sum(axis=1 - axis).reshape(shape)
+def _dots(a, b):
+    """(c, N, M) twice -> (c,): each channel's sum(a * b), as row dot products (no product
+    array) summed as in _sums."""
+    if 8 <= a.shape[2] <= _ROW:
+        return np.einsum("cnm,cnm->cn", a, b).sum(axis=1)
+    return np.multiply(a, b).sum(axis=(1, 2))
+
+
+def _channel_groups(c0, c1, per_channel):
+    """(lo, hi) over the channels [c0, c1) in groups of about _GROUP values (one channel at
+    least): the passes over a group read it from the cache rather than from memory, with few
+    enough NumPy calls per group that their own cost stays small."""
+    step = max(1, _GROUP // max(per_channel, 1))
+    for lo in range(c0, c1, step):
+        yield lo, min(lo + step, c1)
+
+
+def _per_channel(v):
+    """(c,) -> (c, 1, 1), to broadcast over a group of (c, N, M) rows."""
+    return v[:, None, None]
 
 
 class BatchNormTrain(Function):
-    """batch_norm(x[, weight, bias]) with batch statistics, as one node; attrs eps, affine.
+    """batch_norm(x[, weight, bias]) with batch statistics, as one node; attrs eps, shape.
 
-    ctx.mean and ctx.var (biased) are the batch statistics, shaped (1, C, 1, ...), for the
-    caller's running-statistics update."""
+    ctx.mean and ctx.var (biased) are the batch statistics, shaped `shape` (1, C, 1, ...),
+    for the caller's running-statistics update. Forward and backward work on groups of
+    channels, each in a few passes while it is in the cache, and the groups are cut over the
+    worker threads (a channel's statistics need only its own values). Backward recomputes
+    x_hat from x (an input: the engine refuses it if written since), so no full-size array is
+    kept beyond the inputs.
+    """
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, *, eps, shape):
-        n = x.size // x.shape[1]                                     # values per channel
-        mean = _channel_sum(x, shape) / n                            # (1, C, 1, ...)
-        x_hat = x - mean                                            # (N, C, ...), fresh
-        var = _channel_dot(x_hat, x_hat, shape) / n                 # biased
-        inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat *= inv_std
-        y = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()
-        if bias is not None:
-            y += bias.reshape(shape)
-        ctx.x_hat, ctx.inv_std, ctx.weight = x_hat, inv_std, weight
-        ctx.mean, ctx.var, ctx.count = mean, var, n
-        ctx.has_bias = bias is not None
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)  # as the composition's mean of integers
+        x, rows = _channel_rows(x)                                  # (C, N, M) view
+        C, N, M = rows.shape
+        n = N * M                                                   # values per channel
+        w = weight.reshape(C) if weight is not None else None
+        b = bias.reshape(C) if bias is not None else None
+        y = np.empty_like(x, dtype=np.result_type(x, *(p for p in (w, b) if p is not None)))
+        _, out = _channel_rows(y)                                   # laid out like x
+        mean, var, inv_std = (np.empty(C, dtype=x.dtype) for _ in range(3))
+
+        def normalize(c0, c1):
+            for lo, hi in _channel_groups(c0, c1, n):
+                centred = out[lo:hi]                                  # y, computed in place
+                mean[lo:hi] = _sums(rows[lo:hi]) / n
+                np.subtract(rows[lo:hi], _per_channel(mean[lo:hi]), out=centred)
+                var[lo:hi] = _dots(centred, centred) / n                  # biased
+                inv_std[lo:hi] = 1.0 / np.sqrt(var[lo:hi] + eps)
+                scale = inv_std[lo:hi] if w is None else inv_std[lo:hi] * w[lo:hi]
+                centred *= _per_channel(scale)
+                if b is not None:
+                    centred += _per_channel(b[lo:hi])
+
+        _switch.run_chunks(normalize, C, rows.size, _CHUNK)
+        ctx.x, ctx.rows, ctx.weight, ctx.has_bias = x, rows, w, b is not None
+        ctx.mean, ctx.var, ctx.inv_std = mean.reshape(shape), var.reshape(shape), inv_std
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x_hat, n, weight = ctx.x_hat, ctx.count, ctx.weight
-        shape = ctx.inv_std.shape
-        d_bias = _channel_sum(grad, shape)                          # (1, C, 1, ...)
-        d_weight = _channel_dot(grad, x_hat, shape)
-        scale = ctx.inv_std if weight is None else ctx.inv_std * weight.reshape(shape)
-        d_x = x_hat * (d_weight / n)
-        np.subtract(grad, d_x, out=d_x)
-        d_x -= d_bias / n
-        d_x *= scale
+        rows, w, mean, inv_std = ctx.rows, ctx.weight, ctx.mean.reshape(-1), ctx.inv_std
+        C, N, M = rows.shape
+        n = N * M
+        _, g_rows = _channel_rows(grad)                             # (C, N, M), its own layout
+        d_x = np.empty_like(ctx.x, dtype=np.result_type(grad, rows))  # laid out like x
+        _, dx_rows = _channel_rows(d_x)
+        d_weight, d_bias = (np.empty(C, dtype=d_x.dtype) for _ in range(2))
+
+        def rows_grad(c0, c1):
+            # dx = w / std * (g - mean(g) - x_hat * mean(g * x_hat)), per channel, with
+            # x_hat * mean(g * x_hat) = (x - mean) * sum(g * (x - mean)) / (n var)
+            for lo, hi in _channel_groups(c0, c1, n):
+                g, inv, d = g_rows[lo:hi], inv_std[lo:hi], dx_rows[lo:hi]
+                np.subtract(rows[lo:hi], _per_channel(mean[lo:hi]), out=d)  # x - mean
+                d_bias[lo:hi], d_weight[lo:hi] = _sums(g), _dots(g, d) * inv
+                d *= _per_channel(inv * d_weight[lo:hi] / -n)
+                d += g
+                d -= _per_channel(d_bias[lo:hi] / n)
+                d *= _per_channel(inv if w is None else inv * w[lo:hi])
+
+        _switch.run_chunks(rows_grad, C, rows.size, _CHUNK)
         grads = [d_x]
-        if weight is not None:
-            grads.append(d_weight.reshape(weight.shape))
+        if w is not None:
+            grads.append(d_weight)
         if ctx.has_bias:
-            grads.append(d_bias.reshape(-1))
+            grads.append(d_bias)
         return tuple(grads)
 
 
