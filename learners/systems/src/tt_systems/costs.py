@@ -126,6 +126,28 @@ def _pool_forward_flops(inputs, output):
     return kh * kw * _size(_shape(output))
 
 
+def _attention_dims(inputs):
+    """(scores, D, Dv) of tt_attention's fused attention: q (*, Tq, D), k (*, Tk, D), v."""
+    q, k, v = (_shape(x) for x in inputs[:3])
+    return _size(q[:-1]) * k[-2], q[-1], v[-1]
+
+
+def _attention_forward_flops(inputs, output):
+    """tt_attention's ScaledDotProductAttention counts what its composition would: q k^T and
+    w v (2 FLOPs per multiply-add each) and the masked softmax between them."""
+    scores, D, Dv = _attention_dims(inputs)
+    attrs = getattr(getattr(output, "grad_fn", None), "attrs", None) or {}
+    softmax = 7 if attrs.get("bias") is not None else 6  # as _masked_softmax_flops
+    return 2 * scores * (D + Dv) + softmax * scores
+
+
+def _attention_backward_flops(inputs, grads):
+    """The composition's backward: two products for each of q k^T and w v (the gradients of
+    both operands), and the softmax's gradient (5 per score)."""
+    scores, D, Dv = _attention_dims(inputs)
+    return 2 * 2 * scores * (D + Dv) + 5 * scores
+
+
 def _cross_entropy_flops(inputs, output):
     """tt_networks' fused cross-entropy: max, sub, exp, sum, div per logit (the (N, C) input;
     the output is a 0-d loss or the (N,) losses)."""
@@ -139,6 +161,7 @@ EXTRA_FORWARD = {
     "CrossEntropyRows": _cross_entropy_flops,
     "LayerNormRows": _per_element(7),    # tt_normalization: mean, sub, square-sum, 1/std, w, b
     "ScaledMaskedSoftmax": _masked_softmax_flops,
+    "ScaledDotProductAttention": _attention_forward_flops,
     "SoftmaxLastAxis": _per_element(5),  # max, sub, exp, sum, div
     "GELUTanh": _per_element(8),         # tt_activations: 0.5 x (1 + tanh(c (x + k x^3)))
 }
@@ -149,6 +172,7 @@ EXTRA_BACKWARD = {
     "CrossEntropyRows": _per_element(2),    # softmax - onehot, times the upstream gradient
     "LayerNormRows": _per_element(10),   # g w, 2 row means, x_hat mul, 2 sub, 1/std, dw, db
     "ScaledMaskedSoftmax": _per_element(5),  # scale * y * (g - sum(g y))
+    "ScaledDotProductAttention": _attention_backward_flops,
     "SoftmaxLastAxis": _per_element(4),      # y * (g - sum(g y)): mul, sum, mul, sub
     "GELUTanh": _per_element(12),
 }
