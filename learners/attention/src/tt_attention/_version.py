@@ -1,1 +1,1 @@
-__version__ = "0.3.2+own"
+__version__ = "0.4.0+own"
