@@ -23,11 +23,8 @@ Times depend on the load of the machine: read the shares, and run it on an idle 
 """
 
 import argparse
-import cProfile
 import importlib.util
-import io
 import os
-import pstats
 import sys
 import time
 from pathlib import Path
@@ -47,6 +44,9 @@ def _load(path, name):
 
 gpt_step = _load(HERE / "gpt_step.py", "gpt_step")
 runner = _load(HERE.parents[2] / "bench" / "run.py", "bench_run")
+# the CNN profile's timing loop and cProfile table, shared rather than written twice
+cnn_profile = _load(HERE.parents[1] / "cifar10" / "bench" / "cnn_profile.py", "cnn_profile")
+timed, cprofile_table = cnn_profile.timed, cnn_profile.cprofile_table
 
 B, T, C, H, L, V = 12, 64, 128, 4, 4, 65
 N, D = B * T, C // H
@@ -133,16 +133,6 @@ def replay(op, a, b):
     REPLAY.run_chunks(lambda lo, hi: np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi]), a.shape[0],
                       B * H * T * T, ATTENTION_CHUNK)
     return out
-
-
-def timed(fn, n):
-    """The wall time of each of n calls of fn(), in seconds."""
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return np.array(times)
 
 
 def measure(steps):
@@ -235,24 +225,6 @@ def split_table(parts, peak, times):
              f"sgemm floor (FLOPs / peak {peak:.1f} GFLOP/s) {flops / peak / 1e6:.2f} ms", "",
              "| part | ms per step | share |", "|---|---:|---:|"]
     lines += [f"| {part} | {s * 1e3:.2f} | {s / total:.0%} |" for part, s in rows_]
-    return "\n".join(lines)
-
-
-def cprofile_table(step, steps, top):
-    profile = cProfile.Profile()
-    profile.enable()
-    for _ in range(steps):
-        step()
-    profile.disable()
-    text = io.StringIO()
-    stats = pstats.Stats(profile, stream=text).sort_stats("tottime")
-    lines = ["| function | calls per step | own ms per step | with callees ms per step |",
-             "|---|---:|---:|---:|"]
-    for func in stats.fcn_list[:top]:
-        calls, _, own, cumulative, _ = stats.stats[func]
-        where = f"{Path(func[0]).name}:{func1}" if (func1 := func[1]) else func[0]
-        lines.append(f"| {func[2]} ({where}) | {calls / steps:g} | {own / steps * 1e3:.2f} | "
-                     f"{cumulative / steps * 1e3:.2f} |")
     return "\n".join(lines)
 
 
