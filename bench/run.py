@@ -8,7 +8,8 @@ A benchmark is a Python file registered in BENCHMARKS below. It defines
 `run(steps, warmup) -> list of rows` (dicts with at least case, impl, median_ms) and `BASELINE`,
 the impl every other impl of the same case is compared to. Each (benchmark, thread count) runs
 in a fresh process, because BLAS libraries read OMP_NUM_THREADS / OPENBLAS_NUM_THREADS once,
-at import. PyTorch rows appear when `import torch` works in the interpreter that runs this
+at import; the process gets the capstones' OPENBLAS_THREAD_TIMEOUT (tinytorch.capstone's
+BLAS_SPIN_DEFAULT) unless the environment sets one. PyTorch rows appear when `import torch` works in the interpreter that runs this
 script; nothing here requires it.
 
 A row may carry `flops`, the floating-point operations of one timed step (each benchmark counts
@@ -65,7 +66,8 @@ def environment():
         "machine": platform.machine(), "cpus": os.cpu_count(), "cpu": _cpu_model(),
         "load_average_1min": os.getloadavg()[0],  # other processes share the cores
         # thread counts are per row; these change which BLAS kernel runs
-        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                          "OPENBLAS_THREAD_TIMEOUT")
                 if k in os.environ},
     }
     try:
@@ -146,7 +148,11 @@ def _torch_importable():
 
 
 def run_in_subprocess(name, threads, steps, warmup):
+    from tinytorch.capstone import BLAS_SPIN_DEFAULT, BLAS_SPIN_VARIABLE
+
     env = dict(os.environ, **{var: str(threads) for var in THREAD_VARS})
+    env.setdefault(BLAS_SPIN_VARIABLE, BLAS_SPIN_DEFAULT)  # as the capstones run (PyTorch's
+    # MKL does not read it)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name,
            "--steps", str(steps), "--warmup", str(warmup)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)

@@ -131,6 +131,17 @@ def test_threads_are_set_before_numpy_loads_and_bad_values_left_to_argparse(monk
     assert all(os.environ[name] == "3" for name in THREAD_VARIABLES)
 
 
+def test_blas_spin_gets_a_default_and_a_learners_own_value_is_kept(monkeypatch):
+    from tinytorch.capstone import BLAS_SPIN_DEFAULT, BLAS_SPIN_VARIABLE, apply_threads
+
+    monkeypatch.delenv(BLAS_SPIN_VARIABLE, raising=False)
+    apply_threads(["--quick"])
+    assert os.environ[BLAS_SPIN_VARIABLE] == BLAS_SPIN_DEFAULT
+    monkeypatch.setenv(BLAS_SPIN_VARIABLE, "28")
+    apply_threads(["--threads", "2"])
+    assert os.environ[BLAS_SPIN_VARIABLE] == "28"
+
+
 def test_resume_command_names_how_the_program_was_started(monkeypatch):
     from tinytorch.capstone import RUN_AS_ENV, resume_command
 

@@ -20,6 +20,13 @@ from pathlib import Path
 # that --help, errors and the resume command say `tinytorch run cifar10`, not `train.py`.
 RUN_AS_ENV = "TINYTORCH_RUN_AS"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# How long OpenBLAS's threads spin after a product before they sleep: 2**N CPU cycles (its
+# default N = 28, about 0.1 s). A spinning BLAS thread holds a core the fast paths' worker
+# threads then wait for (col2im, batch norm, the pools run right after the GEMMs); 2**16
+# cycles (tens of microseconds) still keeps the threads awake across back-to-back products.
+# On the idle 2-core machine the ResNet-9 step at 2 threads went from 0.93-1.02 s to
+# 0.77-0.79 s (capstones/cifar10/README.md). Read once, when NumPy loads its BLAS.
+BLAS_SPIN_VARIABLE, BLAS_SPIN_DEFAULT = "OPENBLAS_THREAD_TIMEOUT", "16"
 
 __all__ = ["HelpFormatter", "RUN_AS_ENV", "add_run_options", "apply_threads", "command_words",
            "exit_on_ctrl_c", "interrupted", "needs_extra", "prog", "relative_out",
@@ -107,7 +114,10 @@ def import_beside(script: str) -> None:
 
 def apply_threads(argv: list[str] | None = None) -> None:
     """Honour --threads N before NumPy is imported (BLAS reads its thread count once, when it
-    loads), so a capstone calls this first; a bad value is left for argparse to report."""
+    loads), so a capstone calls this first; a bad value is left for argparse to report. Also
+    shortens OpenBLAS's spin after each product to BLAS_SPIN_DEFAULT (see above) unless the
+    environment already sets BLAS_SPIN_VARIABLE."""
+    os.environ.setdefault(BLAS_SPIN_VARIABLE, BLAS_SPIN_DEFAULT)
     argv = sys.argv[1:] if argv is None else argv
     for i, arg in enumerate(argv):
         value = arg.split("=", 1)[1] if arg.startswith("--threads=") else (
