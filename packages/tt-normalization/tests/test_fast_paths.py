@@ -263,9 +263,9 @@ def test_layer_norm_bias_without_weight_takes_the_composition():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_layer_norm_gives_the_same_bits_on_any_number_of_threads(dtype):
-    """Rows are independent: cutting them over worker threads changes nothing (a GPT block's
-    (12, 64, 128) activations are large enough to be cut)."""
-    x = (np.random.default_rng(12).standard_normal((12, 64, 128)) * 2 + 1).astype(dtype)
+    """Rows are independent: cutting them over worker threads changes nothing ((48, 64, 128)
+    is large enough to be cut in three)."""
+    x = (np.random.default_rng(12).standard_normal((48, 64, 128)) * 2 + 1).astype(dtype)
     results = []
     for threads in (1, 3):
         results.append(run_layer_norm(x, 128, "both", True, dtype, threads=threads))

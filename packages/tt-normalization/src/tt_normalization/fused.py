@@ -41,6 +41,10 @@ from ._version import __version__
 
 _switch = FastPathSwitch("tt_normalization", __version__)  # on for the reference, off for +own
 _CHUNK = 1 << 15  # elements per worker below which a thread costs more than it saves
+# layer_norm's rows: a GPT block's (12, 64, 128) activations ran slower on 2 workers than on
+# one (the whole TinyGPT step 1.06-1.08x the time, idle 2-core machine, paired runs), so a
+# worker takes at least this many elements
+_ROWS_CHUNK = 1 << 17
 _ROW = 4096  # longest row einsum sums with float32 accumulation; longer: NumPy's pairwise sum
 _GROUP = 1 << 20  # elements of a group of channels: few NumPy calls, and it stays in L3 cache
 # the package's public switch: use_fast_paths(enabled=True, threads=None), fast_paths_enabled()
@@ -50,9 +54,9 @@ use_fast_paths, fast_paths_enabled = _switch.functions(
 
 
 def _over_rows(fn, rows, size):
-    """fn(lo, hi) over [0, rows) in one chunk per worker thread when there are `size`
+    """fn(lo, hi) over [0, rows) in one chunk per worker thread when there are _ROWS_CHUNK
     elements or more per worker (NumPy releases the GIL in its loops), else fn(0, rows)."""
-    _switch.run_chunks(fn, rows, size, _CHUNK)
+    _switch.run_chunks(fn, rows, size, _ROWS_CHUNK)
 
 
 def _channel_rows(a):
