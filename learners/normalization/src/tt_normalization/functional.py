@@ -42,6 +42,8 @@ def _update_running(running_mean, running_var, mean, var, count, momentum):
     mean = np.asarray(as_tensor(mean).data).reshape(-1)
     unbiased = np.asarray(as_tensor(var).data).reshape(-1) * (count / (count - 1))
     for running, batch in ((running_mean, mean), (running_var, unbiased)):
+        if running is None:  # the contract: a None buffer is skipped
+            continue
         data = as_tensor(running).data
         # computed in float64, stored back in the buffer's own dtype (ndarray write, no graph)
         data[...] = (1.0 - momentum) * data + momentum * batch
