@@ -89,6 +89,36 @@ def test_fused_conv2d_equals_the_composition(xs, ws, stride, padding, bias, inpu
     compare(fn, arrays, [input_grad, True, True][:len(arrays)], out_shape, "Conv2dIm2col", rtol)
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("xs, ws, stride, padding, bias", CONV_CASES)
+def test_conv2d_without_a_graph_equals_the_composition(xs, ws, stride, padding, bias, dtype,
+                                                       rtol):
+    """Evaluation (no graph): with the fast paths on, conv2d may take a fused forward (the
+    reference does: one Conv2dIm2col op, no node); its values are the composition's."""
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)]
+    if bias:
+        arrays.append(rng.standard_normal(ws[0]).astype(dtype))
+
+    def evaluate(fast, threads=1):
+        if SWITCH is not None:
+            SWITCH(fast, threads=threads)
+        ops = []
+        with tt.add_op_hook(lambda event: ops.append(event.op)), tt.no_grad():
+            out = conv2d(*[tt.tensor(a, dtype=a.dtype, requires_grad=True) for a in arrays],
+                         stride=stride, padding=padding)
+        assert out.grad_fn is None and not out.requires_grad
+        return out.data, ops
+
+    plain, plain_ops = evaluate(False)
+    assert "Conv2dIm2col" not in plain_ops or SWITCH is None
+    for threads in (1, 2):
+        out, ops = evaluate(True, threads)
+        np.testing.assert_allclose(out, plain, rtol=rtol, atol=rtol)
+        if "+own" not in tt_spatial.__version__:  # the reference's choice, not the contract's
+            assert ops == ["Conv2dIm2col"]
+
+
 POOL_CASES = [  # x shape, kernel, stride, padding
     ((2, 3, 8, 8), 2, None, 0),
     ((2, 3, 7, 9), 3, 2, 1),

@@ -1,1 +1,1 @@
-__version__ = "0.3.3+own"
+__version__ = "0.3.4+own"

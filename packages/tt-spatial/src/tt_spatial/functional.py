@@ -95,9 +95,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     OH, OW = _output_size((H, W), (KH, KW), stride, padding, "conv2d")
     inputs = (x, weight) if bias is None else (x, weight, as_tensor(bias))
-    if _take_fast_path(inputs):
-        # fast path (fused.py, README): the same function as one graph node; it pays only
-        # when a graph is kept, so without one the composition below runs
+    if fast_paths_enabled():
+        # fast path (fused.py, README): the same function as one graph node; without a graph
+        # (evaluation) the same forward, its im2col copies on the worker threads, no node
         return Conv2dIm2col.apply(*inputs, stride=stride, padding=padding,
                                   input_grad=x.requires_grad)
     ### BEGIN SOLUTION
