@@ -9,8 +9,8 @@ A benchmark is a Python file registered in BENCHMARKS below. It defines
 the impl every other impl of the same case is compared to. Each (benchmark, thread count) runs
 in a fresh process, because BLAS libraries read OMP_NUM_THREADS / OPENBLAS_NUM_THREADS once,
 at import; the process gets the capstones' OPENBLAS_THREAD_TIMEOUT (tinytorch.capstone's
-BLAS_SPIN_DEFAULT) unless the environment sets one. PyTorch rows appear when `import torch` works in the interpreter that runs this
-script; nothing here requires it.
+BLAS_SPIN_DEFAULT) unless the environment sets one. PyTorch rows appear when `import torch`
+works in the interpreter that runs this script; nothing here requires it.
 
 A row may carry `flops`, the floating-point operations of one timed step (each benchmark counts
 them in closed form from its shapes and documents the count); the table then shows the achieved

@@ -3,9 +3,9 @@
 The functions in functional.py are the lesson: compositions of primitives that tt-autograd
 differentiates as written. When a graph is recorded, conv2d and max_pool2d take these fused
 versions instead; conv2d also takes its fused forward without a graph (evaluation: its im2col
-copies then run on the worker threads, and no node is made). They do the same arithmetic in the same layout (im2col columns
-(C*KH*KW, B*OH*OW), window offsets first for pooling) with the gradient written beside the
-forward, which saves what the composition cannot:
+copies then run on the worker threads, and no node is made). They do the same arithmetic in
+the same layout (im2col columns (C*KH*KW, B*OH*OW), window offsets first for pooling) with
+the gradient written beside the forward, which saves what the composition cannot:
 
 - conv2d: no separate bias node (the bias is added in place), no d(cols) and col2im when the
   input needs no gradient (the first layer's images), and col2im writes each offset's
