@@ -109,30 +109,32 @@ def test_no_thread_starts_before_work_needs_two(switch):
 
 
 def test_the_pool_is_reused_and_shut_down(switch):
-    switch.use(True, threads=2)
-    ran, gate = [], threading.Barrier(2, timeout=10)
+    switch.use(True, threads=3)
+    ran, gate = [], threading.Barrier(3, timeout=10)
 
     def work(lo, hi):
-        gate.wait()                                            # both chunks at once
-        ran.append(threading.current_thread().name)
+        gate.wait()                                            # all three chunks at once
+        ran.append((lo, threading.current_thread().name))
 
-    switch.run_chunks(work, 2)
-    first = set(ran)
-    assert len(first) == 2 and all(name.startswith(switch.name) for name in first)
+    switch.run_chunks(work, 3)
+    me = threading.current_thread().name
+    assert dict(ran)[0] == me                                  # the first chunk: the caller's
+    pool = {name for _, name in ran} - {me}
+    assert len(pool) == 2 and all(name.startswith(switch.name) for name in pool)
     ran.clear()
-    switch.run_chunks(work, 2)
-    assert set(ran) == first                                   # the same two threads
+    switch.run_chunks(work, 3)
+    assert {name for _, name in ran} - {me} == pool            # the same two threads
     switch.shutdown()
     assert names_alive(switch.name) == []
     ran.clear()
-    switch.run_chunks(work, 2)                                 # usable again: a new pool
-    assert len(set(ran)) == 2
+    switch.run_chunks(work, 3)                                 # usable again: a new pool
+    assert len({name for _, name in ran}) == 3
 
 
 def test_a_new_thread_count_replaces_the_pool(switch):
     switch.use(True, threads=2)
     switch.run_chunks(lambda lo, hi: None, 2)
-    assert len(names_alive(switch.name)) <= 2
+    assert len(names_alive(switch.name)) <= 1                  # the caller is the other
     switch.use(True, threads=3)
     ran, gate = set(), threading.Barrier(3, timeout=10)
 
@@ -166,7 +168,7 @@ def test_a_worker_error_is_raised_to_the_caller(switch):
         time.sleep(0.2)
         finished.append(lo)
 
-    with pytest.raises(KeyError, match="first chunk"):
+    with pytest.raises(KeyError, match="first chunk"):  # raised on the calling thread
         switch.run_chunks(slow_then_fail, 4)
     assert finished == [2]  # the other chunk ended before the error reached the caller
 

@@ -1,1 +1,1 @@
-__version__ = "0.4.2+own"
+__version__ = "0.4.3+own"

@@ -22,8 +22,9 @@ class FastPathSwitch:
 
     On at creation for the reference and off for a learner's own build (a `+own` version, as
     `tinytorch new` writes it), so training runs the learner's code until they turn the fast
-    paths on. Creating a switch starts no thread: the pool starts at the first `run_chunks`
-    that needs more than one worker and is reused after that.
+    paths on. Creating a switch starts no thread: the pool (threads - 1 of them, since the
+    calling thread works too) starts at the first `run_chunks` that needs more than one
+    worker and is reused after that.
     """
 
     def __init__(self, name, version):
@@ -96,7 +97,8 @@ class FastPathSwitch:
         return use_fast_paths, fast_paths_enabled
 
     def run_chunks(self, fn, n, size=None, min_per_worker=1):
-        """Call fn(lo, hi) over [0, n) cut into contiguous chunks, one per worker, and wait.
+        """Call fn(lo, hi) over [0, n) cut into contiguous chunks, one per worker, and wait:
+        the first chunk runs on the calling thread, the others on the pool's threads.
 
         Workers: min(threads, n, size // min_per_worker), `size` (default n) being the
         elements the work touches: below `min_per_worker` elements each, a thread costs more
@@ -113,11 +115,14 @@ class FastPathSwitch:
         if workers <= 1:
             fn(0, n)
             return
-        bounds = np.linspace(0, n, workers + 1).astype(int)
+        bounds = np.linspace(0, n, workers + 1).astype(int).tolist()
         with self._lock:  # no shutdown between taking the pool and submitting to it
-            pool = self._started(threads)
-            jobs = [pool.submit(fn, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        futures.wait(jobs)  # every chunk done (none still writing) before an error is raised
+            pool = self._started(threads - 1)
+            jobs = [pool.submit(fn, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+        try:  # the first chunk on this thread: one thread fewer to wake, none left idle
+            fn(bounds[0], bounds[1])
+        finally:
+            futures.wait(jobs)  # every chunk done (none still writing) before an error is raised
         for job in jobs:
             job.result()
 

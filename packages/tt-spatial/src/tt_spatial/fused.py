@@ -220,7 +220,10 @@ class Conv2dIm2col(Function):
         def chunk(columns, b0, b1):
             part = g[:, b0 * P:b1 * P]                                # (OC, n*OH*OW), a view
             cols = ctx.cols if ctx.cols is not None else columns(b0, b1)
-            d_weight = part @ cols.T                                  # (OC, C*KH*KW)
+            # (OC, C*KH*KW) as the transpose of cols @ part.T: OpenBLAS runs the product over
+            # the long n*OH*OW axis faster this way round (ResNet-9's shapes 1.1-1.5x, one
+            # product at a time; the CNN step 0.98x the time at 1 and at 2 threads)
+            d_weight = (cols @ part.T).T
             if d_padded is not None:
                 d_cols = matrix.T @ part                              # (C*KH*KW, n*OH*OW)
                 _col2im_into(d_padded[:, b0:b1], d_cols, kernel, stride)
