@@ -12,8 +12,6 @@ import os
 import threading
 from concurrent import futures
 
-import numpy as np
-
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -115,14 +113,15 @@ class FastPathSwitch:
         if workers <= 1:
             fn(0, n)
             return
-        bounds = np.linspace(0, n, workers + 1).astype(int).tolist()
+        bounds = [n * i // workers for i in range(workers + 1)]  # ints: no NumPy call
         with self._lock:  # no shutdown between taking the pool and submitting to it
             pool = self._started(threads - 1)
             jobs = [pool.submit(fn, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
         try:  # the first chunk on this thread: one thread fewer to wake, none left idle
             fn(bounds[0], bounds[1])
-        finally:
-            futures.wait(jobs)  # every chunk done (none still writing) before an error is raised
+        finally:  # every chunk done (none still writing) before an error is raised
+            for job in jobs:
+                job.exception()  # waits for the job; its error is raised just below
         for job in jobs:
             job.result()
 

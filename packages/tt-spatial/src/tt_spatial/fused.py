@@ -88,8 +88,8 @@ def _batch_chunks(lo, hi, per_image):
     (_CHUNK_BYTES_THREADED with two or more worker threads)."""
     limit = _CHUNK_BYTES if _switch.threads == 1 else _CHUNK_BYTES_THREADED
     pieces = max(1, min(hi - lo, -(-(hi - lo) * per_image // limit)))
-    edges = np.linspace(lo, hi, pieces + 1).astype(int)
-    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+    edges = [lo + (hi - lo) * i // pieces for i in range(pieces + 1)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _pad_into(target, source, ph, pw):
